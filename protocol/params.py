@@ -1,0 +1,43 @@
+"""Every constant of the protocol in one place; docs/spec.md explains each one.
+
+Changing any value here changes state roots and must be mirrored in the Solidity contracts.
+"""
+
+from typing import Final
+
+PROTOCOL_VERSION: Final = 1
+EIP712_NAME: Final = "mlrollup"
+EIP712_VERSION: Final = "1"
+
+# --- sizes of the codec -----------------------------------------------------------------
+MAX_TX_BYTES: Final = 65_536  # one encoded signed tx; RevealTestSet is the largest
+MAX_BATCH_TXS: Final = 4_096
+MAX_TENSOR_ELEMENTS: Final = 32_768
+MAX_TENSOR_DIM: Final = 65_535
+MAX_AMOUNT: Final = 2**128 - 1  # amounts and balances are uint128 on L2
+SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+# --- competition models: fixed point -------------------------------------------------------
+FIXED_SCALE: Final = 2**16  # S: a real v is round(v * S) in int64
+ELEMENT_MAX: Final = 2**24  # B: every feature, label, weight and activation lies in [-B, B]
+MAX_MODEL_DIM: Final = 4_096  # d, h <= 4096 so d * B * B < 2**62: a dot product cannot overflow int64
+MAX_CLASSES: Final = 64
+MAX_PARAMS: Final = 16_384
+MAX_TEST_SAMPLES: Final = 65_536
+
+# Step sizing (docs/spec.md "Steps"): a scoring chunk re-executed on L1 must stay under 8M gas.
+# Estimate: ~150 gas a multiply-accumulate in unchecked Solidity; 16,384 MACs ~ 2.5M gas, leaving
+# room for weights and data as calldata (16 gas a byte) and the Merkle proofs.
+MAX_STEP_MACS: Final = 16_384
+MAX_CHUNK_SAMPLES: Final = 64
+
+# --- shared models: the paper's linear regression -------------------------------------------
+SHARED_SCALE: Final = 10**7  # weights scaled by 10^7, as in the paper's contract
+SHARED_X_MAX: Final = 2**20  # |x|, |y| bound (plain integers)
+SHARED_W_MAX: Final = 2**36  # weights are clamped to [-W_MAX, W_MAX]
+SHARED_ERR_MAX: Final = 2**24  # y - pred is clamped to [-ERR_MAX, ERR_MAX] before the update
+SHARED_LR_MAX: Final = 2**16  # learning rate, scaled by 10^7 (the paper's 1e-4 is 1000)
+SHARED_MAX_FEATURES: Final = 8
+SHARED_CHUNK_POINTS: Final = 128  # data points a data-chunk leaf holds; one training step = one chunk
+MAX_ADD_POINTS: Final = SHARED_CHUNK_POINTS  # points one AddData tx may add
+MAX_JOB_STEPS: Final = 10_000  # steps one Train tx may ask for (epochs * chunks)
