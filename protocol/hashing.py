@@ -11,7 +11,8 @@ ZERO32 = b"\x00" * 32
 
 def keccak(data: bytes) -> bytes:
     """keccak-256 of `data` (Ethereum's hash, not NIST SHA3-256)."""
-    return sha3.keccak_256(data).digest()
+    digest: bytes = sha3.keccak_256(data).digest()
+    return digest
 
 
 def _padded_width(n: int) -> int:

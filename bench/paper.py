@@ -1,0 +1,53 @@
+"""The paper's experiment (Table I) through the rollup's transactions, to the bit.
+
+Nine data points, a 2-parameter linear regression scaled by 10^7, learning rate 10^-4, per-sample
+SGD: one epoch, then 2,000 epochs, as the paper's Solidity contract computes them.
+Run: `python -m bench.paper`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from protocol.signing import Domain, sign_tx
+from protocol.state import State
+from protocol.tensors import IntTensor
+from protocol.transition import BatchContext, apply_batch
+from protocol.txs import AddData, CreateModel, Train
+
+PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
+PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]
+EXPECTED = {1: (100262000, 3420000), 2000: (709424000, -7180000)}
+DOMAIN = Domain(chain_id=31337, verifying_contract=b"\x5f" * 20)
+
+
+def main() -> None:
+    key = (1).to_bytes(32, "big")
+    ctx = BatchContext(DOMAIN, 1)
+    setup = [
+        sign_tx(DOMAIN, CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])), key).encoded,
+        sign_tx(
+            DOMAIN, AddData(1, 0, IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)), key
+        ).encoded,
+    ]
+    state = apply_batch(State(), [], setup, ctx).post_state
+    nonce, epochs = 2, 0
+    for target in (1, 2000):
+        train = sign_tx(DOMAIN, Train(nonce, 0, target - epochs), key).encoded
+        start = time.perf_counter()
+        result = apply_batch(state, [], [train], ctx)
+        seconds = time.perf_counter() - start
+        state, nonce, epochs = result.post_state, nonce + 1, target
+        model = state.model(0)
+        assert model is not None
+        verdict = "matches the paper's contract" if model.weights == EXPECTED[target] else "MISMATCH"
+        print(
+            f"after {target:>4} epochs: w0={model.weights[0]}, w1={model.weights[1]} ({verdict}); "
+            f"{len(result.steps)} steps with a root each in {seconds:.2f} s"
+        )
+        if model.weights != EXPECTED[target]:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

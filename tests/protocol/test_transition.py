@@ -1,0 +1,472 @@
+"""The state transition: every tx type's success and failure paths, jobs, deposits, the trace."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from protocol import keys, params
+from protocol.deposits import Deposit
+from protocol.errors import ProtocolError
+from protocol.hashing import ZERO32, keccak, merkle_root
+from protocol.models import Arch, validate_spec
+from protocol.receipts import Reason
+from protocol.records import CommitStatus, TaskFlag, Withdrawal
+from protocol.signing import Domain, sign_tx
+from protocol.state import State
+from protocol.tensors import IntTensor, weights_hash
+from protocol.transition import BatchContext, StepKind, apply_batch, step_hash
+from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txs import (
+    AddData,
+    CommitModel,
+    CreateModel,
+    CreateTask,
+    FinalizeTask,
+    RevealModel,
+    RevealTestSet,
+    Train,
+    Transfer,
+    Withdraw,
+)
+from tests.protocol.harness import DOMAIN, ETH, Harness
+
+S = params.FIXED_SCALE
+PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
+PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness()
+
+
+# --- transfers, nonces, signatures -------------------------------------------------------------
+
+
+def test_transfer_moves_funds_and_bumps_nonce(h: Harness) -> None:
+    a, b = h.wallets[0], h.wallets[1]
+    h.expect(a.sign(lambda n: Transfer(n, b.address, 3 * ETH)), Reason.OK)
+    assert h.state.account(a.address).balance == 97 * ETH
+    assert h.state.account(b.address).balance == 103 * ETH
+    assert h.state.account(a.address).nonce == 1
+
+
+def test_transfer_to_self_and_to_new_account(h: Harness) -> None:
+    a = h.wallets[0]
+    h.expect(a.sign(lambda n: Transfer(n, a.address, ETH)), Reason.OK)
+    assert h.state.account(a.address).balance == 100 * ETH
+    fresh = b"\x42" * 20
+    h.expect(a.sign(lambda n: Transfer(n, fresh, 5)), Reason.OK)
+    assert h.state.account(fresh).balance == 5
+
+
+def test_insufficient_balance_changes_nothing(h: Harness) -> None:
+    a, b = h.wallets[0], h.wallets[1]
+    h.expect(a.sign(lambda n: Transfer(n, b.address, 101 * ETH)), Reason.INSUFFICIENT_BALANCE)
+    assert h.state.account(a.address).nonce == 0
+
+
+@pytest.mark.parametrize("nonce", [1, 5])
+def test_gapped_nonce_fails(h: Harness, nonce: int) -> None:
+    a, b = h.wallets[0], h.wallets[1]
+    h.expect(a.sign(lambda n: Transfer(n, b.address, 1), nonce=nonce), Reason.BAD_NONCE)
+
+
+def test_replayed_tx_fails(h: Harness) -> None:
+    a, b = h.wallets[0], h.wallets[1]
+    raw = a.sign(lambda n: Transfer(n, b.address, 1))
+    h.expect(raw, Reason.OK)
+    h.expect(raw, Reason.BAD_NONCE)
+
+
+def test_signature_for_another_deployment_does_not_move_the_signers_funds(h: Harness) -> None:
+    a, b = h.wallets[0], h.wallets[1]
+    other = Domain(chain_id=1, verifying_contract=DOMAIN.verifying_contract)
+    receipt = h.one(a.sign(lambda n: Transfer(n, b.address, ETH), domain=other))
+    assert receipt.sender != a.address
+    assert receipt.reason is Reason.INSUFFICIENT_BALANCE
+    assert h.state.account(a.address).balance == 100 * ETH
+
+
+def test_malformed_and_badly_signed_bytes_fail(h: Harness) -> None:
+    a, b = h.wallets[0], h.wallets[1]
+    raw = a.sign(lambda n: Transfer(n, b.address, 1), nonce=0)
+    h.expect(raw[:-3], Reason.DECODE_ERROR)
+    h.expect(raw + b"\x00", Reason.DECODE_ERROR)
+    h.expect(b"\x63" + raw[1:], Reason.DECODE_ERROR)
+    s = int.from_bytes(raw[-33:-1], "big")
+    high_s = raw[:-33] + (params.SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - raw[-1]])
+    h.expect(high_s, Reason.BAD_SIGNATURE)
+    zero_r = raw[:-65] + b"\x00" * 32 + raw[-33:]
+    h.expect(zero_r, Reason.BAD_SIGNATURE)
+
+
+def test_withdraw_writes_a_claimable_leaf(h: Harness) -> None:
+    a = h.wallets[0]
+    l1 = b"\x99" * 20
+    r0 = h.expect(a.sign(lambda n: Withdraw(n, l1, 2 * ETH)), Reason.OK)
+    r1 = h.expect(a.sign(lambda n: Withdraw(n, l1, 3)), Reason.OK)
+    assert (r0.created_id, r1.created_id) == (0, 1)
+    assert h.state.withdrawal(0) == Withdrawal(l1, 2 * ETH)
+    assert h.state.withdrawal(1) == Withdrawal(l1, 3)
+    assert h.state.account(a.address).balance == 98 * ETH - 3
+    h.expect(a.sign(lambda n: Withdraw(n, l1, 100 * ETH)), Reason.INSUFFICIENT_BALANCE)
+
+
+# --- deposits -----------------------------------------------------------------------------------
+
+
+def test_deposits_are_credited_in_queue_order(h: Harness) -> None:
+    who = b"\x07" * 20
+    result = h.run(deposits=[Deposit(0, who, 5), Deposit(1, who, 7)])
+    assert [s.kind for s in result.steps] == [StepKind.DEPOSIT, StepKind.DEPOSIT]
+    assert h.state.account(who).balance == 12
+    assert h.state.meta().deposit_count == 2
+    with pytest.raises(ProtocolError, match="continue the queue at 2"):
+        h.run(deposits=[Deposit(3, who, 1)])
+
+
+# --- the competition ---------------------------------------------------------------------------
+
+
+def linreg_task(h: Harness, *, reward: int = 10 * ETH) -> tuple[int, IntTensor, IntTensor, bytes]:
+    """A LINREG(d=2) task whose test set is y = x0 + x1 (fixed point); returns its id and data."""
+    spec = validate_spec(Arch.LINREG, 2, 0, 0)
+    rows = [[i * S, (i % 3) * S] for i in range(150)]  # 150 samples: three chunks of 64
+    features = IntTensor.matrix(rows)
+    labels = IntTensor.vector([r[0] + r[1] for r in rows])
+    salt = keccak(b"submitter salt")
+    commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), 150, salt)
+    submitter = h.wallets[0]
+    receipt = h.expect(
+        submitter.sign(
+            lambda n: CreateTask(
+                n, Arch.LINREG, 2, 0, 0, reward, h.now + 100, h.now + 200, commitment, keccak(b"train")
+            )
+        ),
+        Reason.OK,
+    )
+    assert receipt.created_id is not None
+    return receipt.created_id, features, labels, salt
+
+
+def commit(h: Harness, miner_index: int, task_id: int, weights: list[int]) -> bytes:
+    miner = h.wallets[miner_index]
+    salt = keccak(bytes([miner_index]))
+    digest = weights_hash(weights)
+    h.expect(
+        miner.sign(lambda n: CommitModel(n, task_id, model_commitment(task_id, miner.address, digest, salt))),
+        Reason.OK,
+    )
+    return salt
+
+
+def test_competition_round_pays_the_best_score(h: Harness) -> None:
+    task_id, features, labels, salt = linreg_task(h)
+    assert h.state.account(h.wallets[0].address).balance == 90 * ETH  # reward escrowed
+    exact, off, worse = [S, S, 0], [S, S, S // 2], [S // 2, S, 0]
+    salts = {i: commit(h, i, task_id, w) for i, w in ((1, off), (2, exact), (3, worse))}
+    h.now += 100
+    submitter = h.wallets[0]
+    h.expect(submitter.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
+    task = h.state.task(task_id)
+    assert task is not None and task.has(TaskFlag.TEST_REVEALED) and task.n_test == 150
+    for i, w in ((1, off), (2, exact), (3, worse)):
+        result = h.run(
+            [
+                h.wallets[i].sign(
+                    partial(RevealModel, task_id=task_id, salt=salts[i], weights=IntTensor.vector(w))
+                )
+            ]
+        )
+        (receipt,) = result.receipts
+        assert receipt.success, receipt.detail
+        kinds = [s.kind for s in result.steps]
+        assert kinds == [StepKind.TX] + [StepKind.SCORE_CHUNK] * 3  # 150 samples, 64 a chunk
+        assert (receipt.first_step, receipt.last_step) == (0, 3)
+    scores = {i: h.state.commitment(task_id, h.wallets[i].address) for i in (1, 2, 3)}
+    assert all(c is not None and c.status == CommitStatus.SCORED for c in scores.values())
+    assert scores[2] is not None and scores[2].score == 0  # exact fit: MSE 0
+    assert scores[1] is not None and scores[1].score == -(S // 4)  # off by S/2 everywhere: MSE S/4
+    task = h.state.task(task_id)
+    assert task is not None and task.best_miner == h.wallets[2].address
+    h.expect(h.wallets[4].sign(lambda n: FinalizeTask(n, task_id)), Reason.WRONG_PHASE)
+    h.now += 100
+    h.expect(h.wallets[4].sign(lambda n: FinalizeTask(n, task_id)), Reason.OK)
+    assert h.state.account(h.wallets[2].address).balance == 110 * ETH
+    h.expect(h.wallets[4].sign(lambda n: FinalizeTask(n, task_id)), Reason.WRONG_PHASE)
+
+
+def test_tie_goes_to_the_earliest_commitment(h: Harness) -> None:
+    task_id, features, labels, salt = linreg_task(h)
+    same = [S, S, 0]
+    salts = {i: commit(h, i, task_id, same) for i in (3, 1)}  # miner 3 commits first
+    h.now += 100
+    h.expect(h.wallets[0].sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
+    for i in (1, 3):  # miner 1 reveals first
+        h.expect(
+            h.wallets[i].sign(
+                partial(RevealModel, task_id=task_id, salt=salts[i], weights=IntTensor.vector(same))
+            ),
+            Reason.OK,
+        )
+    task = h.state.task(task_id)
+    assert task is not None and task.best_miner == h.wallets[3].address
+
+
+def test_copied_commitment_cannot_be_revealed(h: Harness) -> None:
+    task_id, features, labels, salt = linreg_task(h)
+    weights = [S, S, 0]
+    miner, copier = h.wallets[1], h.wallets[2]
+    msalt = keccak(b"m")
+    stolen = model_commitment(task_id, miner.address, weights_hash(weights), msalt)
+    h.expect(miner.sign(lambda n: CommitModel(n, task_id, stolen)), Reason.OK)
+    h.expect(copier.sign(lambda n: CommitModel(n, task_id, stolen)), Reason.OK)
+    h.now += 100
+    h.expect(h.wallets[0].sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
+    reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))  # noqa: E731
+    h.expect(copier.sign(reveal), Reason.HASH_MISMATCH)
+    h.expect(miner.sign(reveal), Reason.OK)
+
+
+def test_competition_failure_paths(h: Harness) -> None:
+    task_id, features, labels, salt = linreg_task(h)
+    sub, m1, m2 = h.wallets[0], h.wallets[1], h.wallets[2]
+    c = keccak(b"c")
+    h.expect(m1.sign(lambda n: CommitModel(n, 99, c)), Reason.UNKNOWN_TASK)
+    h.expect(m1.sign(lambda n: CommitModel(n, task_id, c)), Reason.OK)
+    h.expect(m1.sign(lambda n: CommitModel(n, task_id, c)), Reason.ALREADY_COMMITTED)
+    # reveal of the test set before the commit deadline, by another, with a wrong salt or shape
+    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.WRONG_PHASE)
+    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.WRONG_PHASE)
+    h.now += 100
+    h.expect(m2.sign(lambda n: CommitModel(n, task_id, c)), Reason.WRONG_PHASE)
+    h.expect(m1.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.NOT_SUBMITTER)
+    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, c, features, labels)), Reason.HASH_MISMATCH)
+    short = IntTensor.vector(labels.values[:-1])
+    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, short)), Reason.INVALID_PARAMS)
+    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
+    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.WRONG_PHASE)
+    h.expect(m2.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.NO_COMMITMENT)
+    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0]))), Reason.INVALID_PARAMS)
+    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.HASH_MISMATCH)
+    h.now += 100
+    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.WRONG_PHASE)
+    # nobody scored: the escrow returns to the submitter
+    h.expect(m2.sign(lambda n: FinalizeTask(n, task_id)), Reason.OK)
+    assert h.state.account(sub.address).balance == 100 * ETH
+    h.expect(m2.sign(lambda n: FinalizeTask(n, 99)), Reason.UNKNOWN_TASK)
+
+
+@pytest.mark.parametrize(
+    ("arch", "dims", "reward", "deadlines"),
+    [
+        (4, (2, 0, 0), ETH, (100, 200)),  # unknown arch
+        (Arch.LINREG, (2, 3, 0), ETH, (100, 200)),  # hidden must be 0
+        (Arch.MLP, (64, 32, 1), ETH, (100, 200)),  # one class
+        (Arch.MLP, (4096, 4096, 10), ETH, (100, 200)),  # too many MACs a sample
+        (Arch.LINREG, (2, 0, 0), 0, (100, 200)),  # no reward
+        (Arch.LINREG, (2, 0, 0), ETH, (0, 200)),  # commit deadline not in the future
+        (Arch.LINREG, (2, 0, 0), ETH, (200, 200)),  # reveal not after commit
+    ],
+)
+def test_create_task_rejects_invalid_params(
+    h: Harness, arch: int, dims: tuple[int, int, int], reward: int, deadlines: tuple[int, int]
+) -> None:
+    commit_at, reveal_at = (h.now + d for d in deadlines)
+    raw = h.wallets[0].sign(
+        lambda n: CreateTask(n, min(arch, 3), *dims, reward, commit_at, reveal_at, ZERO32, ZERO32)
+    )
+    if arch == 4:  # not even encodable as arch 4: the codec's range; use the closest valid bytes
+        raw = raw[:9] + b"\x04" + raw[10:]
+        h.expect(raw, Reason.DECODE_ERROR)
+    else:
+        h.expect(raw, Reason.INVALID_PARAMS)
+
+
+def test_create_task_needs_the_reward(h: Harness) -> None:
+    raw = h.wallets[0].sign(
+        lambda n: CreateTask(n, Arch.LINREG, 1, 0, 0, 101 * ETH, h.now + 1, h.now + 2, ZERO32, ZERO32)
+    )
+    h.expect(raw, Reason.INSUFFICIENT_BALANCE)
+
+
+def scored_round(
+    h: Harness,
+    arch: Arch,
+    dims: tuple[int, int, int],
+    weights: list[int],
+    rows: list[list[int]],
+    labels: list[int],
+) -> int:
+    """One miner's whole round on a fresh task; returns the score the rollup gave it."""
+    spec = validate_spec(arch, *dims)
+    features, lab = IntTensor.matrix(rows), IntTensor.vector(labels)
+    salt, msalt = keccak(b"s"), keccak(b"m")
+    commitment = commitment_to_test_set(root_of_test_set(spec, features, lab), len(labels), salt)
+    sub, miner = h.wallets[0], h.wallets[1]
+    create = lambda n: CreateTask(n, arch, *dims, ETH, h.now + 10, h.now + 20, commitment, ZERO32)  # noqa: E731
+    task_id = h.expect(sub.sign(create), Reason.OK).created_id
+    assert task_id is not None
+    mc = model_commitment(task_id, miner.address, weights_hash(weights), msalt)
+    h.expect(miner.sign(lambda n: CommitModel(n, task_id, mc)), Reason.OK)
+    h.now += 10
+    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, lab)), Reason.OK)
+    h.expect(miner.sign(lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))), Reason.OK)
+    h.now += 10
+    stored = h.state.commitment(task_id, miner.address)
+    assert stored is not None
+    return stored.score
+
+
+def test_logreg_brier_and_mlp_accuracy_scores(h: Harness) -> None:
+    # LOGREG: sigmoid(S) = 3S/4, sigmoid(-S) = S/4, sigmoid(2S) = 7S/8, sigmoid(-S/2) = 3S/8, so the
+    # Brier score is -((S/4)^2 + (S/4)^2 + (S/8)^2 + (5S/8)^2) / (4 S).
+    brier = -(((S // 4) ** 2 + (S // 4) ** 2 + (S // 8) ** 2 + (5 * S // 8) ** 2) // (4 * S))
+    logreg = scored_round(h, Arch.LOGREG, (1, 0, 0), [S, 0], [[S], [-S], [2 * S], [-S // 2]], [1, 0, 1, 1])
+    assert logreg == brier
+    identity = [S, 0, 0, S, 0, 0, S, 0, 0, S, 0, 0]  # two identity layers: argmax of the input
+    assert scored_round(h, Arch.MLP, (2, 2, 2), identity, [[S, 0], [0, S], [3, 1]], [0, 1, 1]) == 2
+
+
+def test_labels_must_suit_the_architecture(h: Harness) -> None:
+    bad_labels = IntTensor.vector([2])
+    spec = validate_spec(Arch.LOGREG, 1, 0, 0)
+    c = commitment_to_test_set(root_of_test_set(spec, IntTensor.matrix([[1]]), bad_labels), 1, ZERO32)
+    created = h.expect(
+        h.wallets[0].sign(
+            lambda n: CreateTask(n, Arch.LOGREG, 1, 0, 0, ETH, h.now + 1, h.now + 5, c, ZERO32)
+        ),
+        Reason.OK,
+    )
+    h.now += 1
+    tid = created.created_id
+    assert tid is not None
+    h.expect(
+        h.wallets[0].sign(lambda n: RevealTestSet(n, tid, ZERO32, IntTensor.matrix([[1]]), bad_labels)),
+        Reason.INVALID_PARAMS,
+    )
+
+
+# --- shared models: the paper's workload -----------------------------------------------------
+
+
+def paper_model(h: Harness) -> int:
+    owner = h.wallets[0]
+    r = h.expect(
+        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]))), Reason.OK
+    )
+    assert r.created_id is not None
+    model_id = r.created_id
+    xs = IntTensor.matrix([[x] for x in PAPER_X])
+    h.expect(owner.sign(lambda n: AddData(n, model_id, xs, IntTensor.vector(PAPER_Y))), Reason.OK)
+    return model_id
+
+
+def test_paper_workload_to_the_bit(h: Harness) -> None:
+    model_id = paper_model(h)
+    trainer = h.wallets[1]
+    result = h.run([trainer.sign(lambda n: Train(n, model_id, 1))])
+    assert [s.kind for s in result.steps] == [StepKind.TX, StepKind.TRAIN_CHUNK]
+    model = h.state.model(model_id)
+    assert model is not None and model.weights == (100262000, 3420000) and model.epochs_trained == 1
+    result = h.run([trainer.sign(lambda n: Train(n, model_id, 1999))])
+    assert len(result.steps) == 2000
+    model = h.state.model(model_id)
+    assert model is not None and model.weights == (709424000, -7180000) and model.epochs_trained == 2000
+
+
+def test_add_data_fills_chunks_in_order(h: Harness) -> None:
+    owner = h.wallets[0]
+    r = h.expect(owner.sign(lambda n: CreateModel(n, 2, 10, IntTensor.vector([0, 0, 0]))), Reason.OK)
+    model_id = r.created_id
+    assert model_id is not None
+    per = params.SHARED_CHUNK_POINTS
+    for batch in range(3):
+        pts = [[batch * 1000 + i, -i] for i in range(per - 28)]
+        h.expect(
+            owner.sign(
+                partial(
+                    AddData, model_id=model_id, xs=IntTensor.matrix(pts), ys=IntTensor.vector([1] * len(pts))
+                )
+            ),
+            Reason.OK,
+        )
+    model = h.state.model(model_id)
+    assert model is not None and model.n_points == 3 * (per - 28)
+    chunk0 = h.state.data_chunk(model_id, 0, 3)
+    chunk1 = h.state.data_chunk(model_id, 1, 3)
+    assert len(chunk0) == per and chunk0[per - 28] == (1000, 0, 1)
+    assert len(chunk1) == per and len(h.state.data_chunk(model_id, 2, 3)) == 3 * (per - 28) - 2 * per
+    # training runs one step a chunk
+    result = h.run([owner.sign(lambda n: Train(n, model_id, 2))])
+    assert [s.kind for s in result.steps].count(StepKind.TRAIN_CHUNK) == 2 * 3
+
+
+def test_shared_model_failure_paths(h: Harness) -> None:
+    owner = h.wallets[0]
+    h.expect(
+        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([1, 2, 3]))), Reason.INVALID_PARAMS
+    )
+    h.expect(
+        owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[1]]), IntTensor.vector([1]))),
+        Reason.UNKNOWN_MODEL,
+    )
+    h.expect(owner.sign(lambda n: Train(n, 0, 1)), Reason.UNKNOWN_MODEL)
+    r = h.expect(owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([1, 2]))), Reason.OK)
+    mid = r.created_id
+    assert mid is not None
+    h.expect(owner.sign(lambda n: Train(n, mid, 1)), Reason.INVALID_PARAMS)  # no data yet
+    h.expect(
+        owner.sign(lambda n: AddData(n, mid, IntTensor.matrix([[1, 2]]), IntTensor.vector([1]))),
+        Reason.INVALID_PARAMS,
+    )
+    h.expect(owner.sign(lambda n: AddData(n, mid, IntTensor.matrix([[1]]), IntTensor.vector([1]))), Reason.OK)
+    h.expect(owner.sign(lambda n: Train(n, mid, 0)), Reason.INVALID_PARAMS)
+    h.expect(owner.sign(lambda n: Train(n, mid, params.MAX_JOB_STEPS + 1)), Reason.INVALID_PARAMS)
+
+
+# --- the trace -------------------------------------------------------------------------------
+
+
+def test_trace_root_commits_every_step(h: Harness) -> None:
+    a, b = h.wallets[0], h.wallets[1]
+    who = b"\x05" * 20
+    result = h.run(
+        [a.sign(lambda n: Transfer(n, b.address, 1)), b"\x01junk", b.sign(lambda n: Transfer(n, who, 2))],
+        deposits=[Deposit(0, who, 9)],
+    )
+    assert [s.kind for s in result.steps] == [StepKind.DEPOSIT, StepKind.TX, StepKind.TX, StepKind.TX]
+    assert [s.machine.cursor for s in result.steps] == [1, 2, 3, 4]
+    assert result.steps[2].state_root == result.steps[1].state_root  # the junk tx changed nothing
+    assert result.trace_root == merkle_root([s.hash for s in result.steps])
+    last = result.steps[-1]
+    assert last.hash == step_hash(result.post_root, 4, None)
+    assert [r.reason for r in result.receipts] == [Reason.OK, Reason.DECODE_ERROR, Reason.OK]
+
+
+def test_apply_batch_leaves_its_input_state_unchanged(h: Harness) -> None:
+    before = h.state
+    root = before.root
+    h.run([h.wallets[0].sign(lambda n: Transfer(n, h.wallets[1].address, 1))])
+    assert before.root == root and before.account(h.wallets[0].address).nonce == 0
+
+
+def test_empty_batch_has_no_steps() -> None:
+    state = State()
+    result = apply_batch(state, [], [], BatchContext(DOMAIN, 0))
+    assert result.steps == () and result.trace_root == ZERO32 and result.post_root == state.root
+
+
+def test_keys_are_namespaced() -> None:
+    assert keys.task_key(1) != keys.model_key(1) != keys.withdrawal_key(1)
+    assert keys.test_chunk_key(1, 0) != keys.data_chunk_key(1, 0)
+
+
+def test_signed_encoding_is_the_tx_hash_preimage(h: Harness) -> None:
+    a = h.wallets[0]
+    signed = sign_tx(DOMAIN, Transfer(0, a.address, 0), a.key)
+    (receipt,) = h.run([signed.encoded]).receipts
+    assert receipt.tx_hash == signed.hash == keccak(signed.encoded)
