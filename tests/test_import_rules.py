@@ -1,7 +1,8 @@
 """DESIGN.md's import rules: imports only point downwards.
 
 `protocol` imports no other project package and none of web3, fastapi, sqlalchemy; `l1_contracts`
-may import `protocol`; `sequencer`, `verifier` and `client` never import each other.
+may import `protocol`; `sequencer`, `verifier` and `client` never import each other; only the
+composition root `mlrollup` (the CLI that dispatches to each role) imports them all.
 """
 
 import ast
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = {"protocol", "l1_contracts", "sequencer", "verifier", "client", "bench"}
+PROJECT = {"protocol", "l1_contracts", "sequencer", "verifier", "client", "bench", "mlrollup"}
 IO_LIBRARIES = {"web3", "fastapi", "sqlalchemy", "alembic", "httpx", "uvicorn", "eth_tester", "requests"}
 
 ALLOWED = {
@@ -19,7 +20,8 @@ ALLOWED = {
     "sequencer": {"protocol", "l1_contracts"},
     "verifier": {"protocol", "l1_contracts"},
     "client": {"protocol", "l1_contracts"},
-    "bench": PROJECT - {"bench"},
+    "bench": PROJECT - {"bench", "mlrollup"},
+    "mlrollup": PROJECT - {"mlrollup"},  # the composition root: dispatches to every role
 }
 
 

@@ -1,0 +1,30 @@
+"""`mlrollup`: one command, one subcommand per role; each role parses its own flags."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="mlrollup",
+    help="An optimistic L2 rollup for decentralized AI. `mlrollup ROLE --help` for a role's flags.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+@app.command(context_settings=PASSTHROUGH)
+def devnet(ctx: typer.Context) -> None:
+    """Serve an embedded py-evm chain over JSON-RPC on 127.0.0.1, with funded development accounts."""
+    from l1_contracts.devnet import main
+
+    raise typer.Exit(main(ctx.args))
+
+
+@app.command(context_settings=PASSTHROUGH)
+def deploy(ctx: typer.Context) -> None:
+    """Deploy the L1 contracts through any JSON-RPC URL and write deployments/<chainId>.json."""
+    from l1_contracts.deploy import main
+
+    raise typer.Exit(main(ctx.args))
