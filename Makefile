@@ -3,24 +3,36 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint typecheck demo up bench crosscheck vectors clean
+.PHONY: setup test lint typecheck contracts contracts-check demo up bench crosscheck vectors clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-setup: $(BIN)/python
+setup: $(BIN)/python node_modules/solc/package.json
 	$(BIN)/pip install --quiet -e '.[dev]'
+
+# solc-js, to rebuild the contracts; running the rollup needs only the committed artifacts
+node_modules/solc/package.json: package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The committed artifacts must be what the sources compile to.
+contracts: setup
+	$(BIN)/python -m l1_contracts.build
+
+contracts-check: setup
+	$(BIN)/python -m l1_contracts.build --check
+
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup lint
+test: setup lint contracts-check
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # The main job until the sequencer exists: the protocol benchmark and the paper's workload.
@@ -36,7 +48,7 @@ crosscheck: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q -m slow
 
 vectors: setup
-	$(BIN)/python -m protocol.vectors tests/vectors
+	$(BIN)/python -m tests.vectors.generate tests/vectors
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -114,12 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {f"{name}.json": render(a) for name, a in built.items()}
     present = {p.name for p in ARTIFACTS.glob("*.json")}
     if args.check:
-        stale = sorted(n for n, text in wanted.items() if not (ARTIFACTS / n).is_file()
-                       or (ARTIFACTS / n).read_text() != text)
+        stale = sorted(
+            n
+            for n, text in wanted.items()
+            if not (ARTIFACTS / n).is_file() or (ARTIFACTS / n).read_text() != text
+        )
         extra = sorted(present - set(wanted))
         if stale or extra:
-            print(f"artifacts differ from the sources: stale {stale}, extra {extra}; run "
-                  "`python -m l1_contracts.build`", file=sys.stderr)
+            print(
+                f"artifacts differ from the sources: stale {stale}, extra {extra}; run "
+                "`python -m l1_contracts.build`",
+                file=sys.stderr,
+            )
             return 1
         print(f"{len(wanted)} artifacts match the sources")
         return 0
@@ -128,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         (ARTIFACTS / name).unlink()
     for name, text in wanted.items():
         (ARTIFACTS / name).write_text(text)
-    sizes = ", ".join(f"{n} {len(a['deployedBytecode']) // 2 - 1:,} B" for n, a in built.items()
-                      if len(a["deployedBytecode"]) > 2)
+    sizes = ", ".join(
+        f"{n} {len(a['deployedBytecode']) // 2 - 1:,} B"
+        for n, a in built.items()
+        if len(a["deployedBytecode"]) > 2
+    )
     print(f"wrote {len(wanted)} artifacts to {ARTIFACTS}: {sizes}")
     return 0
 

@@ -96,6 +96,10 @@ class TransactionTimeout(L1Error):
     """A transaction was sent but its receipt did not arrive in time."""
 
 
+class DeploymentError(L1Error):
+    """A deployment transaction did not create a contract, or a deployment file is unreadable."""
+
+
 # One class per custom error of l1_contracts/src/Errors.sol (tests/l1 check the two lists agree).
 class ZeroAddress(ContractRevert):
     """A constructor or setter was given the zero address."""

@@ -1,0 +1,190 @@
+"""Deploy the Bridge and the Rollup and wire them: `python -m l1_contracts.deploy --rpc URL --key 0x…`.
+
+Three transactions from one sender: the Bridge (no constructor arguments), the Rollup (Bridge, genesis
+root, bond, challenge window), then `Bridge.setRollup(rollup)`, which only the Bridge's deployer may
+call, once, and which checks that the Rollup was built on this Bridge. The result is a `Deployment`,
+saved as `deployments/<chainId>.json`. Only standard JSON-RPC methods are used, so any endpoint works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
+from web3 import HTTPProvider, Web3
+
+from l1_contracts.artifacts import load_artifact
+from l1_contracts.bindings.bridge import GAS_SET_ROLLUP, Bridge
+from l1_contracts.bindings.tx import KeySender, Sender, transact
+from l1_contracts.errors import DeploymentError, L1Error
+from protocol.state import State
+
+# Creation gas (measured 0.72M for the Bridge and 1.03M for the Rollup), with a margin.
+GAS_DEPLOY_BRIDGE = 1_200_000
+GAS_DEPLOY_ROLLUP = 1_800_000
+FORMAT_VERSION = 1
+
+__all__ = ["Deployment", "DeploymentError", "deploy", "load", "main", "save"]
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """Where the contracts live and the parameters they were built with."""
+
+    chain_id: int
+    rollup: str  # checksummed address; also the EIP-712 verifyingContract of L2 txs
+    bridge: str
+    deployer: str
+    block_number: int  # block of the Bridge's creation: scan events from here
+    bond: int  # wei
+    challenge_window: int  # seconds
+    genesis_root: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["bond"] = str(self.bond)  # above 2^53: a string, so JavaScript clients read it exactly
+        out["genesis_root"] = "0x" + self.genesis_root.hex()
+        out["format"] = FORMAT_VERSION
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Deployment:
+        try:
+            return cls(
+                chain_id=int(data["chain_id"]),
+                rollup=to_checksum_address(data["rollup"]),
+                bridge=to_checksum_address(data["bridge"]),
+                deployer=to_checksum_address(data["deployer"]),
+                block_number=int(data["block_number"]),
+                bond=int(data["bond"]),
+                challenge_window=int(data["challenge_window"]),
+                genesis_root=bytes.fromhex(str(data["genesis_root"]).removeprefix("0x")),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise DeploymentError(f"not a deployment record: {exc}") from exc
+
+
+def _create(
+    w3: Web3, sender: Sender, name: str, args_types: list[str], args: list[Any], gas: int
+) -> tuple[str, int]:
+    artifact = load_artifact(name)
+    data = bytes.fromhex(artifact.bytecode[2:]) + abi_encode(args_types, args)
+    receipt = transact(w3, sender, to=None, data=data, gas=gas)
+    address = receipt.get("contractAddress")
+    if not address:
+        raise DeploymentError(f"creating {name} gave no contract address")
+    return str(address), int(receipt["blockNumber"])
+
+
+def deploy(
+    w3: Web3,
+    sender: Sender,
+    *,
+    bond: int,
+    challenge_window: int,
+    genesis_root: bytes | None = None,
+) -> Deployment:
+    """Deploy the Bridge and the Rollup from `sender` and wire them (genesis: the empty state by default)."""
+    root = State().root if genesis_root is None else genesis_root
+    if len(root) != 32:
+        raise DeploymentError(f"the genesis root is 32 bytes, got {len(root)}")
+    bridge, block = _create(w3, sender, "Bridge", [], [], GAS_DEPLOY_BRIDGE)
+    rollup, _ = _create(
+        w3,
+        sender,
+        "Rollup",
+        ["address", "bytes32", "uint256", "uint256"],
+        [bridge, root, bond, challenge_window],
+        GAS_DEPLOY_ROLLUP,
+    )
+    Bridge(w3, bridge).set_rollup(sender, rollup, gas=GAS_SET_ROLLUP)
+    return Deployment(
+        chain_id=int(w3.eth.chain_id),
+        rollup=to_checksum_address(rollup),
+        bridge=to_checksum_address(bridge),
+        deployer=to_checksum_address(sender.address),
+        block_number=block,
+        bond=bond,
+        challenge_window=challenge_window,
+        genesis_root=root,
+    )
+
+
+def save(deployment: Deployment, directory: str | Path) -> Path:
+    """Write `<directory>/<chainId>.json` (replacing an older one) and return its path."""
+    path = Path(directory) / f"{deployment.chain_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(deployment.to_json(), indent=1, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load(path: str | Path) -> Deployment:
+    """Read a file written by `save`."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DeploymentError(f"cannot read deployment {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DeploymentError(f"{path} does not hold a JSON object")
+    return Deployment.from_json(data)
+
+
+def _eth_to_wei(text: str) -> int:
+    wei = Decimal(text) * 10**18
+    if wei != wei.to_integral_value() or wei <= 0:
+        raise argparse.ArgumentTypeError(f"{text} ETH is not a positive whole number of wei")
+    return int(wei)
+
+
+def _root(text: str) -> bytes:
+    raw = bytes.fromhex(text.removeprefix("0x"))
+    if len(raw) != 32:
+        raise argparse.ArgumentTypeError("a state root is 32 bytes of hex")
+    return raw
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m l1_contracts.deploy", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--rpc", required=True, help="JSON-RPC URL of the L1 node")
+    parser.add_argument("--key", required=True, help="hex private key of the deploying account")
+    parser.add_argument("--bond-eth", type=_eth_to_wei, default=10**18, help="proposer bond in ETH (1)")
+    parser.add_argument("--challenge-window", type=int, default=10, help="challenge window, seconds (10)")
+    parser.add_argument("--genesis-root", type=_root, default=None, help="L2 genesis root (empty state's)")
+    parser.add_argument("--out", default="deployments", help="directory for <chainId>.json (deployments)")
+    args = parser.parse_args(argv)
+    if args.challenge_window < 0:
+        parser.error("--challenge-window must be >= 0")
+    w3 = Web3(HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
+    try:
+        sender = KeySender.from_hex(args.key)
+    except ValueError:
+        parser.error("--key is not a hex private key")
+    try:
+        deployment = deploy(
+            w3,
+            sender,
+            bond=args.bond_eth,
+            challenge_window=args.challenge_window,
+            genesis_root=args.genesis_root,
+        )
+        path = save(deployment, args.out)
+    except (L1Error, OSError) as exc:
+        print(f"deploy failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Rollup {deployment.rollup}\nBridge {deployment.bridge}\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

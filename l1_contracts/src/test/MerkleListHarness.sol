@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MerkleList} from "../libraries/MerkleList.sol";
+
+/// @notice Test-only: exposes the MerkleList library.
+contract MerkleListHarness {
+    function root(bytes32[] memory leaves) external pure returns (bytes32 r, bytes32[] memory after_) {
+        r = MerkleList.root(leaves);
+        after_ = leaves; // must be unchanged
+    }
+
+    function rootInPlace(bytes32[] memory leaves) external pure returns (bytes32) {
+        return MerkleList.rootInPlace(leaves);
+    }
+
+    function verify(bytes32 root_, bytes32 leaf, uint256 index, uint256 count, bytes32[] calldata proof)
+        external
+        pure
+        returns (bool)
+    {
+        return MerkleList.verify(root_, leaf, index, count, proof);
+    }
+
+    function depth(uint256 count) external pure returns (uint256) {
+        return MerkleList.depth(count);
+    }
+}

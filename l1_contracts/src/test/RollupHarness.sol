@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Rollup} from "../rollup/Rollup.sol";
+
+/// @notice Test-only: a Rollup whose rollback hook `_deleteFrom` can be called directly.
+contract RollupHarness is Rollup {
+    constructor(address bridge_, bytes32 genesisRoot_, uint256 bondAmount_, uint256 challengeWindow_)
+        Rollup(bridge_, genesisRoot_, bondAmount_, challengeWindow_)
+    {}
+
+    function deleteFrom(uint256 index) external {
+        _deleteFrom(index);
+    }
+}
