@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         cells = (*row, r.finalize, r.total)
         print("  " + "  ".join(f"{v:>13,}" if isinstance(v, int) else f"{v:>13}" for v in cells))
     per_sample: dict[str, dict[str, float]] = {}
-    macs = 64 * 32 + 32 * 10
+    mlp = validate_spec(Arch.MLP, 64, 32, 10)
+    macs = mlp.macs_per_sample
     for k, encoding in enumerate(("abi", "packed")):
         mlp6, mlp12 = rounds[2 + k], rounds[4 + k]
         dn = mlp12.n_test - mlp6.n_test
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"\n  MLP 64-32-10 ({encoding}): scoring {score:,.0f} gas a test sample "
             f"({score / macs:.1f} gas a multiply-accumulate), revealing {fixed:,.0f} gas for the "
-            f"2,442 weights; storing {store:,.0f} gas a test sample"
+            f"{mlp.param_count:,} weights; storing {store:,.0f} gas a test sample"
         )
     if args.json:
         figures = {
