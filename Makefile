@@ -42,6 +42,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python -m bench.stf
+	$(BIN)/python -m bench.sequencer
 
 # Long randomized cross-checks: thousands of cases, outside CI.
 crosscheck: setup

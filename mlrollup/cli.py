@@ -28,3 +28,11 @@ def deploy(ctx: typer.Context) -> None:
     from l1_contracts.deploy import main
 
     raise typer.Exit(main(ctx.args))
+
+
+@app.command(context_settings=PASSTHROUGH)
+def sequencer(ctx: typer.Context) -> None:
+    """Run the sequencer service: REST API, durable mempool and block builder."""
+    from sequencer.cli import main
+
+    main(ctx.args)

@@ -1,0 +1,96 @@
+"""Batches (what goes to L1): status, L1 transaction, and the step roots a verifier needs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from protocol.transition import StepKind
+from sequencer.api.common import hx, hx_or_none
+from sequencer.api.deps import SequencerDep
+from sequencer.api.schemas import BatchOut, ErrorBody, L1Out, StepOut, StepsOut
+from sequencer.core.errors import api_error
+from sequencer.db.models import BatchRow
+
+router = APIRouter(prefix="/v1/batches", tags=["batches"])
+
+BatchId = Annotated[int, Path(ge=0, le=2**63 - 1)]
+MAX_STEPS_PAGE = 100_000
+
+
+def _batch(row: BatchRow | None, batch_id: int) -> BatchRow:
+    if row is None:
+        raise api_error("not_found", f"no batch {batch_id}")
+    return row
+
+
+@router.get(
+    "/{batch_id}", summary="A batch, its roots and its L1 transaction", responses={404: {"model": ErrorBody}}
+)
+def get_batch(
+    batch_id: BatchId,
+    node: SequencerDep,
+    data: Annotated[bool, Query(description="include the batch data (hex)")] = False,
+) -> BatchOut:
+    b = _batch(node.store.batch(batch_id), batch_id)
+    l1 = None
+    if b.l1_tx_hash is not None:
+        l1 = L1Out(
+            tx_hash=hx(b.l1_tx_hash), block=b.l1_block or 0, gas_used=b.gas_used or 0, posted_at=b.posted_at
+        )
+    return BatchOut(
+        id=b.id,
+        status=b.status,  # type: ignore[arg-type]
+        timestamp=b.timestamp,
+        first_block=b.first_block,
+        last_block=b.last_block,
+        tx_count=b.tx_count,
+        data_bytes=b.data_bytes,
+        deposit_start=b.deposit_start,
+        deposit_count=b.deposit_count,
+        step_count=b.step_count,
+        prev_root=hx(b.prev_root),
+        post_root=hx_or_none(b.post_root),
+        trace_root=hx_or_none(b.trace_root),
+        data_hash=hx_or_none(b.data_hash),
+        data=hx_or_none(b.data) if data else None,
+        l1=l1,
+    )
+
+
+@router.get(
+    "/{batch_id}/steps",
+    summary="The trace of a batch: every step's state root, cursor, job hash and hash",
+    description="What a verifier needs to find the first wrong step; `trace_root` is the Merkle root of "
+    "the step hashes (docs/spec.md section 5). Paged with `offset` and `limit`.",
+    responses={404: {"model": ErrorBody}},
+)
+def get_steps(
+    batch_id: BatchId,
+    node: SequencerDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_STEPS_PAGE)] = 10_000,
+) -> StepsOut:
+    b = _batch(node.store.batch(batch_id), batch_id)
+    rows = node.store.steps(batch_id, offset, limit)
+    return StepsOut(
+        batch=b.id,
+        status=b.status,
+        prev_root=hx(b.prev_root),
+        trace_root=hx_or_none(b.trace_root),
+        total=b.step_count,
+        offset=offset,
+        steps=[
+            StepOut(
+                index=s.batch_index,
+                kind=StepKind(s.kind).name.lower(),  # type: ignore[arg-type]
+                block=s.block_number,
+                state_root=hx(s.state_root),
+                cursor=s.cursor,
+                job_hash=hx(s.job_hash),
+                hash=hx(s.hash),
+            )
+            for s in rows
+        ],
+    )

@@ -1,0 +1,62 @@
+"""Liveness, readiness and the service's public configuration."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from protocol.params import EIP712_NAME, EIP712_VERSION, MAX_TENSOR_ELEMENTS, MAX_TX_BYTES
+from sequencer.api.deps import SequencerDep, SettingsDep
+from sequencer.api.schemas import InfoOut
+from sequencer.node import Sequencer
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: state loaded, database reachable, block builder running")
+def readyz(request: Request) -> JSONResponse:
+    node: Sequencer | None = getattr(request.app.state, "sequencer", None)
+    builder = getattr(request.app.state, "builder", None)
+    problems = []
+    if node is None or not node.started:
+        problems.append("the state is not loaded yet")
+    else:
+        try:
+            with node.db.read() as s:
+                s.execute(text("SELECT 1"))
+        except Exception as exc:
+            problems.append(f"database unreachable: {type(exc).__name__}")
+    if builder is not None and getattr(request.app.state, "run_builder", True):
+        if not builder.alive:
+            problems.append("the block builder is not running")
+        elif builder.failures:
+            problems.append(
+                f"the block builder failed {builder.failures} times in a row: {builder.last_error}"
+            )
+    if problems:
+        body = {"error": {"code": "not_ready", "message": "; ".join(problems)}}
+        return JSONResponse(body, status_code=503)
+    assert node is not None
+    return JSONResponse({"status": "ready", "block": node.height, "mempool": len(node.mempool)})
+
+
+@router.get("/v1/info", summary="The signing domain and the limits", tags=["info"])
+async def info(node: SequencerDep, settings: SettingsDep) -> InfoOut:
+    return InfoOut(
+        name=EIP712_NAME,
+        version=EIP712_VERSION,
+        domain=node.domain.as_dict(),
+        settings=settings.public(),
+        limits={
+            "max_tx_bytes": MAX_TX_BYTES,
+            "max_tensor_elements": MAX_TENSOR_ELEMENTS,
+            "max_list_txs": settings.max_list_txs,
+            "max_body_bytes": settings.max_body_bytes,
+        },
+    )

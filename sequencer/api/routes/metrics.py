@@ -1,0 +1,17 @@
+"""Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from sequencer.api.deps import SequencerDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(node: SequencerDep) -> Response:
+    node.metrics.mempool_size.set(len(node.mempool))
+    return Response(node.metrics.render(), media_type=CONTENT_TYPE_LATEST)

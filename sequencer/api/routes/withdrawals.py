@@ -1,0 +1,68 @@
+"""What a user needs to claim a withdrawal on L1: the leaf and its proof against a final root."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from protocol import keys
+from protocol.records import Withdrawal
+from sequencer.api.common import checksum, hx
+from sequencer.api.deps import SequencerDep
+from sequencer.api.routes.state import proof_of
+from sequencer.api.schemas import ErrorBody, WithdrawalProofOut
+from sequencer.core.errors import api_error
+from sequencer.db.models import BatchStatus
+
+router = APIRouter(prefix="/v1/withdrawals", tags=["withdrawals"])
+
+
+@router.get(
+    "/{withdrawal_id}/proof",
+    summary="A withdrawal's leaf and its proof against the last final state root",
+    description="By default against the last **final** batch (what the Bridge accepts); `?batch=` "
+    "proves against any sealed batch from the last final one on (not claimable before it is final). "
+    "409 `not_finalized` while no such batch holds the withdrawal yet.",
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def get_withdrawal_proof(
+    withdrawal_id: Annotated[int, Path(ge=0, le=2**64 - 1)],
+    node: SequencerDep,
+    batch: Annotated[int | None, Query(ge=0, description="prove against this batch instead")] = None,
+) -> WithdrawalProofOut:
+    with node.lock:
+        head = node.head
+    if head.withdrawal(withdrawal_id) is None:
+        raise api_error("not_found", f"there is no withdrawal {withdrawal_id} (as of the last block)")
+    if batch is None:
+        final = node.store.last_batch_with(BatchStatus.FINAL)
+        if final is None:
+            raise api_error(
+                "not_finalized", "no batch is final yet: retry once the withdrawal's batch is final"
+            )
+        batch = final.id
+    state = node.state_at_batch(batch)
+    row = node.store.batch(batch)
+    assert row is not None
+    key = keys.withdrawal_key(withdrawal_id)
+    value, proof, _, _ = proof_of(state, key)
+    if value is None:
+        raise api_error(
+            "not_finalized",
+            f"withdrawal {withdrawal_id} is not in the state of batch {batch} ({row.status}) yet: retry once "
+            "a later batch is final",
+            batch=batch,
+        )
+    w = Withdrawal.decode(value)
+    return WithdrawalProofOut(
+        id=withdrawal_id,
+        recipient=checksum(w.recipient),
+        amount=str(w.amount),
+        key=hx(key),
+        value=hx(value),
+        batch=batch,
+        batch_status=row.status,
+        root=hx(state.root),
+        proof=hx(proof),
+    )

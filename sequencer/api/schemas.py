@@ -1,0 +1,281 @@
+"""Request and response bodies of the API (pydantic), with the examples the OpenAPI page shows.
+
+Bytes are 0x hex, addresses EIP-55 checksummed, amounts (u128) decimal strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+EXAMPLE_ADDRESS = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"
+EXAMPLE_HASH = "0x" + "ab" * 32
+EXAMPLE_ROOT = "0x" + "5e" * 32
+EXAMPLE_SIGNATURE = "0x" + "11" * 32 + "22" * 32 + "1b"
+
+TRANSFER_EXAMPLE: JsonDict = {
+    "type": "Transfer",
+    "message": {"nonce": 0, "to": EXAMPLE_ADDRESS, "amount": "1000000000000000000"},
+    "signature": EXAMPLE_SIGNATURE,
+    "from": "0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69",
+}
+RAW_EXAMPLE: JsonDict = {"raw": "0x01" + "00" * 8 + "2b" * 20 + "00" * 16 + "11" * 64 + "1b"}
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(examples=["nonce_too_low"])
+    message: str = Field(examples=["nonce 3 is already used: the account's next (pending) nonce is 5"])
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer."""
+
+    error: ErrorDetail
+
+
+class DomainIn(BaseModel):
+    """The EIP-712 domain the client signed for (optional: checked against the deployment's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    version: str | None = None
+    chainId: int
+    verifyingContract: str
+
+
+class TxSubmission(BaseModel):
+    """One signed tx: either `raw` (its canonical bytes as hex) or `type` + `message` + `signature`
+    (the EIP-712 typed data, e.g. a wallet's `eth_signTypedData_v4` document plus its result).
+    `from`, when given, must be the address the signature recovers to: a tx signed for another
+    domain is then refused as `wrong_domain` instead of being charged to a stranger's account."""
+
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, json_schema_extra={"examples": [TRANSFER_EXAMPLE, RAW_EXAMPLE]}
+    )
+    raw: str | None = Field(None, description="0x hex of the canonical signed tx (docs/spec.md section 3)")
+    type: str | None = Field(
+        None,
+        validation_alias=AliasChoices("type", "primaryType"),
+        description="tx type: Transfer, Withdraw, CreateTask, CommitModel, RevealTestSet, RevealModel, "
+        "FinalizeTask, CreateModel, AddData, Train",
+    )
+    message: dict[str, Any] | None = Field(None, description="the EIP-712 message: the tx's fields")
+    signature: str | None = Field(None, description="0x hex of r ‖ s ‖ v (65 bytes, v 27/28 or 0/1)")
+    sender: str | None = Field(None, alias="from", description="the signer's address, checked if given")
+    domain: DomainIn | None = Field(None, description="the domain signed for, checked if given")
+    types: dict[str, Any] | None = Field(None, description="ignored (part of a typed-data document)")
+
+
+class TxListSubmission(BaseModel):
+    """Several txs, accepted all together or not at all."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"txs": [TRANSFER_EXAMPLE]}]})
+    txs: list[TxSubmission]
+
+
+class TxAccepted(BaseModel):
+    hash: str = Field(examples=[EXAMPLE_HASH])
+    status: Literal["pending"] = "pending"
+    type: str = Field(examples=["Transfer"])
+    sender: str = Field(examples=[EXAMPLE_ADDRESS])
+    nonce: int
+
+
+class TxListAccepted(BaseModel):
+    txs: list[TxAccepted]
+
+
+class ReceiptOut(BaseModel):
+    success: bool
+    reason: str = Field(description="OK or the protocol's failure reason", examples=["OK"])
+    reason_code: int = Field(description="the reason's number (protocol/receipts.py)")
+    detail: str
+    created_id: int | None = Field(None, description="task, model or withdrawal id a successful tx created")
+    block: int
+    index: int = Field(description="position of the tx in its block")
+    first_step: int = Field(description="first step of the tx within its block")
+    last_step: int
+    batch: int
+
+
+class TxOut(BaseModel):
+    hash: str
+    status: Literal["pending", "executed", "failed"]
+    type: str
+    sender: str
+    nonce: int
+    raw: str
+    received_at: float
+    receipt: ReceiptOut | None
+
+
+class AccountOut(BaseModel):
+    address: str
+    balance: str = Field(description="wei, after the last block", examples=["1000000000000000000"])
+    nonce: int = Field(description="the next nonce after the last block")
+    pending_balance: str = Field(description="after every accepted tx")
+    pending_nonce: int = Field(description="the nonce to sign the next tx with")
+    block: int
+
+
+class BestOut(BaseModel):
+    miner: str
+    score: int
+    seq: int
+
+
+class StandingOut(BaseModel):
+    miner: str
+    seq: int = Field(description="commit order (a tie goes to the earlier commitment)")
+    status: Literal["committed", "scored"]
+    score: int | None
+    rank: int | None
+
+
+class TaskOut(BaseModel):
+    id: int
+    submitter: str
+    arch: str = Field(examples=["LINREG"])
+    inputs: int
+    hidden: int
+    outputs: int
+    reward: str
+    commit_deadline: int
+    reveal_deadline: int
+    test_commitment: str
+    train_data_ref: str
+    test_revealed: bool
+    test_root: str
+    n_test: int
+    commit_count: int
+    finalized: bool
+    best: BestOut | None
+    phase: Literal["commit", "reveal", "finalize", "finalized"]
+    now: int = Field(description="the timestamp the phase is computed at (the next tx's)")
+    leaderboard: list[StandingOut]
+    block: int
+
+
+class ModelOut(BaseModel):
+    id: int
+    owner: str
+    n_features: int
+    learning_rate: int = Field(description="scaled by 10^7")
+    n_points: int
+    epochs_trained: int
+    weights: list[int] = Field(description="bias first, scaled by `scale`")
+    scale: int
+    points: list[list[int]] | None = Field(None, description="(x..., y) rows, with ?points=true")
+    block: int
+
+
+class DepositRange(BaseModel):
+    start: int
+    end: int = Field(description="exclusive")
+
+
+class BlockOut(BaseModel):
+    number: int
+    batch: int
+    timestamp: int
+    pre_root: str
+    post_root: str
+    trace_root: str = Field(description="of the block's steps alone (the batch's trace is on the batch)")
+    tx_count: int
+    txs: list[str]
+    deposits: DepositRange
+    step_offset: int = Field(description="steps of the batch before this block")
+    step_count: int
+    created_at: float
+
+
+class L1Out(BaseModel):
+    tx_hash: str
+    block: int
+    gas_used: int
+    posted_at: float | None
+
+
+class BatchOut(BaseModel):
+    id: int
+    status: Literal["open", "sealed", "posted", "challenged", "final", "rolled_back"]
+    timestamp: int
+    first_block: int | None
+    last_block: int | None
+    tx_count: int
+    data_bytes: int
+    deposit_start: int
+    deposit_count: int
+    step_count: int
+    prev_root: str
+    post_root: str | None
+    trace_root: str | None = Field(description="set once sealed")
+    data_hash: str | None
+    data: str | None = Field(None, description="the batch data, with ?data=true")
+    l1: L1Out | None
+
+
+class StepOut(BaseModel):
+    index: int
+    kind: Literal["deposit", "tx", "score_chunk", "train_chunk"]
+    block: int
+    state_root: str
+    cursor: int = Field(description="inputs of the batch consumed after the step")
+    job_hash: str
+    hash: str = Field(description="H(stateRoot ‖ u32 cursor ‖ jobHash): a trace leaf")
+
+
+class StepsOut(BaseModel):
+    batch: int
+    status: str
+    prev_root: str
+    trace_root: str | None
+    total: int
+    offset: int
+    steps: list[StepOut]
+
+
+class RootRef(BaseModel):
+    root: str
+    block: int | None = None
+    batch: int | None = None
+
+
+class RootsOut(BaseModel):
+    current: RootRef = Field(description="after the last block")
+    sealed: RootRef | None = Field(description="after the last sealed (or posted) batch")
+    finalized: RootRef = Field(description="after the last final batch (the genesis root before)")
+
+
+class ProofOut(BaseModel):
+    key: str
+    value: str | None = Field(description="null: the proof shows the key is absent")
+    root: str
+    block: int | None
+    batch: int | None
+    proof: str = Field(description="compact proof bytes (docs/spec.md section 2)")
+    depth: int
+    terminal: Literal["leaf", "empty", "other"]
+
+
+class WithdrawalProofOut(BaseModel):
+    id: int
+    recipient: str
+    amount: str
+    key: str
+    value: str
+    batch: int = Field(description="the batch whose post-state root the proof is against")
+    batch_status: str
+    root: str
+    proof: str
+
+
+class InfoOut(BaseModel):
+    name: str
+    version: str
+    domain: dict[str, Any]
+    settings: dict[str, Any]
+    limits: dict[str, int]

@@ -1,0 +1,234 @@
+"""The sequencer's one settings class: environment (`MLROLLUP_*`) or arguments, checked at start.
+
+Every setting has a default except the signing domain (the L1 chain id and the Rollup contract's
+address), which comes from the deployment file that `mlrollup deploy` writes
+(`deployments/<chainId>.json`) or from `MLROLLUP_CHAIN_ID` and `MLROLLUP_ROLLUP_ADDRESS`. Bad values
+fail at construction with a message naming the variable and what to do (`load_settings` turns the
+pydantic error into a `ConfigError` with one line per problem).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from l1_contracts.deploy import Deployment
+from l1_contracts.deploy import load as load_deployment
+from l1_contracts.errors import DeploymentError
+from protocol.params import MAX_BATCH_TXS, MAX_TX_BYTES
+from protocol.signing import Domain, address_from_hex, address_of, to_checksum_address
+from sequencer.core.errors import ConfigError
+
+# Batch data: u8 version ‖ u64 timestamp ‖ u32 count, then u24 length ‖ bytes a tx (docs/spec.md 4).
+BATCH_HEADER_BYTES = 13
+BATCH_TX_OVERHEAD = 3
+MIN_BATCH_BYTES = BATCH_HEADER_BYTES + BATCH_TX_OVERHEAD + MAX_TX_BYTES  # one largest tx must fit
+
+
+def read_deployment(path: Path) -> Deployment:
+    """The deployment file `mlrollup deploy` wrote (`l1_contracts.deploy`); `ConfigError` saying what
+    to do when it is missing or unreadable."""
+    if not path.exists():
+        raise ConfigError(
+            f"deployment file {path} does not exist: run `mlrollup deploy` against the L1 first, "
+            "or point MLROLLUP_DEPLOYMENT_FILE at the file it wrote"
+        )
+    try:
+        return load_deployment(path)
+    except DeploymentError as exc:
+        raise ConfigError(f"deployment file {path}: {exc}") from None
+
+
+class Settings(BaseSettings):
+    """Everything the sequencer service is configured with. Environment prefix `MLROLLUP_`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MLROLLUP_", extra="ignore", validate_default=True, populate_by_name=True
+    )
+
+    # --- storage ---------------------------------------------------------------------------------
+    database_url: str = Field(
+        default="sqlite:///data/sequencer.db",
+        validation_alias=AliasChoices("MLROLLUP_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL: sqlite:///path/file.db (directory created) or postgresql://…",
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="FULL: an acknowledged tx survives power loss; NORMAL: only a process crash",
+    )
+
+    # --- L1 and the signing domain ------------------------------------------------------------------
+    deployment_file: Path | None = None
+    chain_id: int | None = Field(default=None, gt=0)
+    rollup_address: str | None = None
+    l1_rpc_url: str = Field(default="http://127.0.0.1:8545")
+    proposer_key: SecretStr | None = None
+    deposit_confirmations: int = Field(default=1, ge=0, le=1_000)
+    deposit_poll_s: float = Field(default=2.0, gt=0, le=3_600)
+
+    # --- blocks and batches -------------------------------------------------------------------------
+    block_interval_s: float = Field(default=1.0, gt=0, le=3_600)
+    block_max_txs: int = Field(default=1_000, ge=1, le=MAX_BATCH_TXS)
+    batch_max_txs: int = Field(default=MAX_BATCH_TXS, ge=1, le=MAX_BATCH_TXS)
+    batch_max_bytes: int = Field(default=126_000, ge=MIN_BATCH_BYTES, le=10_000_000)
+    batch_max_age_s: float = Field(default=10.0, gt=0, le=7 * 86_400)
+
+    executor: Literal["process", "inline"] = Field(
+        default="process",
+        description="where blocks execute: a worker process (the API keeps its CPU) or the builder's thread",
+    )
+
+    # --- API limits ---------------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=4 * 2**20, ge=2**16, le=2**30)
+    max_list_txs: int = Field(default=1_000, ge=1, le=MAX_BATCH_TXS)
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8000, ge=1, le=65_535)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(default="info")
+
+    _deployment: Deployment | None = PrivateAttr(None)  # set by `_resolve_domain`
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return normalize_database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("l1_rpc_url")
+    @classmethod
+    def _check_l1_url(cls, value: str) -> str:
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme not in ("http", "https", "ws", "wss") or not rest.strip("/"):
+            raise ValueError(
+                f"{value!r} is not an L1 JSON-RPC URL: use http(s)://host:port (e.g. http://127.0.0.1:8545)"
+            )
+        return value
+
+    @field_validator("rollup_address")
+    @classmethod
+    def _check_rollup(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return to_checksum_address(address_from_hex(value))
+        except ValueError as exc:
+            raise ValueError(f"not a 20-byte 0x address: {exc}") from None
+
+    @field_validator("proposer_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value().removeprefix("0x")
+        try:
+            address_of(bytes.fromhex(text))
+        except Exception:
+            raise ValueError("must be a 32-byte secp256k1 private key in hex (0x…)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_domain(self) -> Settings:
+        path = self.deployment_file
+        if path is None and self.chain_id is not None and self.rollup_address is None:
+            candidate = Path("deployments") / f"{self.chain_id}.json"
+            path = candidate if candidate.exists() else None
+        if path is not None:
+            deployment = read_deployment(path)
+            if self.chain_id is not None and self.chain_id != deployment.chain_id:
+                raise ConfigError(
+                    f"MLROLLUP_CHAIN_ID={self.chain_id} disagrees with chain id {deployment.chain_id} in "
+                    f"{path}: unset one of them"
+                )
+            rollup = self._check_rollup(deployment.rollup)
+            if self.rollup_address is not None and self.rollup_address != rollup:
+                raise ConfigError(
+                    f"MLROLLUP_ROLLUP_ADDRESS={self.rollup_address} disagrees with the Rollup {rollup} "
+                    f"in {path}: unset one of them"
+                )
+            self._deployment = deployment
+            self.deployment_file = path
+            self.chain_id = deployment.chain_id
+            self.rollup_address = rollup
+        if self.chain_id is None or self.rollup_address is None:
+            raise ConfigError(
+                "no signing domain: set MLROLLUP_DEPLOYMENT_FILE to the deployments/<chainId>.json that "
+                "`mlrollup deploy` wrote, or both MLROLLUP_CHAIN_ID and MLROLLUP_ROLLUP_ADDRESS"
+            )
+        return self
+
+    @property
+    def deployment(self) -> Deployment | None:
+        """The deployment file's contents, when the domain came from one."""
+        return self._deployment
+
+    @property
+    def domain(self) -> Domain:
+        """The EIP-712 domain every tx is signed for."""
+        assert self.chain_id is not None and self.rollup_address is not None  # _resolve_domain
+        return Domain.from_hex(self.chain_id, self.rollup_address)
+
+    def public(self) -> dict[str, Any]:
+        """The settings a client may see (no keys, no database credentials)."""
+        return {
+            "chain_id": self.chain_id,
+            "rollup_address": self.rollup_address,
+            "block_interval_s": self.block_interval_s,
+            "block_max_txs": self.block_max_txs,
+            "batch_max_txs": self.batch_max_txs,
+            "batch_max_bytes": self.batch_max_bytes,
+            "batch_max_age_s": self.batch_max_age_s,
+            "max_body_bytes": self.max_body_bytes,
+            "max_list_txs": self.max_list_txs,
+        }
+
+
+def normalize_database_url(value: str) -> URL:
+    """Parse and check a database URL; `postgresql://` is driven by psycopg 3. Creates a SQLite
+    file's directory. `ValueError` with the accepted forms otherwise."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            f"{value!r} is not a database URL: use sqlite:///path/to/file.db or "
+            "postgresql://user@host:5432/dbname"
+        ) from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend in ("postgresql", "postgres"):
+        if driver not in ("", "psycopg"):
+            raise ValueError(f"driver {driver!r} is not installed: use postgresql+psycopg:// (psycopg 3)")
+        return url.set(drivername="postgresql+psycopg")
+    if backend != "sqlite" or driver not in ("", "pysqlite"):
+        raise ValueError(f"unsupported database {url.drivername!r}: use sqlite:/// or postgresql://")
+    if url.database in (None, "", ":memory:"):
+        raise ValueError("an in-memory SQLite database would lose acknowledged txs: give a file path")
+    parent = Path(url.database).expanduser().resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create the database directory {parent}: {exc.strerror}") from None
+    return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """`Settings` from the environment and `overrides`; `ConfigError` with one line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]).upper() or "SETTINGS"
+            env = where if where.startswith("MLROLLUP_") else f"MLROLLUP_{where}"
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{env}: {message}")
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,1 @@
+"""Alembic migrations of the sequencer's database (run at start by `sequencer.db.migrate`)."""

@@ -1,0 +1,525 @@
+"""The sequencer: committed state, mempool, admission, and what the L1 side calls.
+
+One `Sequencer` owns the state in memory (`head`: after the last committed block) and the
+database. `lock` serializes admission and the block builder's short critical sections; the builder
+executes blocks outside it (see `sequencer.builder`). Restart never replays: the state comes back
+from the `leaves` table and is checked against the last block's post-state root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from protocol.hashing import keccak
+from protocol.state import State
+from protocol.txs import TxType
+from sequencer.core.config import BATCH_HEADER_BYTES, Settings
+from sequencer.core.errors import ApiError, SequencerError, StartupError, api_error
+from sequencer.core.metrics import Metrics
+from sequencer.db.models import BatchRow, BatchStatus, TxStatus
+from sequencer.db.session import Database
+from sequencer.db.store import Store
+from sequencer.l1 import BatchToPost, DepositSource, L1Deposit, PostedBatch
+from sequencer.mempool import Mempool, PendingTx, Submission, tx_nonce
+
+log = logging.getLogger("sequencer")
+
+Clock = Callable[[], float]
+INLINE_TXS = 4  # submissions of at most this many cheap txs are dry-run on the event loop
+CHEAP_TYPES = frozenset(
+    bytes([t])
+    for t in (TxType.TRANSFER, TxType.WITHDRAW, TxType.CREATE_TASK, TxType.COMMIT_MODEL, TxType.FINALIZE_TASK)
+)
+SNAPSHOTS_KEPT = 64  # post-states of recent batches kept in memory for proofs
+
+
+@dataclass(slots=True)
+class OpenBatch:
+    """The batch blocks are being added to: one timestamp, deposits only in its first block."""
+
+    id: int
+    timestamp: int
+    opened_at: float
+    prev_root: bytes
+    deposit_start: int
+    deposit_count: int = 0
+    tx_count: int = 0
+    data_bytes: int = BATCH_HEADER_BYTES
+    step_count: int = 0
+    first_block: int | None = None
+    undo_keys: set[bytes] = field(default_factory=set)
+
+    @property
+    def input_count(self) -> int:
+        return self.deposit_count + self.tx_count
+
+    @classmethod
+    def from_row(cls, row: BatchRow, undo_keys: set[bytes]) -> OpenBatch:
+        return cls(
+            row.id,
+            row.timestamp,
+            row.opened_at,
+            row.prev_root,
+            row.deposit_start,
+            row.deposit_count,
+            row.tx_count,
+            row.data_bytes,
+            row.step_count,
+            row.first_block,
+            undo_keys,
+        )
+
+
+class Sequencer:
+    """State, mempool and storage of one sequencer; `start()` before use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database | None = None,
+        clock: Clock = time.time,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.domain = settings.domain
+        self.db = db or Database.connect(
+            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
+        self.store = Store(self.db)
+        self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.lock = threading.RLock()
+        self.wake = threading.Event()  # set when a full block is pending: the builder starts at once
+        self._blocks = threading.Condition()  # notified after every block
+        self.head = State()
+        self.height = 0
+        self.open_batch: OpenBatch | None = None
+        self.next_batch_id = 0
+        self.batch_ts_floor = 0  # batch timestamps never decrease
+        self.next_seq = 1
+        self.mempool = Mempool(self.domain, self.head, 0)
+        self.snapshots: OrderedDict[int, State] = OrderedDict()
+        self.durable_seq = 0  # every accepted tx up to this seq is committed; blocks take no other
+        self.committer = GroupCommitter(self)
+        self.started = False
+
+    # --- start --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Migrate the database, load the state and the mempool; `StartupError` when inconsistent."""
+        self.store.migrate()
+        self.store.check_domain(self.domain)
+        deployment = self.settings.deployment
+        if deployment is not None and deployment.genesis_root != State().root:
+            raise StartupError(
+                f"the Rollup was deployed with genesis root 0x{deployment.genesis_root.hex()}; this "
+                "sequencer starts from the empty state (root 0x00…): redeploy with the default genesis"
+            )
+        head = State.from_leaves(self.store.iter_leaves())
+        last = self.store.last_block()
+        expected = last.post_root if last is not None else State().root
+        if head.root != expected:
+            where = f"block {last.number}'s post-state root" if last is not None else "the genesis root"
+            raise StartupError(
+                f"the stored state has root 0x{head.root.hex()}, not {where} 0x{expected.hex()}: the "
+                "database is corrupt or was written by another program; restore it from a backup"
+            )
+        batch = self.store.last_batch()
+        with self.lock:
+            self.head = head
+            self.height = 0 if last is None else last.number
+            if batch is not None:
+                self.next_batch_id = batch.id + 1
+                self.batch_ts_floor = batch.timestamp
+                if batch.status == BatchStatus.OPEN:
+                    self.open_batch = OpenBatch.from_row(batch, self.store.undo_keys(batch.id))
+                else:
+                    self.snapshots[batch.id] = head
+            self.next_seq = self.store.max_seq() + 1
+            self.durable_seq = self.next_seq - 1
+            self.mempool = Mempool(self.domain, head, self.admission_timestamp())
+            pending = [
+                PendingTx(r.seq, r.hash, r.raw, r.tx_type, r.sender, r.nonce, r.received_at)
+                for r in self.store.pending_txs()
+            ]
+            if pending:
+                self.mempool.txs.extend(pending)
+                self.mempool.by_hash.update((t.hash, t) for t in pending)
+                self.mempool.rebuild(head, self.admission_timestamp())
+            self.started = True
+        self.committer.start()
+        self._refresh_metrics()
+        log.info(
+            "sequencer started: block %d, root 0x%s, %d pending txs, chain %d, Rollup 0x%s",
+            self.height,
+            head.root.hex(),
+            len(pending),
+            self.domain.chain_id,
+            self.domain.verifying_contract.hex(),
+        )
+
+    def close(self) -> None:
+        self.committer.stop()
+        self.db.dispose()
+
+    def _refresh_metrics(self) -> None:
+        m = self.metrics
+        m.block_height.set(self.height)
+        m.mempool_size.set(len(self.mempool))
+        m.deposits_seen.set(self.store.next_deposit_index())
+        if self.open_batch is not None:
+            m.batch_height.labels("open").set(self.open_batch.id)
+        for status in (BatchStatus.SEALED, BatchStatus.POSTED, BatchStatus.FINAL):
+            row = self.store.last_batch_with(status)
+            if row is not None:
+                m.batch_height.labels(status).set(row.id)
+
+    # --- admission ----------------------------------------------------------------------------------
+
+    def admission_timestamp(self) -> int:
+        """The timestamp submissions are checked at: the open batch's while it takes blocks, else
+        the next batch's (now)."""
+        now = self.clock()
+        batch = self.open_batch
+        if batch is not None and now - batch.opened_at < self.settings.batch_max_age_s:
+            return batch.timestamp
+        return max(int(now), self.batch_ts_floor)
+
+    def submit(self, subs: Sequence[Submission], *, listed: bool = False) -> list[PendingTx]:
+        """Admit txs, all or nothing: dry-run them after the pending ones, store them durably, then
+        answer. `ApiError` (nothing stored) when any would be refused; with `listed`, the error names
+        the refused txs by index (`items`) even for a list of one."""
+        pending, ticket = self._counted(self.admit, subs, listed)
+        ticket.future.result()  # raises the storage error
+        return self._accepted(pending)
+
+    async def submit_async(self, subs: Sequence[Submission], *, listed: bool = False) -> list[PendingTx]:
+        """`submit` for the event loop: a few txs are dry-run right here when the lock is free (a
+        thread hop costs more than the dry-run); larger lists, or a busy lock, go to a worker thread.
+        Waiting for the commit never blocks the loop."""
+        if len(subs) <= INLINE_TXS and all(_cheap(s) for s in subs) and self.lock.acquire(blocking=False):
+            try:
+                pending, ticket = self._counted(self._admit_locked, subs, listed)
+            finally:
+                self.lock.release()
+        else:
+            pending, ticket = await asyncio.to_thread(self._counted, self.admit, subs, listed)
+        await asyncio.wrap_future(ticket.future)
+        return self._accepted(pending)
+
+    def _counted(
+        self, admit: Callable[[Sequence[Submission], bool], tuple[list[PendingTx], Ticket]], *args: Any
+    ) -> tuple[list[PendingTx], Ticket]:
+        try:
+            return admit(*args)
+        except ApiError as exc:
+            self.metrics.count_rejection(exc)
+            raise
+
+    def _accepted(self, pending: list[PendingTx]) -> list[PendingTx]:
+        size = len(self.mempool)
+        self.metrics.txs_accepted.inc(len(pending))
+        self.metrics.mempool_size.set(size)
+        if size >= self.settings.block_max_txs:
+            self.wake.set()
+        return pending
+
+    def admit(self, subs: Sequence[Submission], listed: bool) -> tuple[list[PendingTx], Ticket]:
+        """Dry-run and queue for commit under the lock; the ticket resolves once stored."""
+        with self.lock:
+            return self._admit_locked(subs, listed)
+
+    def _admit_locked(self, subs: Sequence[Submission], listed: bool) -> tuple[list[PendingTx], Ticket]:
+        hashes = [keccak(s.raw) for s in subs]
+        first_seen: dict[bytes, int] = {}
+        for i, h in enumerate(hashes):
+            if h in first_seen:
+                message = f"tx {i} repeats tx {first_seen[h]} of this list"
+                raise _in_list(listed, i, api_error("already_known", message, hash=_hx(h)))
+            first_seen[h] = i
+        waiting = [i for i, h in enumerate(hashes) if h in self.mempool.by_hash]
+        if waiting:
+            raise _in_list(listed, waiting[0], _known(hashes[waiting[0]]))
+        ts = self.admission_timestamp()
+        result, errors = self.mempool.dry_run(subs, ts)
+        failures = [(i, e) for i, e in enumerate(errors) if e is not None]
+        replays = [hashes[i] for i, e in failures if e.code == "nonce_too_low"]
+        if replays:  # an executed tx sent again is `already_known`, not a nonce error
+            known = self.store.known_hashes(replays)
+            failures = [(i, _known(hashes[i]) if hashes[i] in known else e) for i, e in failures]
+        if failures:
+            if not listed:
+                raise failures[0][1]
+            i, first = failures[0]
+            items = [{"index": j, "code": e.code, "message": e.message} for j, e in failures]
+            raise ApiError(
+                first.status,
+                first.code,
+                f"tx {i} of the list: {first.message} ({len(failures)} of {len(subs)} txs refused; "
+                "a list is all or nothing: none was accepted)",
+                items=items,
+            )
+        now = self.clock()
+        pending = []
+        for i, (sub, receipt) in enumerate(zip(subs, result.receipts, strict=True)):
+            assert receipt.sender is not None
+            seq = self.next_seq + i
+            pending.append(
+                PendingTx(seq, hashes[i], sub.raw, sub.raw[0], receipt.sender, tx_nonce(sub.raw), now)
+            )
+        rows = [
+            {
+                "seq": p.seq,
+                "hash": p.hash,
+                "raw": p.raw,
+                "tx_type": p.tx_type,
+                "sender": p.sender,
+                "nonce": p.nonce,
+                "status": TxStatus.PENDING,
+                "received_at": p.received_at,
+            }
+            for p in pending
+        ]
+        self.next_seq += len(pending)
+        self.mempool.add(pending, result.post_state, ts)
+        return pending, self.committer.enqueue(rows)
+
+    # --- blocks -------------------------------------------------------------------------------------
+
+    def notify_block(self) -> None:
+        with self._blocks:
+            self._blocks.notify_all()
+
+    def wait_for_block(self, after: int, timeout: float) -> bool:
+        """Wait until a block after `after` exists (or `timeout` seconds); whether one does."""
+        with self._blocks:
+            return self._blocks.wait_for(lambda: self.height > after, timeout)
+
+    # --- states of past batches ---------------------------------------------------------------------
+
+    def state_at_batch(self, batch_id: int) -> State:
+        """The state after batch `batch_id` (sealed or later), for proofs against its root.
+
+        Recent ones are kept in memory; others are rebuilt from the current state and the undo
+        entries of every later batch, which exist back to the last final batch."""
+        batch = self.store.batch(batch_id)
+        if batch is None:
+            raise api_error("not_found", f"there is no batch {batch_id}")
+        if batch.status == BatchStatus.OPEN or batch.post_root is None:
+            raise api_error("not_finalized", f"batch {batch_id} is still open: its post-state is not settled")
+        with self.lock:
+            cached = self.snapshots.get(batch_id)
+            head = self.head
+        if cached is not None:
+            return cached
+        final = self.store.last_batch_with(BatchStatus.FINAL)
+        if final is not None and batch_id < final.id:
+            raise api_error(
+                "not_found",
+                f"batch {batch_id} is older than the last final batch {final.id}: proofs are served "
+                "against the last final batch or later",
+            )
+        leaves = dict(head.leaves())
+        # The undo entries are read after `head` was taken: a block committed in between adds
+        # entries whose old values are `head`'s own, so applying them changes nothing.
+        for _, key, prev in self.store.undo_after(batch_id):
+            if prev is None:
+                leaves.pop(key, None)
+            else:
+                leaves[key] = prev
+        state = State.from_leaves(leaves.items())
+        if state.root != batch.post_root:
+            raise SequencerError(
+                f"rebuilt state of batch {batch_id} has root 0x{state.root.hex()}, not its post root"
+            )
+        self.remember(batch_id, state)
+        return state
+
+    def remember(self, batch_id: int, state: State) -> None:
+        with self.lock:
+            self.snapshots[batch_id] = state
+            self.snapshots.move_to_end(batch_id)
+            while len(self.snapshots) > SNAPSHOTS_KEPT:
+                self.snapshots.popitem(last=False)
+
+    # --- the L1 side --------------------------------------------------------------------------------
+
+    def ingest_deposits(self, items: Sequence[L1Deposit]) -> int:
+        """Store deposits the watcher saw (continuing the queue); how many were new."""
+        added = self.store.add_deposits(items, self.clock())
+        if added:
+            self.metrics.deposits_seen.set(self.store.next_deposit_index())
+        return added
+
+    def poll_deposits(self, source: DepositSource) -> int:
+        """Ask `source` for the deposits after the stored ones and store them."""
+        return self.ingest_deposits(source.deposits_from(self.store.next_deposit_index()))
+
+    def batches_to_post(self, after: int = -1, limit: int = 16) -> list[BatchToPost]:
+        """Sealed, not yet posted batches with id above `after`, in id order."""
+        out = []
+        for row in self.store.batches_with(BatchStatus.SEALED, after, limit):
+            assert row.data is not None and row.data_hash is not None
+            assert row.post_root is not None and row.trace_root is not None
+            out.append(
+                BatchToPost(
+                    row.id,
+                    row.timestamp,
+                    row.data,
+                    row.data_hash,
+                    row.tx_count,
+                    row.deposit_start,
+                    row.deposit_count,
+                    row.step_count,
+                    row.prev_root,
+                    row.post_root,
+                    row.trace_root,
+                )
+            )
+        return out
+
+    def record_posted(self, posted: PostedBatch) -> None:
+        """The poster's report: the batch is on L1 in `posted.l1_tx_hash`, which used `gas_used`."""
+        self.store.record_posted(
+            posted.batch_id, posted.l1_tx_hash, posted.l1_block, posted.gas_used, self.clock()
+        )
+        self.metrics.l1_gas_spent.inc(posted.gas_used)
+        self.metrics.batch_height.labels(BatchStatus.POSTED).set(posted.batch_id)
+
+    def set_batch_status(self, batch_id: int, status: str) -> None:
+        """L1's verdict on a posted batch: challenged, final or rolled back."""
+        self.store.set_batch_status(batch_id, status)
+        if status == BatchStatus.FINAL:
+            self.metrics.batch_height.labels(BatchStatus.FINAL).set(batch_id)
+            with self.lock:
+                for old in [b for b in self.snapshots if b < batch_id]:
+                    del self.snapshots[old]
+
+
+class Ticket:
+    """A submission waiting for its commit: `future` resolves once stored, or fails with the
+    `ApiError` storage_unavailable."""
+
+    __slots__ = ("future", "rows")
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.future: Future[None] = Future()
+
+
+class GroupCommitter:
+    """Commits accepted txs on one thread, every waiting submission in one transaction.
+
+    A submission is dry-run and added to the mempool under the sequencer's lock, queued here, and
+    answered once its transaction commits; the block builder takes only txs up to `durable_seq`.
+    If a commit fails, every tx not yet durable is dropped from the mempool and refused (503), and
+    the pending state is rebuilt: nothing is acknowledged that is not stored.
+    """
+
+    def __init__(self, node: Sequencer) -> None:
+        self.node = node
+        self._queue: list[Ticket] = []
+        self._cond = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(30)
+            self._thread = None
+
+    def enqueue(self, rows: list[dict[str, Any]]) -> Ticket:
+        """Queue rows (caller holds the sequencer's lock, so queue order is seq order)."""
+        ticket = Ticket(rows)
+        with self._cond:
+            if self._thread is None:  # not started: commit inline (tests, tools)
+                self._commit([ticket])
+                return ticket
+            self._queue.append(ticket)
+            self._cond.notify()
+        return ticket
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stop:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                group, self._queue = self._queue, []
+            self._commit(group)
+
+    def _commit(self, group: list[Ticket]) -> None:
+        node = self.node
+        rows = [row for t in group for row in t.rows]
+        try:
+            node.store.insert_txs(rows)
+        except SQLAlchemyError as exc:
+            log.exception("storing %d accepted txs failed", len(rows))
+            self._fail(group, type(exc).__name__)
+            return
+        node.durable_seq = max(node.durable_seq, rows[-1]["seq"])  # only this thread raises it
+        for t in group:
+            t.future.set_result(None)
+
+    def _fail(self, group: list[Ticket], error: str) -> None:
+        node = self.node
+        with node.lock, self._cond:
+            group = group + self._queue
+            self._queue = []
+            kept = [t for t in node.mempool.txs if t.seq <= node.durable_seq]
+            dropped = node.mempool.txs[len(kept) :]
+            node.mempool.drop_suffix(len(dropped))
+            node.mempool.rebuild(node.head, node.admission_timestamp())
+            node.next_seq = node.durable_seq + 1
+        for t in group:
+            t.future.set_exception(
+                api_error("storage_unavailable", f"the database refused the write: {error}")
+            )
+
+
+def _cheap(sub: Submission) -> bool:
+    """Whether a tx's dry-run is short enough for the event loop: no job (scoring, training), no
+    large payload to hash."""
+    return len(sub.raw) <= 1_024 and sub.raw[:1] in CHEAP_TYPES
+
+
+def _hx(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def _known(tx_hash: bytes) -> ApiError:
+    message = "this tx was already accepted: GET /v1/txs/{hash}"
+    return api_error("already_known", message, hash=_hx(tx_hash))
+
+
+def _in_list(listed: bool, index: int, error: ApiError) -> ApiError:
+    if not listed:
+        return error
+    item = {"index": index, "code": error.code, "message": error.message}
+    return ApiError(
+        error.status,
+        error.code,
+        f"tx {index} of the list: {error.message} (a list is all or nothing: none was accepted)",
+        **error.extra,
+        items=[item],
+    )

@@ -1,0 +1,131 @@
+"""Storage on SQLite and PostgreSQL: migrations, crash-consistent blocks, restart without replay."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from protocol import params
+from protocol.deposits import Deposit
+from protocol.hashing import keccak
+from protocol.state import State
+from protocol.txs import Transfer, Withdraw
+from sequencer.builder import BlockBuilder
+from sequencer.core.errors import StartupError
+from sequencer.db.migrate import current_revision, head_revision, schema_differences, upgrade_head
+from sequencer.db.models import BatchStatus, DepositRow, LeafRow, TxStatus
+from sequencer.db.session import Database
+from sequencer.db.store import Store
+from sequencer.l1 import L1Deposit, PostedBatch
+from sequencer.mempool import Submission
+from sequencer.node import Sequencer
+from tests.protocol.harness import ETH, Wallet
+from tests.sequencer.helpers import FakeClock, fund, make_settings, replay_from_batches
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    db = Database.connect(db_url)
+    try:
+        assert current_revision(db.engine) is None
+        upgrade_head(db.engine)
+        upgrade_head(db.engine)  # a no-op the second time
+        assert current_revision(db.engine) == head_revision() == "0001"
+        assert schema_differences(db.engine) == []
+    finally:
+        db.dispose()
+
+
+def test_bytes_and_u128_are_exact(db_url: str) -> None:
+    db = Database.connect(db_url)
+    store = Store(db)
+    store.migrate()
+    try:
+        leaves = [(b"\x00" * 31 + b"\x01", b"\x00\x00"), (b"\xff" * 32, bytes(range(256)) * 4)]
+        with db.write() as s, s.begin():
+            store._upsert_leaves(s, leaves)
+            store._upsert_leaves(s, [(leaves[0][0], b"\x00")])  # an update of an existing key
+        assert dict(store.iter_leaves()) == {leaves[0][0]: b"\x00", leaves[1][0]: leaves[1][1]}
+        big = params.MAX_AMOUNT
+        store.add_deposits([L1Deposit(Deposit(0, b"\x00" * 19 + b"\x07", big), 3, b"\x01" * 32)], 1.0)
+        (row,) = store.deposits_from(0, 5)
+        assert (row.amount, row.recipient, row.l1_tx_hash) == (big, b"\x00" * 19 + b"\x07", b"\x01" * 32)
+    finally:
+        db.dispose()
+
+
+def test_restart_restores_state_mempool_and_batches(db_url: str, wallets: list[Wallet]) -> None:
+    clock = FakeClock()
+    settings = make_settings(db_url)
+    node = Sequencer(settings, clock=clock)
+    node.start()
+    builder = BlockBuilder(node)
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a, b])
+    node.submit(
+        [Submission(a.sign(lambda n: Transfer(n, b.address, 3 * ETH))) for _ in range(3)], listed=True
+    )
+    node.submit([Submission(b.sign(lambda n: Withdraw(n, b"\x09" * 20, ETH)))])
+    builder.tick()
+    builder.seal()
+    node.record_posted(PostedBatch(0, b"\xaa" * 32, 7, 123_456))
+    node.record_posted(PostedBatch(1, b"\xbb" * 32, 8, 100_000))
+    node.set_batch_status(0, BatchStatus.FINAL)
+    pending = [a.sign(lambda n: Transfer(n, b.address, 1)) for _ in range(2)]
+    node.submit([Submission(r) for r in pending], listed=True)  # acknowledged, not in a block
+    root, height = node.head.root, node.height
+    node.close()
+
+    again = Sequencer(settings, clock=clock)
+    again.start()
+    try:
+        assert (again.head.root, again.height) == (root, height)
+        assert [t.raw for t in again.mempool.txs] == pending
+        assert again.mempool.state.account(a.address).nonce == 5
+        assert again.next_seq == 7 and again.next_batch_id == 2 and again.open_batch is None
+        batch = again.store.batch(1)
+        assert batch is not None and batch.status == BatchStatus.POSTED and batch.gas_used == 100_000
+        assert again.state_at_batch(1).root == root
+        assert replay_from_batches(again.store).root == root
+        withdrawal = again.head.withdrawal(0)
+        assert withdrawal is not None and withdrawal.amount == ETH
+        builder = BlockBuilder(again)
+        built = builder.tick()
+        assert built is not None and built.tx_count == 2
+        assert all(again.store.tx(keccak(r)).status == TxStatus.EXECUTED for r in pending)  # type: ignore[union-attr]
+        assert again.metrics.l1_gas_spent._value.get() == 0  # counted by the process that posted
+    finally:
+        again.close()
+
+
+def test_another_domain_is_refused(db_url: str) -> None:
+    node = Sequencer(make_settings(db_url))
+    node.start()
+    node.close()
+    other = Sequencer(make_settings(db_url, chain_id=1))
+    with pytest.raises(StartupError, match="created for chain_id 31337"):
+        other.start()
+    other.close()
+
+
+def test_a_corrupt_state_fails_loudly(db_url: str, wallets: list[Wallet]) -> None:
+    node = Sequencer(make_settings(db_url))
+    node.start()
+    fund(node, BlockBuilder(node), wallets[:2])
+    with node.db.write() as s, s.begin():
+        key = s.scalars(select(LeafRow.key).limit(1)).one()
+        s.execute(update(LeafRow).where(LeafRow.key == key).values(value=b"\x00" * 24))
+    node.close()
+    broken = Sequencer(make_settings(db_url))
+    with pytest.raises(StartupError, match="not block 1's post-state root"):
+        broken.start()
+    broken.close()
+
+
+def test_deposit_rows_record_their_block(db_url: str, wallets: list[Wallet]) -> None:
+    node = Sequencer(make_settings(db_url))
+    node.start()
+    fund(node, BlockBuilder(node), wallets[:3])
+    with node.db.read() as s:
+        assert list(s.scalars(select(DepositRow.block_number).order_by(DepositRow.index))) == [1, 1, 1]
+    assert State.from_leaves(node.store.iter_leaves()).root == node.head.root
+    node.close()

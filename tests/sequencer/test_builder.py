@@ -1,0 +1,300 @@
+"""The block builder: blocks on size and on interval, deposits first in queue order, receipts
+persisted, batches sealed by age, count and bytes, and a batch's blocks equal the batch executed at once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from protocol import params
+from protocol.deposits import Deposit
+from protocol.hashing import ZERO32, keccak
+from protocol.models import Arch, validate_spec
+from protocol.receipts import Reason
+from protocol.records import CommitStatus
+from protocol.tensors import IntTensor, weights_hash
+from protocol.transition import StepKind
+from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txs import (
+    AddData,
+    CommitModel,
+    CreateModel,
+    CreateTask,
+    RevealModel,
+    RevealTestSet,
+    Train,
+    Transfer,
+)
+from sequencer.builder import BlockBuilder
+from sequencer.db.models import BatchStatus, LeafUndoRow, TxStatus
+from sequencer.db.store import DepositGapError
+from sequencer.executor import ProcessExecutor
+from sequencer.l1 import L1Deposit
+from sequencer.mempool import Submission
+from sequencer.node import Sequencer
+from tests.protocol.harness import ETH, Wallet
+from tests.sequencer.helpers import FakeClock, fund, make_settings, replay_from_batches, sqlite_url
+
+S = params.FIXED_SCALE
+
+
+def submit(node: Sequencer, *raws: bytes) -> None:
+    node.submit([Submission(r) for r in raws], listed=len(raws) > 1)
+
+
+def transfers(w: Wallet, to: Wallet, n: int, amount: int = 1) -> list[bytes]:
+    return [w.sign(lambda k: Transfer(k, to.address, amount)) for _ in range(n)]
+
+
+def test_deposits_run_first_in_queue_order(
+    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet]
+) -> None:
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a])
+    submit(node, *transfers(a, b, 1))
+    builder.tick()  # opens batch 1
+    node.ingest_deposits([L1Deposit(Deposit(1, b.address, 5), 10), L1Deposit(Deposit(2, a.address, 7), 10)])
+    submit(node, *transfers(a, b, 1))
+    first = builder.tick()  # the open batch takes the tx; the deposits wait for the next batch
+    assert first is not None and (first.batch_id, first.tx_count, first.deposit_count) == (1, 1, 0)
+    submit(node, *transfers(b, a, 1))  # b spends what the first block gave it
+    builder.seal()
+    second = builder.tick()
+    assert second is not None and (second.tx_count, second.deposit_count) == (1, 2)
+    steps = node.store.steps(second.batch_id)
+    assert [StepKind(s.kind) for s in steps] == [StepKind.DEPOSIT, StepKind.DEPOSIT, StepKind.TX]
+    assert [s.cursor for s in steps] == [1, 2, 3]
+    assert node.head.account(b.address).balance == 2 + 5 - 1
+    assert node.head.meta().deposit_count == 3
+    assert [d.block_number for d in node.store.deposits_from(0, 10)] == [1, second.number, second.number]
+    with pytest.raises(DepositGapError, match="gap"):
+        node.ingest_deposits([L1Deposit(Deposit(5, a.address, 1), 11)])
+    with pytest.raises(DepositGapError, match="contradicts"):
+        node.ingest_deposits([L1Deposit(Deposit(2, a.address, 8), 11)])
+    assert node.ingest_deposits([L1Deposit(Deposit(2, a.address, 7), 10)]) == 0  # seen again: skipped
+
+
+def test_blocks_on_size(tmp_path: Path, clock: FakeClock, wallets: list[Wallet]) -> None:
+    node = Sequencer(make_settings(sqlite_url(tmp_path), block_max_txs=5), clock=clock)
+    node.start()
+    builder = BlockBuilder(node)
+    fund(node, builder, wallets[:1])
+    submit(node, *transfers(wallets[0], wallets[1], 12))
+    sizes = [b.tx_count for b in iter(builder.tick, None)]
+    assert sizes == [5, 5, 2]
+    node.close()
+
+
+def test_background_builder_on_size_and_on_interval(tmp_path: Path, wallets: list[Wallet]) -> None:
+    node = Sequencer(make_settings(sqlite_url(tmp_path), block_max_txs=5, block_interval_s=0.2))
+    node.start()
+    builder = BlockBuilder(node)
+    fund(node, builder, wallets[:1])
+    builder.start()
+    try:
+        height = node.height
+        submit(node, *transfers(wallets[0], wallets[1], 1))  # one tx: waits for the interval
+        started = time.monotonic()
+        assert node.wait_for_block(height, 5.0)
+        assert 0.0 < time.monotonic() - started < 2.0
+        node.settings = node.settings.model_copy(update={"block_interval_s": 60.0})
+        time.sleep(0.3)  # the loop picks up the long interval
+        height = node.height
+        submit(node, *transfers(wallets[0], wallets[1], 5))  # a full block: built at once
+        assert node.wait_for_block(height, 5.0)
+        assert node.store.block(node.height) is not None
+        assert len(node.mempool) == 0
+    finally:
+        builder.stop()
+        node.close()
+
+
+def test_receipts_are_persisted(
+    node: Sequencer, builder: BlockBuilder, clock: FakeClock, wallets: list[Wallet]
+) -> None:
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a, b])
+    now = int(clock())
+    create = a.sign(lambda n: CreateTask(n, Arch.LINREG, 1, 0, 0, ETH, now + 5, now + 50, ZERO32, ZERO32))
+    model = a.sign(lambda n: CreateModel(n, 1, 10, IntTensor.vector([0, 0])))
+    submit(node, create, model)
+    builder.tick()
+    commit = b.sign(lambda n: CommitModel(n, 0, keccak(b"c")))
+    submit(node, commit)  # accepted: the commit deadline is ahead
+    clock.advance(40)  # the batch ages out; the next one executes after the deadline
+    built = builder.tick()
+    assert built is not None and built.timestamp == int(clock())
+    rows = {r.hash: r for r in node.store.block_txs(built.number)}
+    failed = rows[keccak(commit)]
+    assert failed.status == TxStatus.FAILED and failed.reason == Reason.WRONG_PHASE
+    assert "commit deadline" in (failed.detail or "")
+    ok = node.store.tx(keccak(model))
+    assert ok is not None and ok.status == TxStatus.EXECUTED and ok.created_id == 0 and ok.reason == 0
+    assert (ok.block_index, ok.first_step, ok.last_step) == (1, 1, 1)
+    assert node.head.account(b.address).nonce == 0  # a failed tx changes nothing
+    assert node.store.committed_miners(0) == []
+
+
+def competition_txs(sub: Wallet, miner: Wallet, now: int) -> tuple[list[bytes], Callable[[], list[bytes]]]:
+    """A LINREG task with a 100-sample test set: create + commit, then reveal test set + model."""
+    spec = validate_spec(Arch.LINREG, 2, 0, 0)
+    rows = [[i * S, (i % 3) * S] for i in range(100)]
+    features, labels = IntTensor.matrix(rows), IntTensor.vector([r[0] + r[1] for r in rows])
+    salt, msalt, weights = keccak(b"s"), keccak(b"m"), [S, S, 0]
+    commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), 100, salt)
+    mc = model_commitment(0, miner.address, weights_hash(weights), msalt)
+    before = [
+        sub.sign(lambda n: CreateTask(n, Arch.LINREG, 2, 0, 0, ETH, now + 10, now + 100, commitment, ZERO32)),
+        miner.sign(lambda n: CommitModel(n, 0, mc)),
+    ]
+
+    def after() -> list[bytes]:
+        return [
+            sub.sign(lambda n: RevealTestSet(n, 0, salt, features, labels)),
+            miner.sign(partial(RevealModel, task_id=0, salt=msalt, weights=IntTensor.vector(weights))),
+        ]
+
+    return before, after
+
+
+def test_blocks_of_a_batch_equal_the_batch_at_once(
+    node: Sequencer, builder: BlockBuilder, clock: FakeClock, wallets: list[Wallet]
+) -> None:
+    sub, miner, trainer = wallets[0], wallets[1], wallets[2]
+    fund(node, builder, [sub, miner, trainer])
+    before, after = competition_txs(sub, miner, int(clock()))
+    submit(node, *before)
+    builder.tick()
+    model = sub.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
+    points = sub.sign(
+        lambda n: AddData(n, 0, IntTensor.matrix([[0], [20], [50]]), IntTensor.vector([70, 80, 40]))
+    )
+    submit(node, model, points)
+    builder.tick()
+    submit(node, trainer.sign(lambda n: Train(n, 0, 7)))  # a job of 7 steps in the middle of a batch
+    builder.tick()
+    submit(node, *transfers(sub, miner, 2))
+    builder.tick()
+    builder.seal()
+    clock.advance(20)  # the commit deadline passes: a new batch, with its own timestamp
+    submit(node, *after())  # the model is scored in chunks: a SCORE job
+    built = builder.tick()
+    assert built is not None and built.batch_id == 2  # 0: the funding deposits
+    builder.seal()
+    batch = node.store.batch(1)
+    assert batch is not None and (batch.first_block, batch.last_block, batch.tx_count) == (2, 5, 7)
+    assert batch.step_count == 7 + 7
+    kinds = [StepKind(s.kind) for s in node.store.steps(1)]
+    assert kinds.count(StepKind.TRAIN_CHUNK) == 7
+    steps = node.store.steps(2)
+    assert [StepKind(s.kind) for s in steps] == [
+        StepKind.TX,
+        StepKind.TX,
+        StepKind.SCORE_CHUNK,
+        StepKind.SCORE_CHUNK,
+    ]
+    assert [s.cursor for s in steps] == [1, 2, 2, 2]
+    # replaying every batch from its data at once gives the same post roots and trace roots
+    assert replay_from_batches(node.store).root == node.head.root
+    scored = node.head.commitment(0, miner.address)
+    assert scored is not None and scored.status == CommitStatus.SCORED and scored.score == 0
+
+
+def test_batches_seal_on_age_count_and_bytes(
+    node: Sequencer, builder: BlockBuilder, clock: FakeClock, wallets: list[Wallet]
+) -> None:
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a])
+    # age: a batch older than batch_max_age_s is sealed before the next block
+    clock.advance(31)
+    submit(node, *transfers(a, b, 1))
+    built = builder.tick()
+    assert built is not None and built.batch_id == 1 and node.store.batch(0).status == BatchStatus.SEALED  # type: ignore[union-attr]
+    # count: a batch is sealed as soon as it holds batch_max_txs
+    node.settings = node.settings.model_copy(update={"batch_max_txs": 3})
+    submit(node, *transfers(a, b, 4))
+    built = builder.tick()
+    assert built is not None and built.tx_count == 2 and node.open_batch is None
+    assert node.store.batch(1).tx_count == 3  # type: ignore[union-attr]
+    built = builder.tick()
+    assert built is not None and built.batch_id == 2 and built.tx_count == 2
+    # bytes: the next tx that does not fit closes the batch
+    node.settings = node.settings.model_copy(update={"batch_max_txs": 100, "batch_max_bytes": 500})
+    submit(node, *transfers(a, b, 4))
+    sizes = [(x.batch_id, x.tx_count) for x in iter(builder.tick, None)]
+    assert sizes == [(2, 2), (3, 2)]  # a transfer is 110 bytes, 113 with its length
+    assert all(node.store.batch(i).data_bytes <= 500 for i in (2, 3))  # type: ignore[union-attr]
+
+
+def test_state_of_past_batches_and_undo_pruning(
+    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], clock: FakeClock
+) -> None:
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a])
+    for _ in range(3):
+        builder.seal()
+        submit(node, *transfers(a, b, 2))
+        builder.tick()
+    builder.seal()
+    restarted = Sequencer(node.settings, clock=clock)  # no snapshots in memory: rebuilt from undo entries
+    restarted.start()
+    for batch_id in range(4):
+        row = restarted.store.batch(batch_id)
+        assert row is not None and restarted.state_at_batch(batch_id).root == row.post_root
+    restarted.set_batch_status(2, BatchStatus.FINAL)
+    with restarted.db.read() as s:
+        assert s.scalar(select(func.min(LeafUndoRow.batch_id))) == 3
+    assert restarted.state_at_batch(3).root == restarted.head.root
+    with pytest.raises(Exception, match="older than the last final batch"):
+        Sequencer(node.settings, clock=clock).state_at_batch(1)
+    restarted.close()
+
+
+def test_a_failed_block_write_changes_nothing(
+    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a])
+    submit(node, *transfers(a, b, 3))
+    head, height = node.head, node.height
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(node.store, "write_block", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        builder.tick()
+    assert (node.head, node.height, len(node.mempool)) == (head, height, 3)
+    monkeypatch.undo()
+    built = builder.tick()
+    assert built is not None and built.tx_count == 3 and node.head.account(b.address).balance == 3
+
+
+def test_the_process_executor_agrees_and_survives_a_crash(
+    tmp_path: Path, clock: FakeClock, wallets: list[Wallet]
+) -> None:
+    node = Sequencer(make_settings(sqlite_url(tmp_path), executor="process"), clock=clock)
+    node.start()
+    builder = BlockBuilder(node)
+    assert isinstance(builder.executor, ProcessExecutor)
+    try:
+        a, b = wallets[:2]
+        fund(node, builder, [a])  # the fresh worker has no state: it is sent the leaves
+        submit(node, *transfers(a, b, 3))
+        assert builder.tick() is not None
+        builder.executor._proc.kill()  # the worker dies: the next block starts another
+        builder.executor._proc.join()
+        submit(node, *transfers(a, b, 2))
+        built = builder.tick()
+        assert built is not None and built.tx_count == 2
+        builder.seal()
+        assert replay_from_batches(node.store).root == node.head.root
+        assert node.head.account(b.address).balance == 5
+    finally:
+        builder.stop()
+        node.close()
