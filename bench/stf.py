@@ -86,7 +86,7 @@ def bench_root_at_scale(n_txs: int, n_accounts: int) -> None:
     print(f"bulk build of a {n_accounts:,}-account state: {build:.3f} s")
     result, seconds = timed(lambda: apply_batch(state, [], txs, BatchContext(DOMAIN, 1)))
     assert all(r.success for r in result.receipts)
-    changed = [(k, v) for k, v in result.post_state.leaves() if state.get(k) != v]
+    changed = result.post_state.tree.changes_since(state.tree)
     tree, root_only = timed(lambda: state.tree.set_many(changed))
     assert tree.root == result.post_root
     print(

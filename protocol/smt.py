@@ -330,6 +330,18 @@ def root_after_update(key: bytes, old_value: bytes | None, new_value: bytes, pro
 # --- the tree ------------------------------------------------------------------------------------
 
 
+def _leaves(root: _Node) -> Iterator[tuple[bytes, bytes]]:
+    """The `(key, value)` pairs below `root`, in ascending key order."""
+    stack: list[_Node] = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is _Internal:
+            stack.append(node.right)
+            stack.append(node.left)
+        elif type(node) is _Leaf:
+            yield node.key, node.value
+
+
 class SparseMerkleTree:
     """An immutable map from 32-byte keys to byte strings with a sparse Merkle root.
 
@@ -453,11 +465,26 @@ class SparseMerkleTree:
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
         """Every `(key, value)` pair in ascending key order."""
-        stack: list[_Node] = [self._node]
+        return _leaves(self._node)
+
+    def changes_since(self, before: SparseMerkleTree) -> list[tuple[bytes, bytes]]:
+        """`(key, value)` of every leaf whose value differs from (or is absent in) `before`, in no
+        particular order.
+
+        Both trees are persistent and nodes sit at fixed positions, so they are walked together
+        and an identical hash ends the descent: the cost follows the changed leaves times the
+        depth, not the size of the state. Keys are never deleted, so the diff is a list of writes.
+        """
+        changes: list[tuple[bytes, bytes]] = []
+        stack: list[tuple[_Node, _Node]] = [(before._node, self._node)]
         while stack:
-            node = stack.pop()
-            if type(node) is _Internal:
-                stack.append(node.right)
-                stack.append(node.left)
-            elif type(node) is _Leaf:
-                yield node.key, node.value
+            a, b = stack.pop()
+            if a is b or a.hash == b.hash:
+                continue
+            if type(a) is _Internal and type(b) is _Internal:
+                stack.append((a.left, b.left))
+                stack.append((a.right, b.right))
+                continue
+            old = dict(_leaves(a))
+            changes.extend((k, v) for k, v in _leaves(b) if old.get(k) != v)
+        return changes

@@ -29,7 +29,6 @@ from protocol.signing import Domain
 from protocol.state import State
 from protocol.transition import BatchContext, StepKind, apply_batch
 from sequencer.core.errors import SequencerError
-from sequencer.statediff import changed_leaves
 
 log = logging.getLogger("sequencer.executor")
 
@@ -78,7 +77,7 @@ def _run(
     steps = tuple(
         StepInfo(s.kind, s.state_root, s.machine.cursor, job_hash(s.machine.job)) for s in result.steps
     )
-    changes = tuple(changed_leaves(head, result.post_state))
+    changes = tuple(result.post_state.tree.changes_since(head.tree))
     return result.post_state, result.trace_root, steps, result.receipts, changes, seconds
 
 

@@ -1,4 +1,4 @@
-"""The tree diff finds exactly the leaves a batch of writes changed."""
+"""`SparseMerkleTree.changes_since` finds exactly the leaves a batch of writes changed."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from hypothesis import strategies as st
 
 from protocol.hashing import keccak
 from protocol.state import State
-from sequencer.statediff import changed_leaves
 
 
 def brute_force(before: State, after: State) -> set[tuple[bytes, bytes]]:
     old = dict(before.leaves())
     return {(k, v) for k, v in after.leaves() if old.get(k) != v}
+
+
+def changed_leaves(before: State, after: State) -> list[tuple[bytes, bytes]]:
+    return after.tree.changes_since(before.tree)
 
 
 def key(i: int) -> bytes:
