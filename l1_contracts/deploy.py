@@ -1,9 +1,12 @@
-"""Deploy the Bridge and the Rollup and wire them: `python -m l1_contracts.deploy --rpc URL --key 0x…`.
+"""Deploy the Bridge, the one-step prover and the Rollup and wire them:
+`python -m l1_contracts.deploy --rpc URL --key 0x…`.
 
-Three transactions from one sender: the Bridge (no constructor arguments), the Rollup (Bridge, genesis
-root, bond, challenge window), then `Bridge.setRollup(rollup)`, which only the Bridge's deployer may
-call, once, and which checks that the Rollup was built on this Bridge. The result is a `Deployment`,
-saved as `deployments/<chainId>.json`. Only standard JSON-RPC methods are used, so any endpoint works.
+From one sender: the Bridge (no constructor arguments), the one-step prover
+(`l1_contracts.bindings.prover.deploy_prover`, which knows the Bridge), the Rollup (Bridge, genesis
+root, bond, challenge window, prover, challenger bond, response and proof windows, the challenger's
+share of a slashed bond), then `Bridge.setRollup(rollup)`, which only the Bridge's deployer may call,
+once, and which checks that the Rollup was built on this Bridge. The result is a `Deployment`, saved
+as `deployments/<chainId>.json`. Only standard JSON-RPC methods are used, so any endpoint works.
 """
 
 from __future__ import annotations
@@ -22,14 +25,22 @@ from web3 import HTTPProvider, Web3
 
 from l1_contracts.artifacts import load_artifact
 from l1_contracts.bindings.bridge import GAS_SET_ROLLUP, Bridge
+from l1_contracts.bindings.prover import deploy_prover
 from l1_contracts.bindings.tx import KeySender, Sender, transact
 from l1_contracts.errors import DeploymentError, L1Error
 from protocol.state import State
 
-# Creation gas (measured 0.72M for the Bridge and 1.03M for the Rollup), with a margin.
+# Creation gas (measured 0.72M for the Bridge and 2.4M for the Rollup), with a margin.
 GAS_DEPLOY_BRIDGE = 1_200_000
-GAS_DEPLOY_ROLLUP = 1_800_000
-FORMAT_VERSION = 1
+GAS_DEPLOY_ROLLUP = 3_500_000
+# Format 2 added the fraud game's fields; a format-1 file still loads (the new fields read as 0 / "").
+FORMAT_VERSION = 2
+
+# Defaults of the fraud game (devnet timing: seconds; a public chain wants days, docs/spec.md section 9).
+DEFAULT_CHALLENGER_BOND = 10**17  # wei
+DEFAULT_RESPONSE_WINDOW = 60  # seconds for the proposer to reveal its step hashes
+DEFAULT_PROOF_WINDOW = 120  # seconds for the fraud proof after the reveal (py-evm runs ~0.3-1 Mgas/s)
+DEFAULT_CHALLENGER_SHARE_BPS = 5_000  # half of a slashed bond to the challenger, half burned
 
 __all__ = ["Deployment", "DeploymentError", "deploy", "load", "main", "save"]
 
@@ -46,10 +57,17 @@ class Deployment:
     bond: int  # wei
     challenge_window: int  # seconds
     genesis_root: bytes
+    # the fraud game (format 2; defaults for records written before it)
+    prover: str = ""  # checksummed address of the one-step prover
+    challenger_bond: int = 0  # wei
+    response_window: int = 0  # seconds
+    proof_window: int = 0  # seconds
+    challenger_share_bps: int = 0  # of a slashed proposer bond, in basis points
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["bond"] = str(self.bond)  # above 2^53: a string, so JavaScript clients read it exactly
+        out["challenger_bond"] = str(self.challenger_bond)
         out["genesis_root"] = "0x" + self.genesis_root.hex()
         out["format"] = FORMAT_VERSION
         return out
@@ -66,6 +84,11 @@ class Deployment:
                 bond=int(data["bond"]),
                 challenge_window=int(data["challenge_window"]),
                 genesis_root=bytes.fromhex(str(data["genesis_root"]).removeprefix("0x")),
+                prover=to_checksum_address(data["prover"]) if data.get("prover") else "",
+                challenger_bond=int(data.get("challenger_bond", 0)),
+                response_window=int(data.get("response_window", 0)),
+                proof_window=int(data.get("proof_window", 0)),
+                challenger_share_bps=int(data.get("challenger_share_bps", 0)),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise DeploymentError(f"not a deployment record: {exc}") from exc
@@ -83,6 +106,19 @@ def _create(
     return str(address), int(receipt["blockNumber"])
 
 
+ROLLUP_CONSTRUCTOR = [
+    "address",  # bridge
+    "bytes32",  # genesisRoot
+    "uint256",  # bondAmount
+    "uint256",  # challengeWindow
+    "address",  # prover
+    "uint256",  # challengerBond
+    "uint256",  # responseWindow
+    "uint256",  # proofWindow
+    "uint256",  # challengerShareBps
+]
+
+
 def deploy(
     w3: Web3,
     sender: Sender,
@@ -90,18 +126,36 @@ def deploy(
     bond: int,
     challenge_window: int,
     genesis_root: bytes | None = None,
+    challenger_bond: int = DEFAULT_CHALLENGER_BOND,
+    response_window: int = DEFAULT_RESPONSE_WINDOW,
+    proof_window: int = DEFAULT_PROOF_WINDOW,
+    challenger_share_bps: int = DEFAULT_CHALLENGER_SHARE_BPS,
+    prover: str | None = None,
 ) -> Deployment:
-    """Deploy the Bridge and the Rollup from `sender` and wire them (genesis: the empty state by default)."""
+    """Deploy the Bridge, the one-step prover and the Rollup from `sender` and wire them (genesis: the
+    empty state by default). `prover` reuses an already deployed one-step prover instead."""
     root = State().root if genesis_root is None else genesis_root
     if len(root) != 32:
         raise DeploymentError(f"the genesis root is 32 bytes, got {len(root)}")
     bridge, block = _create(w3, sender, "Bridge", [], [], GAS_DEPLOY_BRIDGE)
+    if prover is None:
+        prover = deploy_prover(w3, sender, bridge)
     rollup, _ = _create(
         w3,
         sender,
         "Rollup",
-        ["address", "bytes32", "uint256", "uint256"],
-        [bridge, root, bond, challenge_window],
+        ROLLUP_CONSTRUCTOR,
+        [
+            bridge,
+            root,
+            bond,
+            challenge_window,
+            to_checksum_address(prover),
+            challenger_bond,
+            response_window,
+            proof_window,
+            challenger_share_bps,
+        ],
         GAS_DEPLOY_ROLLUP,
     )
     Bridge(w3, bridge).set_rollup(sender, rollup, gas=GAS_SET_ROLLUP)
@@ -114,6 +168,11 @@ def deploy(
         bond=bond,
         challenge_window=challenge_window,
         genesis_root=root,
+        prover=to_checksum_address(prover),
+        challenger_bond=challenger_bond,
+        response_window=response_window,
+        proof_window=proof_window,
+        challenger_share_bps=challenger_share_bps,
     )
 
 
@@ -161,10 +220,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bond-eth", type=_eth_to_wei, default=10**18, help="proposer bond in ETH (1)")
     parser.add_argument("--challenge-window", type=int, default=10, help="challenge window, seconds (10)")
     parser.add_argument("--genesis-root", type=_root, default=None, help="L2 genesis root (empty state's)")
+    parser.add_argument(
+        "--challenger-bond-eth",
+        type=_eth_to_wei,
+        default=DEFAULT_CHALLENGER_BOND,
+        help=f"bond of a challenge in ETH ({DEFAULT_CHALLENGER_BOND / 10**18:g})",
+    )
+    parser.add_argument(
+        "--response-window",
+        type=int,
+        default=DEFAULT_RESPONSE_WINDOW,
+        help=f"seconds a challenged proposer has to reveal its step hashes ({DEFAULT_RESPONSE_WINDOW})",
+    )
+    parser.add_argument(
+        "--proof-window",
+        type=int,
+        default=DEFAULT_PROOF_WINDOW,
+        help=f"seconds a challenger has to prove fraud after the reveal ({DEFAULT_PROOF_WINDOW})",
+    )
+    parser.add_argument(
+        "--challenger-share-bps",
+        type=int,
+        default=DEFAULT_CHALLENGER_SHARE_BPS,
+        help=f"basis points of a slashed bond paid to the challenger, the rest burned "
+        f"({DEFAULT_CHALLENGER_SHARE_BPS})",
+    )
     parser.add_argument("--out", default="deployments", help="directory for <chainId>.json (deployments)")
     args = parser.parse_args(argv)
     if args.challenge_window < 0:
         parser.error("--challenge-window must be >= 0")
+    for flag, value in (("--response-window", args.response_window), ("--proof-window", args.proof_window)):
+        if not 1 <= value < 2**32:
+            parser.error(f"{flag} must be in 1..2**32-1 seconds")
+    if not 0 <= args.challenger_share_bps <= 10_000:
+        parser.error("--challenger-share-bps must be in 0..10000")
     w3 = Web3(HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
     try:
         sender = KeySender.from_hex(args.key)
@@ -177,12 +266,16 @@ def main(argv: list[str] | None = None) -> int:
             bond=args.bond_eth,
             challenge_window=args.challenge_window,
             genesis_root=args.genesis_root,
+            challenger_bond=args.challenger_bond_eth,
+            response_window=args.response_window,
+            proof_window=args.proof_window,
+            challenger_share_bps=args.challenger_share_bps,
         )
         path = save(deployment, args.out)
     except (L1Error, OSError) as exc:
         print(f"deploy failed: {exc}", file=sys.stderr)
         return 1
-    print(f"Rollup {deployment.rollup}\nBridge {deployment.bridge}\nwrote {path}")
+    print(f"Rollup {deployment.rollup}\nBridge {deployment.bridge}\nProver {deployment.prover}\nwrote {path}")
     return 0
 
 

@@ -229,6 +229,74 @@ class BatchNotFinalized(ContractRevert):
     """`finalizedRoot` of a batch that is not final."""
 
 
+class WrongChallengerBond(ContractRevert):
+    """`challenge` with a value other than the challenger bond (`Rollup.challenger_bond()`)."""
+
+
+class AlreadyChallenged(ContractRevert):
+    """`challenge` of a batch that already has an open challenge: wait for it to resolve."""
+
+
+class ChallengeWindowClosed(ContractRevert):
+    """`challenge` after the batch's challenge window closed (it can finalize)."""
+
+
+class WrongChallengePhase(ContractRevert):
+    """A game call that does not fit the batch's challenge phase (0 none, 1 reveal due, 2 proof due)."""
+
+
+class DeadlinePassed(ContractRevert):
+    """A reveal or proof after its deadline: only `timeout` is left."""
+
+
+class DeadlineNotReached(ContractRevert):
+    """`timeout` before the current phase's deadline."""
+
+
+class NotBatchProposer(ContractRevert):
+    """`revealSteps` by someone other than the batch's proposer (only it answers for its trace)."""
+
+
+class EmptyTrace(ContractRevert):
+    """`revealSteps` with no step hash (every batch has a step)."""
+
+
+class TooManySteps(ContractRevert):
+    """`revealSteps` with more hashes than a challenge can record (2^24 - 1)."""
+
+
+class TraceRootMismatch(ContractRevert):
+    """Revealed step hashes whose list root is not the batch's trace root."""
+
+
+class StepOutOfRange(ContractRevert):
+    """`proveFraud` of a step at or past the revealed step count."""
+
+
+class InvalidStepProof(ContractRevert):
+    """A trace leaf's list proof does not match the trace root at the revealed count."""
+
+
+class PreStepMismatch(ContractRevert):
+    """The witness does not start from the trace leaf before the step."""
+
+
+class StepCorrect(ContractRevert):
+    """`proveFraud` of a step that re-executes to the claimed leaf: there is no fraud in it."""
+
+
+class HeaderMismatch(ContractRevert):
+    """Batch header fields that do not hash to the stored batch data hash."""
+
+
+class LastStepCorrect(ContractRevert):
+    """`proveBadLastStep` of a trace that does end in the batch's post root."""
+
+
+class NothingToWithdraw(ContractRevert):
+    """`withdrawPayout` with nothing credited to the caller."""
+
+
 CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
     cls.__name__: cls
     for cls in (
@@ -264,5 +332,113 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
         EmptyBatch,
         NoSuchBatch,
         BatchNotFinalized,
+        WrongChallengerBond,
+        AlreadyChallenged,
+        ChallengeWindowClosed,
+        WrongChallengePhase,
+        DeadlinePassed,
+        DeadlineNotReached,
+        NotBatchProposer,
+        EmptyTrace,
+        TooManySteps,
+        TraceRootMismatch,
+        StepOutOfRange,
+        InvalidStepProof,
+        PreStepMismatch,
+        StepCorrect,
+        HeaderMismatch,
+        LastStepCorrect,
+        NothingToWithdraw,
+    )
+}
+
+
+# --- reverts of the one-step prover (l1_contracts/src/prover/ProverErrors.sol) --------------------
+# Kept apart from CUSTOM_ERRORS (which mirrors src/Errors.sol exactly); the prover binding
+# (`l1_contracts.bindings.prover`) raises these. A witness that makes the prover revert proves nothing.
+
+
+class ProverRevert(ContractRevert):
+    """Root of the one-step prover's reverts: the witness is inconsistent or not bound to the batch."""
+
+
+class MalformedWitness(ProverRevert):
+    """Witness bytes that are not one canonical encoding (`protocol.witness.encode_witness` makes them)."""
+
+
+class WitnessHeaderMismatch(ProverRevert):
+    """The witness's batch header does not hash to the batch's stored data hash: wrong batch."""
+
+
+class WitnessDepositCountMismatch(ProverRevert):
+    """The witness's deposit count is not the batch's `depositEnd - depositStart`."""
+
+
+class WitnessInputMissing(ProverRevert):
+    """The witness lacks the input the step consumes (the deposit, or the tx with its index)."""
+
+
+class DepositNotInQueue(ProverRevert):
+    """The witness's deposit is not the Bridge's deposit `depositStart + cursor`."""
+
+
+class DepositOutOfOrder(ProverRevert):
+    """The deposit's index is not the state's `meta.depositCount`: the pre-state is not the agreed one."""
+
+
+class TxNotInBatch(ProverRevert):
+    """The witness's tx is not in the batch's tx root at its index."""
+
+
+class WitnessMissingAccess(ProverRevert):
+    """The step touches a key the witness's access list lacks: rebuild it with `build_witness`."""
+
+
+class WitnessDuplicateAccess(ProverRevert):
+    """The witness's access list carries a key twice."""
+
+
+class WitnessAccessProof(ProverRevert):
+    """An access's proof does not show its pre-value under the rolling root: wrong value or proof."""
+
+
+class MalformedLeaf(ProverRevert):
+    """A state leaf that does not fit its layout: the claimed pre-state cannot be an honest one."""
+
+
+class JobStateInconsistent(ProverRevert):
+    """A job step whose state lacks what the job started from: no honest trace reaches it."""
+
+
+class WitnessWeightsMismatch(ProverRevert):
+    """A scoring step's witness weights do not hash to the job's `weightsHash`."""
+
+
+class WrongStepKind(ProverRevert):
+    """An executor asked for a step of another kind: call `OneStepProver.proveStep`, which routes."""
+
+
+class WrongBridge(ProverRevert):
+    """`StepContext.bridge` is not the Bridge the prover was deployed with."""
+
+
+PROVER_ERRORS: dict[str, type[ProverRevert]] = {
+    cls.__name__: cls
+    for cls in (
+        MalformedWitness,
+        WitnessHeaderMismatch,
+        WitnessDepositCountMismatch,
+        WitnessInputMissing,
+        DepositNotInQueue,
+        DepositOutOfOrder,
+        TxNotInBatch,
+        WitnessMissingAccess,
+        WitnessDuplicateAccess,
+        WitnessAccessProof,
+        MalformedLeaf,
+        JobStateInconsistent,
+        WitnessWeightsMismatch,
+        WrongStepKind,
+        WrongBridge,
     )
 }

@@ -23,3 +23,7 @@ class BoundsError(ProtocolError):
 
 class WitnessError(ProtocolError):
     """A step witness that is incomplete or inconsistent with the roots it claims."""
+
+
+class FraudProofError(ProtocolError):
+    """A fraud proof that cannot be built: the claim is not one L1 accepts (e.g. an empty trace)."""

@@ -177,10 +177,18 @@ def _reveal_test_set(ledger: Ledger, sender: bytes, tx: RevealTestSet, now: int)
         )
     spec = task_spec(task)
     n = tx.labels.shape[0]
-    if tx.features.shape != (n, spec.inputs) or not 1 <= n <= params.MAX_TEST_SAMPLES:
+    n_chunks = -(-n // spec.chunk_size)
+    if (
+        tx.features.shape != (n, spec.inputs)
+        or not 1 <= n <= params.MAX_TEST_SAMPLES
+        or n_chunks > params.MAX_TEST_CHUNKS
+        or n * (spec.inputs + 1) > params.MAX_TEST_VALUES
+    ):
         raise TxFailure(
             Reason.INVALID_PARAMS,
-            f"features must be (n, {spec.inputs}) with labels (n,), 1 <= n <= {params.MAX_TEST_SAMPLES}",
+            f"features must be (n, {spec.inputs}) with labels (n,), 1 <= n <= {params.MAX_TEST_SAMPLES}, "
+            f"in at most {params.MAX_TEST_CHUNKS} chunks of {spec.chunk_size} samples and "
+            f"n * {spec.inputs + 1} <= {params.MAX_TEST_VALUES} values",
         )
     if not all(spec.label_ok(label) for label in tx.labels.values):
         raise TxFailure(Reason.INVALID_PARAMS, f"a label is not valid for architecture {spec.arch.name}")

@@ -1,13 +1,15 @@
 """Step witnesses: what an L1 contract needs to re-execute one step (docs/spec.md section 8),
-and a pure-Python re-execution from the witness alone, as the one-step prover does it."""
+their canonical bytes (`encode_witness`, what the L1 one-step prover's `proveStep` takes), and a
+pure-Python re-execution from the witness alone, as the one-step prover does it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from protocol.deposits import Deposit
-from protocol.errors import ProtocolError, WitnessError
-from protocol.hashing import keccak, merkle_proof, merkle_root, verify_merkle_proof
+from protocol.encoding import Reader, Writer
+from protocol.errors import CodecError, ProofError, ProtocolError, WitnessError
+from protocol.hashing import ZERO32, keccak, merkle_proof, merkle_root, verify_merkle_proof
 from protocol.jobs import ScoreJob, decode_job, job_hash
 from protocol.params import PROTOCOL_VERSION
 from protocol.signing import Domain
@@ -75,16 +77,28 @@ class StepWitness:
         return step_hash(self.pre_root, self.pre_cursor, job)
 
 
+# What a step of a finished machine (no job pending, every input consumed) hashes to. No trace leaf
+# can equal it (a leaf is the hash of 68 bytes), so proving a step past the end of a trace shows that
+# the trace is too long.
+NO_STEP = keccak(b"mlrollup.no-step")
+
+
 @dataclass(frozen=True, slots=True)
 class StepResult:
-    """The machine state after a re-executed step: its trace leaf is `step_hash`."""
+    """The machine state after a re-executed step: its trace leaf is `step_hash`.
+
+    `finished` marks a step asked of a finished machine: nothing ran and `step_hash` is `NO_STEP`.
+    """
 
     state_root: bytes
     cursor: int
     job_hash: bytes
+    finished: bool = False
 
     @property
     def step_hash(self) -> bytes:
+        if self.finished:
+            return NO_STEP
         return keccak(self.state_root + self.cursor.to_bytes(4, "big") + self.job_hash)
 
 
@@ -181,8 +195,13 @@ def reexecute(witness: StepWitness, domain: Domain) -> StepResult:
 
     Every access is checked against the rolling root before its value is used, and the tx against
     the batch's tx root: the algorithm the L1 one-step prover implements. `domain` is the
-    deployment's signing domain; the time is the batch header's.
+    deployment's signing domain; the time is the batch header's. A machine with no job and every
+    input consumed has no next step: the result is `finished` (its step hash is `NO_STEP`).
+    `WitnessError` when the witness is incomplete or inconsistent (the L1 prover reverts on it),
+    including a deposit whose index is not the state's `meta.depositCount`.
     """
+    if witness.pre_job is None and witness.pre_cursor >= witness.deposit_count + witness.header.tx_count:
+        return StepResult(witness.pre_root, witness.pre_cursor, ZERO32, finished=True)
     ctx = BatchContext(domain, witness.header.timestamp)
     machine = _machine_before(witness)
     next_input = _input_of(witness, machine)
@@ -201,3 +220,122 @@ def reexecute(witness: StepWitness, domain: Domain) -> StepResult:
         if post is not None and post != access.value:
             root = root_after_update(access.key, access.value, post, access.proof)
     return StepResult(root, outcome.machine.cursor, job_hash(outcome.machine.job))
+
+
+# --- canonical bytes (docs/spec.md section 8, "Witness bytes") --------------------------------------
+
+_JOB_NONE = 0
+_SCORE_JOB_BYTES = 81
+_TRAIN_JOB_BYTES = 21
+
+
+def encode_witness(witness: StepWitness) -> bytes:
+    """The canonical bytes of a witness: exactly what the L1 one-step prover's `proveStep` takes.
+
+    `u32 stepIndex ‖ u8 version ‖ u64 timestamp ‖ u32 txCount ‖ b32 txRoot ‖ u64 depositCount ‖
+    b32 preRoot ‖ u32 preCursor ‖ job ‖ deposit ‖ tx ‖ weights ‖ accesses`, where `job` is `u8 0` or the
+    job's bytes (which start with its kind, 1 or 2); `deposit` is `u8 0` or `u8 1 ‖ u64 index ‖ addr ‖
+    u128 amount`; `tx` is `u8 0` or `u8 1 ‖ u32 index ‖ u32 length ‖ raw ‖ u8 siblings ‖ b32 × siblings`;
+    `weights` is `u8 0` or `u8 1 ‖ u32 n ‖ i32 × n` (so its hash is the job's `weightsHash`); `accesses`
+    is `u32 count ‖ (b32 key ‖ u8 present ‖ [u32 length ‖ value] ‖ u32 proofLength ‖ proof) × count`,
+    the value only when present and the proof in its compact encoding. `CodecError` when a field does
+    not fit its width.
+    """
+    w = Writer()
+    h = witness.header
+    w.u32(witness.step_index, "stepIndex").u8(h.version, "version").u64(h.timestamp, "timestamp")
+    w.u32(h.tx_count, "txCount").b32(h.tx_root, "txRoot").u64(witness.deposit_count, "depositCount")
+    w.b32(witness.pre_root, "preRoot").u32(witness.pre_cursor, "preCursor")
+    if witness.pre_job is None:
+        w.u8(_JOB_NONE)
+    else:
+        decode_job(witness.pre_job)  # only a valid job encoding: the decoder knows its length by its kind
+        w.raw(witness.pre_job)
+    if witness.deposit is None:
+        w.u8(0)
+    else:
+        d = witness.deposit
+        w.u8(1).u64(d.index, "deposit.index").addr(d.recipient, "deposit.recipient")
+        w.u128(d.amount, "deposit.amount")
+    if witness.tx is None:
+        w.u8(0)
+    else:
+        tx = witness.tx
+        w.u8(1).u32(tx.index, "tx.index").u32(len(tx.raw), "tx.length").raw(tx.raw)
+        w.u8(len(tx.proof), "tx.proof length")
+        for sibling in tx.proof:
+            w.b32(sibling, "tx.proof sibling")
+    if witness.weights is None:
+        w.u8(0)
+    else:
+        w.u8(1).u32(len(witness.weights), "weights length")
+        for value in witness.weights:
+            w.i32(value, "weight")
+    w.u32(len(witness.accesses), "accesses length")
+    for access in witness.accesses:
+        w.b32(access.key, "access.key")
+        if access.value is None:
+            w.u8(0)
+        else:
+            w.u8(1).u32(len(access.value), "access.value length").raw(access.value)
+        proof = access.proof.encode()
+        w.u32(len(proof), "access.proof length").raw(proof)
+    return w.getvalue()
+
+
+def decode_witness(data: bytes) -> StepWitness:
+    """Inverse of `encode_witness`; `CodecError` unless `data` is exactly one canonical encoding."""
+    r = Reader(data)
+    step_index = r.u32("stepIndex")
+    header = BatchHeaderCommitment(r.u8("version"), r.u64("timestamp"), r.u32("txCount"), r.b32("txRoot"))
+    deposit_count = r.u64("depositCount")
+    pre_root = r.b32("preRoot")
+    pre_cursor = r.u32("preCursor")
+    kind = r.u8("job kind")
+    pre_job: bytes | None = None
+    if kind != _JOB_NONE:
+        size = {1: _SCORE_JOB_BYTES, 2: _TRAIN_JOB_BYTES}.get(kind)
+        if size is None:
+            raise CodecError(f"job kind {kind} is not 0 (none), 1 (SCORE) or 2 (TRAIN)")
+        pre_job = bytes([kind]) + r.take(size - 1, "job")
+    deposit = None
+    if _flag(r, "deposit"):
+        deposit = Deposit(r.u64("deposit.index"), r.addr("deposit.recipient"), r.u128("deposit.amount"))
+    tx = None
+    if _flag(r, "tx"):
+        index = r.u32("tx.index")
+        raw = r.take(r.u32("tx.length"), "tx.raw")
+        siblings = tuple(r.b32("tx.proof sibling") for _ in range(r.u8("tx.proof length")))
+        tx = TxInclusion(raw, index, siblings)
+    weights = None
+    if _flag(r, "weights"):
+        weights = tuple(r.i32("weight") for _ in range(r.u32("weights length")))
+    accesses: list[StateAccess] = []
+    for _ in range(r.u32("accesses length")):
+        key = r.b32("access.key")
+        value = r.take(r.u32("access.value length"), "access.value") if _flag(r, "access.present") else None
+        try:
+            proof = SmtProof.decode(r.take(r.u32("access.proof length"), "access.proof"))
+        except ProofError as exc:
+            raise CodecError(f"access proof: {exc}") from exc
+        accesses.append(StateAccess(key, value, proof))
+    r.finish("witness")
+    return StepWitness(
+        step_index=step_index,
+        header=header,
+        deposit_count=deposit_count,
+        pre_root=pre_root,
+        pre_cursor=pre_cursor,
+        pre_job=pre_job,
+        deposit=deposit,
+        tx=tx,
+        weights=weights,
+        accesses=tuple(accesses),
+    )
+
+
+def _flag(r: Reader, field: str) -> bool:
+    value = r.u8(field)
+    if value > 1:
+        raise CodecError(f"{field}: presence byte {value}, must be 0 or 1")
+    return value == 1

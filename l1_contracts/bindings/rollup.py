@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3.types import TxReceipt
 
 from l1_contracts.bindings.tx import BoundContract, Sender
+from l1_contracts.errors import L1Error
 from protocol.codec import decode_batch
 from protocol.errors import CodecError
+from protocol.fraud import FraudProof, LastStepProof, StepProof
 from protocol.params import MAX_BATCH_TXS
 
 # Gas limits that cover the calls with a margin (measured on py-evm, Prague).
@@ -49,10 +51,89 @@ def append_batch_gas(batch_data: bytes) -> int:
     return max(floor, standard) * 6 // 5
 
 
+# The fraud-proof game (measured on py-evm, Prague; see docs/results.md), with margins.
+GAS_CHALLENGE = 120_000  # measured about 73k: a new challenge slot, the batch's status, the event
+GAS_WITHDRAW_PAYOUT = 60_000
+GAS_PROVE_BAD_LAST_STEP = 200_000  # plus GAS_PER_DELETED_BATCH for each batch rolled back
+GAS_PER_DELETED_BATCH = 30_000  # status, the proposer's pending count, a challenge refund, events
+GAS_TIMEOUT = 150_000  # plus GAS_PER_DELETED_BATCH when the challenger wins
+# proveFraud: the one-step prover's own gas (below 8M by the protocol's step sizes) plus the game's
+GAS_PROVE_FRAUD_OVERHEAD = 250_000
+GAS_PROVE_FRAUD_MAX = 8_000_000 + GAS_PROVE_FRAUD_OVERHEAD
+
+
+def reveal_steps_gas(step_count: int) -> int:
+    """A gas limit that covers `revealSteps` of `step_count` hashes with a margin of 20%.
+
+    Calldata dominates: Prague's EIP-7623 floor charges 10 gas a token, 4 tokens a non-zero byte, so a
+    32-byte step hash costs 1,280 gas at the floor, against 512 of calldata plus about 150 of hashing
+    and memory when executed. The larger of the two, with the quadratic memory of the half-list buffer.
+    """
+    floor = 21_000 + 10 * (4 * 32 * step_count + 4 * 4 + 64 * 4)
+    words = (step_count + 1) // 2
+    execution = 60_000 + 160 * step_count + 3 * words + words * words // 512
+    standard = 21_000 + 16 * 32 * step_count + 16 * 4 + 4 * 96 + execution
+    return max(floor, standard) * 6 // 5
+
+
 class BatchStatus(IntEnum):
     PENDING = 0
     FINALIZED = 1
     DELETED = 2
+    CHALLENGED = 3  # an open challenge: neither it nor a later batch finalizes until it resolves
+
+
+class ChallengePhase(IntEnum):
+    NONE = 0
+    AWAITING_REVEAL = 1
+    AWAITING_PROOF = 2
+
+
+class Resolution(IntEnum):
+    """How a challenge ended (`ChallengeResolved`)."""
+
+    FRAUD_PROVEN = 0  # the challenger won: a step re-executed differently
+    BAD_LAST_STEP = 1  # the challenger won: the trace does not end in the post root
+    REVEAL_TIMEOUT = 2  # the challenger won: no reveal in time
+    PROOF_TIMEOUT = 3  # the proposer won: no proof in time
+    BATCH_ROLLED_BACK = 4  # an earlier batch's fraud deleted this one; the challenger's bond came back
+
+
+class RevealNotFound(L1Error):
+    """No `StepsRevealed` event for the batch in the scanned blocks, or its transaction is not a direct
+    call of `revealSteps` (a reveal relayed by another contract: read the hashes from that call)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeInfo:
+    """`getChallenge(i)`: the open challenge of batch `index` (phase NONE when there is none)."""
+
+    index: int
+    challenger: str
+    deadline: int
+    phase: ChallengePhase
+    step_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepContextInfo:
+    """`stepContext(i)`: what the Rollup passes the one-step prover for batch `index`."""
+
+    domain_separator: bytes
+    batch_data_hash: bytes
+    deposit_start: int
+    deposit_end: int
+    bridge: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChallengeResolved:
+    index: int
+    challenger: str
+    resolution: Resolution
+    step_index: int
+    block_number: int
+    tx_hash: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +208,25 @@ class Rollup(BoundContract):
     def challenge_window(self) -> int:
         return int(self._call("challengeWindow"))
 
+    def prover_address(self) -> str:
+        return str(self._call("prover"))
+
+    def challenger_bond(self) -> int:
+        return int(self._call("challengerBond"))
+
+    def response_window(self) -> int:
+        return int(self._call("responseWindow"))
+
+    def proof_window(self) -> int:
+        return int(self._call("proofWindow"))
+
+    def challenger_share_bps(self) -> int:
+        return int(self._call("challengerShareBps"))
+
+    def domain_separator(self) -> bytes:
+        """The EIP-712 domain separator of L2 txs, as the Rollup computed it (`protocol.signing.Domain`)."""
+        return bytes(self._call("domainSeparator"))
+
     # --- state ---------------------------------------------------------------------------------
 
     def bond_of(self, proposer: str) -> int:
@@ -177,6 +277,22 @@ class Rollup(BoundContract):
         """How many batches `finalize(max_batches)` would finalize now."""
         return int(self._call("finalizable", max_batches))
 
+    def get_challenge(self, index: int) -> ChallengeInfo:
+        c = self._call("getChallenge", index)
+        return ChallengeInfo(index, str(c[0]), int(c[1]), ChallengePhase(int(c[2])), int(c[3]))
+
+    def step_context(self, index: int) -> StepContextInfo:
+        c = self._call("stepContext", index)
+        return StepContextInfo(bytes(c[0]), bytes(c[1]), int(c[2]), int(c[3]), str(c[4]))
+
+    def payout_of(self, account: str) -> int:
+        """Wei the game credited to `account` (rewards, bonds), taken with `withdraw_payout`."""
+        return int(self._call("payoutOf", to_checksum_address(account)))
+
+    def burned_total(self) -> int:
+        """Wei of slashed bonds locked in the Rollup for ever."""
+        return int(self._call("burnedTotal"))
+
     # --- transactions --------------------------------------------------------------------------
 
     def bond(self, sender: Sender, *, gas: int = GAS_BOND, value: int | None = None) -> TxReceipt:
@@ -208,6 +324,107 @@ class Rollup(BoundContract):
         if gas is None:
             gas = GAS_FINALIZE_BASE + GAS_FINALIZE_PER_BATCH * max(1, self.finalizable(max_batches))
         return self._send(sender, "finalize", [max_batches], gas=gas)
+
+    # --- the fraud-proof game --------------------------------------------------------------------
+
+    def challenge(
+        self, sender: Sender, index: int, *, gas: int = GAS_CHALLENGE, value: int | None = None
+    ) -> TxReceipt:
+        """Challenge batch `index`, locking the challenger bond (`value` defaults to `challenger_bond()`)."""
+        amount = self.challenger_bond() if value is None else value
+        return self._send(sender, "challenge", [index], gas=gas, value=amount)
+
+    def reveal_steps(
+        self, sender: Sender, index: int, step_hashes: list[bytes], *, gas: int | None = None
+    ) -> TxReceipt:
+        """Answer the challenge of batch `index` with its step hashes (`reveal_steps_gas` by default)."""
+        if gas is None:
+            gas = reveal_steps_gas(len(step_hashes))
+        return self._send(sender, "revealSteps", [index, list(step_hashes)], gas=gas)
+
+    def prove_fraud(self, sender: Sender, index: int, proof: StepProof, *, gas: int) -> TxReceipt:
+        """`proveFraud` with the arguments `protocol.fraud.step_proof` built. `gas` is explicit: the
+        prover's gas for the step plus `GAS_PROVE_FRAUD_OVERHEAD` (and `GAS_PER_DELETED_BATCH` a batch
+        rolled back); `GAS_PROVE_FRAUD_MAX` covers any step."""
+        args = [
+            index,
+            proof.step_index,
+            proof.pre_leaf,
+            list(proof.pre_proof),
+            proof.post_leaf,
+            list(proof.post_proof),
+            proof.witness_bytes,
+        ]
+        return self._send(sender, "proveFraud", args, gas=gas)
+
+    def prove_bad_last_step(
+        self, sender: Sender, index: int, proof: LastStepProof, *, gas: int | None = None
+    ) -> TxReceipt:
+        """`proveBadLastStep` with the arguments `protocol.fraud.last_step_proof` built."""
+        if gas is None:
+            gas = GAS_PROVE_BAD_LAST_STEP + GAS_PER_DELETED_BATCH * self._rolled_back(index)
+        args = [index, proof.last_leaf, list(proof.proof), proof.l2_timestamp, proof.tx_count, proof.tx_root]
+        return self._send(sender, "proveBadLastStep", args, gas=gas)
+
+    def prove(self, sender: Sender, index: int, proof: FraudProof, *, gas: int | None = None) -> TxReceipt:
+        """Send whichever proof `protocol.fraud.find_fraud` returned (`GAS_PROVE_FRAUD_MAX` for a step)."""
+        if isinstance(proof, LastStepProof):
+            return self.prove_bad_last_step(sender, index, proof, gas=gas)
+        if gas is None:
+            gas = GAS_PROVE_FRAUD_MAX + GAS_PER_DELETED_BATCH * self._rolled_back(index)
+        return self.prove_fraud(sender, index, proof, gas=gas)
+
+    def settle_timeout(self, sender: Sender, index: int, *, gas: int | None = None) -> TxReceipt:
+        """`timeout(index)`: settle batch `index`'s challenge after its deadline (anyone may). Not named
+        `timeout`, which is the receipt timeout of every binding."""
+        if gas is None:
+            gas = GAS_TIMEOUT + GAS_PER_DELETED_BATCH * self._rolled_back(index)
+        return self._send(sender, "timeout", [index], gas=gas)
+
+    def withdraw_payout(self, sender: Sender, *, gas: int = GAS_WITHDRAW_PAYOUT) -> TxReceipt:
+        """Take what the game credited to `sender` (`payout_of`)."""
+        return self._send(sender, "withdrawPayout", [], gas=gas)
+
+    def _rolled_back(self, index: int) -> int:
+        """How many batches a win of the challenger of `index` deletes now (at least one)."""
+        return max(1, self.batch_count() - index)
+
+    def revealed_steps(self, index: int, from_block: int = 0, to_block: int | str = "latest") -> list[bytes]:
+        """The step hashes of the latest reveal for batch `index`, read back from its transaction's
+        calldata (`RevealNotFound` when there is none in the blocks scanned)."""
+        logs = self.contract.events["StepsRevealed"]().get_logs(
+            argument_filters={"batchIndex": index}, from_block=from_block, to_block=cast(Any, to_block)
+        )
+        if not logs:
+            raise RevealNotFound(f"no StepsRevealed for batch {index} since block {from_block}")
+        log = max(logs, key=lambda entry: (entry["blockNumber"], entry["logIndex"]))
+        tx: Any = self.w3.eth.get_transaction(log["transactionHash"])
+        if to_checksum_address(str(tx["to"])) != self.address:
+            raise RevealNotFound(f"the reveal of batch {index} was not a direct call of this Rollup")
+        fn, params = self.contract.decode_function_input(tx["input"])
+        if fn.fn_name != "revealSteps" or int(params["batchIndex"]) != index:
+            raise RevealNotFound(f"transaction {log['transactionHash'].hex()} is not revealSteps({index}, …)")
+        hashes = [bytes(h) for h in params["stepHashes"]]
+        if len(hashes) != int(log["args"]["stepCount"]):
+            raise RevealNotFound(
+                f"the reveal of batch {index} does not carry its {log['args']['stepCount']} hashes"
+            )
+        return hashes
+
+    def challenges_resolved(
+        self, from_block: int = 0, to_block: int | str = "latest"
+    ) -> list[ChallengeResolved]:
+        return [
+            ChallengeResolved(
+                int(log["args"]["batchIndex"]),
+                str(log["args"]["challenger"]),
+                Resolution(int(log["args"]["resolution"])),
+                int(log["args"]["stepIndex"]),
+                int(log["blockNumber"]),
+                bytes(log["transactionHash"]),
+            )
+            for log in self._logs("ChallengeResolved", from_block, to_block)
+        ]
 
     # --- events --------------------------------------------------------------------------------
 

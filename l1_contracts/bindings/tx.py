@@ -6,7 +6,8 @@ JSON-RPC endpoint). `transact` runs a transaction with an explicit gas limit: it
 with `eth_call` so that a revert surfaces before any gas is spent, then sends it and waits for the
 receipt; a mined transaction with status 0 is replayed with `eth_call` to learn why. Every revert is
 raised as the `ContractRevert` subclass named after the contract's custom error
-(`l1_contracts.errors.CUSTOM_ERRORS`). Only standard `eth_*` methods are used.
+(`l1_contracts.errors.CUSTOM_ERRORS`, and `PROVER_ERRORS` for the one-step prover's). Only standard
+`eth_*` methods are used.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from web3.types import TxParams, TxReceipt
 from l1_contracts.artifacts import ARTIFACTS
 from l1_contracts.errors import (
     CUSTOM_ERRORS,
+    PROVER_ERRORS,
     ContractRevert,
     RevertWithPanic,
     RevertWithReason,
@@ -171,7 +173,11 @@ class ErrorDecoder:
                     to_checksum_address(v) if t == "address" else v
                     for t, v in zip(known.types, abi_decode(list(known.types), payload), strict=True)
                 ]
-                cls = CUSTOM_ERRORS.get(known.name, ContractRevert)
+                cls: type[ContractRevert] = ContractRevert
+                if known.name in CUSTOM_ERRORS:
+                    cls = CUSTOM_ERRORS[known.name]
+                elif known.name in PROVER_ERRORS:
+                    cls = PROVER_ERRORS[known.name]
                 return cls(known.name, dict(zip(known.names, values, strict=True)), data, tx_hash)
         except Exception:  # malformed payload: report the raw data
             pass

@@ -85,3 +85,40 @@ error EmptyBatch();
 error NoSuchBatch(uint256 index, uint256 count);
 /// `finalizedRoot(i)` of a batch that is not final.
 error BatchNotFinalized(uint256 index);
+
+// --- Rollup: the fraud-proof game (docs/spec.md section 9) -------------------------------------
+
+/// `challenge` with a value other than the challenger bond.
+error WrongChallengerBond(uint256 sent, uint256 required);
+/// `challenge` of a batch that already has an open challenge.
+error AlreadyChallenged(uint256 batchIndex);
+/// `challenge` once `l1Timestamp + challengeWindow` has passed (the batch can finalize).
+error ChallengeWindowClosed(uint256 batchIndex, uint256 closedAt);
+/// The call does not fit the batch's challenge phase (0 none, 1 awaiting the reveal, 2 awaiting the proof).
+error WrongChallengePhase(uint256 batchIndex, uint256 phase);
+/// A reveal or a proof after its deadline: only `timeout` is left.
+error DeadlinePassed(uint256 deadline);
+/// `timeout` before the deadline of the current phase.
+error DeadlineNotReached(uint256 deadline);
+/// `revealSteps` by someone other than the batch's proposer.
+error NotBatchProposer(uint256 batchIndex, address proposer);
+/// `revealSteps` with no step hash: every batch has at least one step.
+error EmptyTrace();
+/// `revealSteps` with more step hashes than a challenge records (2^24 - 1).
+error TooManySteps(uint256 count, uint256 max);
+/// The revealed step hashes do not have the batch's trace root.
+error TraceRootMismatch(bytes32 traceRoot, bytes32 computed);
+/// `proveFraud` of a step at or past the revealed step count.
+error StepOutOfRange(uint256 stepIndex, uint256 stepCount);
+/// A trace leaf's list proof does not match the batch's trace root (at the revealed count).
+error InvalidStepProof(uint256 leafIndex);
+/// The witness does not start from the trace's leaf before the step (the prover's pre step hash).
+error PreStepMismatch(bytes32 expected, bytes32 proven);
+/// The step re-executes to the claimed leaf: no fraud in that step.
+error StepCorrect(uint256 stepIndex);
+/// Header fields that do not hash to the batch's stored data hash.
+error HeaderMismatch(bytes32 expected, bytes32 given);
+/// The trace's last leaf is `H(postRoot ‖ inputCount ‖ 0)`, as it should be.
+error LastStepCorrect(bytes32 leaf);
+/// `withdrawPayout` with nothing credited.
+error NothingToWithdraw();

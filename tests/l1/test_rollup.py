@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from eth_abi.abi import encode as abi_encode
 from web3 import Web3
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from l1_contracts import errors
 from l1_contracts.artifacts import load_artifact
 from l1_contracts.bindings import BatchStatus, Bridge, Rollup, UnlockedSender, append_batch_gas, transact
 from l1_contracts.bindings.tx import default_decoder
-from l1_contracts.deploy import Deployment, deploy
+from l1_contracts.deploy import ROLLUP_CONSTRUCTOR, Deployment, deploy
 from protocol.codec import batch_data_hash, decode_batch, encode_batch, tx_root
 from protocol.hashing import keccak
 from protocol.signing import Domain, address_of, sign_tx
@@ -111,7 +112,8 @@ def deploy_raw(w3: Web3, name: str, types: list[str], args: list[Any], sender: U
 
 def events(contract: Any, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
     """The `name` events of `receipt`, decoded (no eth_getLogs: eth-tester's is slow)."""
-    return [dict(e["args"]) for e in contract.events[name]().process_receipt(receipt)]
+    logs = contract.events[name]().process_receipt(receipt, errors=DISCARD)
+    return [dict(e["args"]) for e in logs]
 
 
 def gas_cost(receipt: TxReceipt) -> int:
@@ -142,14 +144,30 @@ def test_parameters(env: Env) -> None:
 
 
 def test_constructor_rejects_bad_parameters(env: Env) -> None:
-    types = ["address", "bytes32", "uint256", "uint256"]
-    bridge, root = env.deployment.bridge, b"\x00" * 32
-    with pytest.raises(errors.ZeroAddress):
-        deploy_raw(env.w3, "Rollup", types, ["0x" + "00" * 20, root, BOND, WINDOW], env.owner)
-    with pytest.raises(errors.InvalidParameter):
-        deploy_raw(env.w3, "Rollup", types, [bridge, root, 0, WINDOW], env.owner)
-    with pytest.raises(errors.InvalidParameter):
-        deploy_raw(env.w3, "Rollup", types, [bridge, root, BOND, 2**64], env.owner)
+    d = env.deployment
+    good = [d.bridge, b"\x00" * 32, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000]
+
+    def with_(i: int, value: Any) -> list[Any]:
+        return [*good[:i], value, *good[i + 1 :]]
+
+    zero = "0x" + "00" * 20
+    deploy_raw(env.w3, "Rollup", ROLLUP_CONSTRUCTOR, good, env.owner)  # the baseline is valid
+    for args in (with_(0, zero), with_(4, zero)):
+        with pytest.raises(errors.ZeroAddress):
+            deploy_raw(env.w3, "Rollup", ROLLUP_CONSTRUCTOR, args, env.owner)
+    bad = [
+        with_(2, 0),  # no proposer bond
+        with_(3, 2**64),  # challenge window
+        with_(5, 0),  # no challenger bond
+        with_(6, 0),  # response window
+        with_(6, 2**32),
+        with_(7, 0),  # proof window
+        with_(7, 2**32),
+        with_(8, 10_001),  # share above 100%
+    ]
+    for args in bad:
+        with pytest.raises(errors.InvalidParameter):
+            deploy_raw(env.w3, "Rollup", ROLLUP_CONSTRUCTOR, args, env.owner)
 
 
 def test_every_custom_error_has_a_python_class() -> None:
@@ -408,10 +426,9 @@ def test_zero_window_finalizes_at_once() -> None:
 
 def test_delete_from_rolls_back(env: Env) -> None:
     """`_deleteFrom` (through RollupHarness): statuses, counters; the chain continues from the kept batch."""
-    types = ["address", "bytes32", "uint256", "uint256"]
-    harness = deploy_raw(
-        env.w3, "RollupHarness", types, [env.deployment.bridge, b"\x00" * 32, BOND, WINDOW], env.owner
-    )
+    d = env.deployment
+    args = [d.bridge, b"\x00" * 32, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000]
+    harness = deploy_raw(env.w3, "RollupHarness", ROLLUP_CONSTRUCTOR, args, env.owner)
     r = Rollup(env.w3, harness)
     r.contract = env.w3.eth.contract(
         address=Web3.to_checksum_address(r.address), abi=load_artifact("RollupHarness").abi

@@ -326,6 +326,7 @@ def sol_merkle_root(h: Harnesses, leaves: list[bytes]) -> bytes:
     assert [bytes(x) for x in after] == leaves  # `root` leaves its input unchanged
     in_place = bytes(call(h.merkle.functions.rootInPlace(leaves)))
     assert in_place == bytes(root)
+    assert bytes(call(h.merkle.functions.rootCalldata(leaves))) == bytes(root)  # the step reveal's
     return bytes(root)
 
 

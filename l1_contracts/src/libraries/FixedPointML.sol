@@ -214,11 +214,29 @@ library FixedPointML {
 
     /// Revert `InvalidLabel` unless `label` suits the architecture: [-B, B], {0, 1} or [0, c).
     function checkLabel(Spec memory spec, uint256 index, int256 label) internal pure {
-        bool ok;
-        if (spec.arch == LINREG) ok = label >= -BOUND && label <= BOUND;
-        else if (spec.arch == LOGREG) ok = label == 0 || label == 1;
-        else ok = label >= 0 && label < int256(spec.outputs);
-        if (!ok) revert InvalidLabel(index, label);
+        if (!labelOk(spec, label)) revert InvalidLabel(index, label);
+    }
+
+    /// Whether `label` suits the architecture (`ModelSpec.label_ok`): [-B, B], {0, 1} or [0, c).
+    function labelOk(Spec memory spec, int256 label) internal pure returns (bool) {
+        if (spec.arch == LINREG) return label >= -BOUND && label <= BOUND;
+        if (spec.arch == LOGREG) return label == 0 || label == 1;
+        return label >= 0 && label < int256(spec.outputs);
+    }
+
+    /// Whether CreateTask's dims pass `validateSpec` (`protocol.models.validate_spec` raises
+    /// otherwise), without reverting: a tx with invalid dims fails with INVALID_PARAMS.
+    function specValid(uint8 arch, uint256 inputs, uint256 hidden, uint256 outputs) internal pure returns (bool) {
+        if (arch != LINREG && arch != LOGREG && arch != MLP) return false;
+        if (inputs < 1 || inputs > MAX_MODEL_DIM) return false;
+        if (arch != MLP) {
+            if (hidden != 0 || outputs != 0) return false;
+        } else {
+            if (hidden < 1 || hidden > MAX_MODEL_DIM) return false;
+            if (outputs < 2 || outputs > MAX_CLASSES) return false;
+        }
+        Spec memory spec = Spec(arch, inputs, hidden, outputs);
+        return macsPerSample(spec) <= MAX_STEP_MACS && paramCount(spec) <= MAX_PARAMS;
     }
 
     /// Check packed rows (`i32 × inputs ‖ i32 label` per sample): |feature| <= B and each label
@@ -311,6 +329,25 @@ library FixedPointML {
         pure
         returns (uint256 acc, uint256 n)
     {
+        return _scoreRows(spec, w, rows, true);
+    }
+
+    /// `scoreRows` as the state transition scores a stored test chunk (`protocol.kernels.score_chunk`):
+    /// labels are only bounded by [-B, B] (a label outside the architecture's range, which RevealTestSet
+    /// never stores, scores as a miss or by its squared error instead of reverting).
+    function scoreChunk(Spec memory spec, int256[] memory w, bytes memory rows)
+        internal
+        pure
+        returns (uint256 acc, uint256 n)
+    {
+        return _scoreRows(spec, w, rows, false);
+    }
+
+    function _scoreRows(Spec memory spec, int256[] memory w, bytes memory rows, bool labelsByArch)
+        private
+        pure
+        returns (uint256 acc, uint256 n)
+    {
         uint256 d = spec.inputs;
         uint256 rowValues = d + 1;
         if (rows.length % (4 * rowValues) != 0) revert ShapeMismatch(rows.length, 4 * rowValues);
@@ -327,7 +364,8 @@ library FixedPointML {
             }
             _unpackInto(rows, base, d, x, BOUND);
             int256 label = _readI32(rows, base + d);
-            checkLabel(spec, r, label);
+            if (labelsByArch) checkLabel(spec, r, label);
+            else if (label < -BOUND || label > BOUND) revert ValueOutOfBounds(base + d, label, BOUND);
             unchecked {
                 acc += sampleScore(spec, _predictOne(spec, w, x, 0, hid, z), label);
                 ++r;

@@ -19,7 +19,37 @@ library MerkleList {
             buffer := mload(0x40)
             mstore(0x40, add(buffer, shl(5, shr(1, add(n, 1)))))
         }
-        return _reduce(_dataPointer(leaves), buffer, n);
+        return _reduce(_dataPointer(leaves), buffer, n, 0);
+    }
+
+    /// @notice Root of `leaves` read from calldata (the fraud game's step reveal). The first level is
+    ///         hashed straight from calldata into a buffer of ceil(n/2) words, so memory (whose cost grows
+    ///         with the square of its size) holds half the list rather than a copy of all of it.
+    function rootCalldata(bytes32[] calldata leaves) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        if (n == 0) return bytes32(0);
+        if (n == 1) return leaves[0];
+        uint256 m = (n + 1) >> 1;
+        uint256 buffer;
+        assembly ("memory-safe") {
+            buffer := mload(0x40)
+            mstore(0x40, add(buffer, shl(5, m)))
+            let pairsEnd := add(leaves.offset, shl(6, shr(1, n)))
+            let out := buffer
+            for { let at := leaves.offset } lt(at, pairsEnd) { at := add(at, 0x40) } {
+                calldatacopy(0x00, at, 0x40)
+                mstore(out, keccak256(0x00, 0x40))
+                out := add(out, 0x20)
+            }
+            if and(n, 1) {
+                mstore(0x00, calldataload(pairsEnd))
+                mstore(0x20, 0)
+                mstore(out, keccak256(0x00, 0x40))
+            }
+        }
+        if (m == 1) return bytes32(_load(buffer));
+        // level 1 pads with Z_1 = H(0 ‖ 0)
+        return _reduce(buffer, buffer, m, keccak256(abi.encode(bytes32(0), bytes32(0))));
     }
 
     /// @notice Root of `leaves`, computed in place: overwrites `leaves` (no allocation).
@@ -28,7 +58,7 @@ library MerkleList {
         if (n == 0) return bytes32(0);
         if (n == 1) return leaves[0];
         uint256 data = _dataPointer(leaves);
-        return _reduce(data, data, n);
+        return _reduce(data, data, n, 0);
     }
 
     /// @notice Number of siblings in a proof for a list of `count` leaves: ceil(log2(count)).
@@ -59,10 +89,11 @@ library MerkleList {
     }
 
     /// Reduces the `n >= 2` words at `src` level by level, writing each level at `dst` (which may be
-    /// `src`: node i is written after hashing nodes 2i and 2i+1, at or after it). Returns the root.
-    function _reduce(uint256 src, uint256 dst, uint256 n) private pure returns (bytes32 r) {
+    /// `src`: node i is written after hashing nodes 2i and 2i+1, at or after it). `zero0` is the root of
+    /// an all-zero subtree at the level of `src` (0 for leaves). Returns the root.
+    function _reduce(uint256 src, uint256 dst, uint256 n, bytes32 zero0) private pure returns (bytes32 r) {
         assembly ("memory-safe") {
-            let zero := 0 // root of an all-zero subtree at the current level
+            let zero := zero0 // root of an all-zero subtree at the current level
             let from := src
             for { let m := n } gt(m, 1) {} {
                 // full pairs are adjacent in memory: hash them where they lie
@@ -84,6 +115,12 @@ library MerkleList {
                 from := dst
             }
             r := mload(from)
+        }
+    }
+
+    function _load(uint256 p) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := mload(p)
         }
     }
 

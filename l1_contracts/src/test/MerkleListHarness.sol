@@ -14,6 +14,10 @@ contract MerkleListHarness {
         return MerkleList.rootInPlace(leaves);
     }
 
+    function rootCalldata(bytes32[] calldata leaves) external pure returns (bytes32) {
+        return MerkleList.rootCalldata(leaves);
+    }
+
     function verify(bytes32 root_, bytes32 leaf, uint256 index, uint256 count, bytes32[] calldata proof)
         external
         pure

@@ -5,8 +5,28 @@ import {Rollup} from "../rollup/Rollup.sol";
 
 /// @notice Test-only: a Rollup whose rollback hook `_deleteFrom` can be called directly.
 contract RollupHarness is Rollup {
-    constructor(address bridge_, bytes32 genesisRoot_, uint256 bondAmount_, uint256 challengeWindow_)
-        Rollup(bridge_, genesisRoot_, bondAmount_, challengeWindow_)
+    constructor(
+        address bridge_,
+        bytes32 genesisRoot_,
+        uint256 bondAmount_,
+        uint256 challengeWindow_,
+        address prover_,
+        uint256 challengerBond_,
+        uint256 responseWindow_,
+        uint256 proofWindow_,
+        uint256 challengerShareBps_
+    )
+        Rollup(
+            bridge_,
+            genesisRoot_,
+            bondAmount_,
+            challengeWindow_,
+            prover_,
+            challengerBond_,
+            responseWindow_,
+            proofWindow_,
+            challengerShareBps_
+        )
     {}
 
     function deleteFrom(uint256 index) external {
