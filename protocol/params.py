@@ -26,6 +26,9 @@ MAX_MODEL_DIM: Final = 4_096  # d, h <= 4096 so d * B * B < 2**62: a dot product
 MAX_CLASSES: Final = 64
 MAX_PARAMS: Final = 16_384
 MAX_TEST_SAMPLES: Final = 65_536
+# Test chunks one RevealTestSet may write: every chunk is a new state leaf the L1 one-step prover
+# proves and writes (an SMT proof in calldata each), which bounds the largest tx step's gas.
+MAX_TEST_CHUNKS: Final = 128
 
 # Step sizing (docs/spec.md "Steps"): a scoring chunk re-executed on L1 must stay under 8M gas.
 # Estimate: ~150 gas a multiply-accumulate in unchecked Solidity; 16,384 MACs ~ 2.5M gas, leaving
@@ -42,4 +45,11 @@ SHARED_LR_MAX: Final = 2**16  # learning rate, scaled by 10^7 (the paper's 1e-4 
 SHARED_MAX_FEATURES: Final = 8
 SHARED_CHUNK_POINTS: Final = 128  # data points a data-chunk leaf holds; one training step = one chunk
 MAX_ADD_POINTS: Final = SHARED_CHUNK_POINTS  # points one AddData tx may add
-MAX_JOB_STEPS: Final = 10_000  # steps one Train tx may ask for (epochs * chunks)
+MAX_JOB_STEPS: Final = 2_000  # steps one Train tx may ask for (epochs * chunks); see MAX_BATCH_STEPS
+
+# The fraud game (docs/spec.md sections 5 and 9). A challenged proposer reveals every step hash of a
+# batch in ONE L1 transaction, at about 1,276 gas a hash (bench/fraud_game.py): at most 23,491 hashes
+# under a 30M-gas block, 13,125 under EIP-7825's 2^24-gas transaction cap, and 4,086 in a transaction of
+# 128 KiB, the largest the public mempools of geth and reth relay. A batch whose trace is longer cannot
+# be defended, so the sequencer caps steps per batch (and refuses a tx whose own steps exceed it).
+MAX_BATCH_STEPS: Final = 4_000

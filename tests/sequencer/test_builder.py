@@ -231,6 +231,36 @@ def test_batches_seal_on_age_count_and_bytes(
     assert all(node.store.batch(i).data_bytes <= 500 for i in (2, 3))  # type: ignore[union-attr]
 
 
+def test_batches_seal_before_their_steps_exceed_the_cap(
+    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet]
+) -> None:
+    owner, trainer = wallets[0], wallets[1]
+    fund(node, builder, [owner, trainer])
+    model = owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
+    points = owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80])))
+    submit(node, model, points)
+    builder.tick()  # batch 1: 2 steps
+    builder.max_steps = 10  # a small cap, so that the rule shows on a few steps
+    train = lambda: trainer.sign(lambda n: Train(n, 0, 3))  # noqa: E731 - 4 steps: the tx and 3 chunks
+    submit(node, train(), train(), train())
+    built = builder.tick()  # 2 + 8 fits, 2 + 12 would not: the block keeps two and seals the batch
+    assert built is not None and (built.batch_id, built.tx_count, built.step_count) == (1, 2, 8)
+    assert node.open_batch is None and node.store.batch(1).step_count == 10  # type: ignore[union-attr]
+    built = builder.tick()  # the third goes to a new batch
+    assert built is not None and (built.batch_id, built.tx_count, built.step_count) == (2, 1, 4)
+    submit(node, train())
+    built = builder.tick()
+    assert built is not None and (built.batch_id, built.step_count) == (2, 4) and node.open_batch is not None
+    submit(node, train())
+    assert builder.tick() is None  # 8 + 4 > 10: the batch is sealed, the tx waits for the next
+    assert node.open_batch is None and node.store.batch(2).status == BatchStatus.SEALED  # type: ignore[union-attr]
+    built = builder.tick()
+    assert built is not None and (built.batch_id, built.tx_count) == (3, 1)
+    builder.seal()
+    assert all(node.store.batch(i).step_count <= 10 for i in range(4))  # type: ignore[union-attr]
+    assert replay_from_batches(node.store).root == node.head.root  # re-executed prefixes agree
+
+
 def test_state_of_past_batches_and_undo_pruning(
     node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], clock: FakeClock
 ) -> None:
