@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from eth_tester import EthereumTester
 from web3 import Web3
@@ -15,10 +17,15 @@ from protocol.params import PROTOCOL_VERSION
 from protocol.signing import Domain
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
+from sequencer.batcher import Batcher, BatcherConfig
+from sequencer.builder import BlockBuilder
+from sequencer.db.models import BatchStatus
 from sequencer.l1 import BatchToPost
 from sequencer.l1_web3 import BridgeDeposits, RollupPoster
+from sequencer.node import Sequencer
 from tests.l1.chain import make_w3
 from tests.protocol.harness import ETH
+from tests.sequencer.helpers import make_settings, sqlite_url
 
 
 def accounts(w3: Web3) -> list[str]:
@@ -87,3 +94,45 @@ def test_rollup_poster_bonds_posts_reads_back_and_finalizes(
     assert onchain.posted == posted
     assert poster.finalize() == 1 and rollup.is_finalized(0)
     assert poster.finalize() == 1  # nothing left: no transaction
+
+
+def test_batcher_answers_a_real_challenge_and_wins_on_timeout(tmp_path: Path) -> None:
+    w3, tester = make_w3()
+    acc = accounts(w3)
+    d = deploy(
+        w3, UnlockedSender(acc[0]), bond=ETH, challenge_window=100, response_window=30, proof_window=30
+    )
+    bridge, rollup = Bridge(w3, d.bridge), Rollup(w3, d.rollup)
+    bridge.deposit(UnlockedSender(acc[2]), b"\x11" * 20, ETH)
+    node = Sequencer(make_settings(sqlite_url(tmp_path), chain_id=d.chain_id, rollup_address=d.rollup))
+    node.start()
+    try:
+        builder = BlockBuilder(node)
+        assert node.poll_deposits(BridgeDeposits(bridge, confirmations=0, from_block=d.block_number)) == 1
+        assert builder.tick() is not None
+        builder.seal()
+        proposer, challenger = UnlockedSender(acc[1]), UnlockedSender(acc[3])
+        poster = RollupPoster(rollup, proposer, from_block=d.block_number)
+        batcher = Batcher(node.store, poster, BatcherConfig(poll_s=0), metrics=node.metrics)
+        assert [p.batch_id for p in batcher.run_once().posted] == [0]
+        rollup.challenge(challenger, 0)
+        assert batcher.run_once().revealed == (0,)
+        stored = [bytes(s.hash) for s in node.store.steps(0)]
+        assert rollup.revealed_steps(0, d.block_number) == stored
+        assert status(node, 0) == BatchStatus.CHALLENGED
+        assert batcher.run_once().revealed == ()  # revealed once; the challenger must prove now
+        tester.time_travel(poster.l1_time() + 31)  # the challenger never proves
+        rollup.settle_timeout(challenger, 0)
+        batcher.run_once()
+        assert status(node, 0) == BatchStatus.POSTED
+        assert rollup.payout_of(proposer.address) == rollup.challenger_bond()  # the proposer won
+        tester.time_travel(poster.l1_time() + 101)
+        assert batcher.run_once().finalized_count == 1 and status(node, 0) == BatchStatus.FINAL
+    finally:
+        node.close()
+
+
+def status(node: Sequencer, batch_id: int) -> str:
+    row = node.store.batch(batch_id)
+    assert row is not None
+    return row.status
