@@ -207,7 +207,12 @@ def banner(options: Options, deployment: Deployment, accounts: list[DevAccount])
     table.add_row("L1 JSON-RPC", f"http://{options.host}:{options.l1_port}  (chain id {deployment.chain_id})")
     table.add_row("Rollup", deployment.rollup)
     table.add_row("Bridge", deployment.bridge)
-    table.add_row("Challenge window", f"{deployment.challenge_window} s")
+    table.add_row("One-step prover", deployment.prover)
+    table.add_row(
+        "Fraud game",
+        f"challenge window {deployment.challenge_window} s, reveal {deployment.response_window} s, "
+        f"proof {deployment.proof_window} s",
+    )
     table.add_row("Data", f"{options.data_dir}  (logs in {options.data_dir / 'logs'})")
     return table
 
