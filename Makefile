@@ -35,7 +35,11 @@ typecheck: setup
 test: setup lint contracts-check
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
-# The main job until the sequencer exists: the protocol benchmark and the paper's workload.
+# The main job: the local stack (devnet, contracts, sequencer with its batcher) until Ctrl-C.
+up: setup
+	$(BIN)/mlrollup up
+
+# The paper's workload through the rollup and the state-transition benchmark.
 demo: setup
 	$(BIN)/python -m bench.paper
 	$(BIN)/python -m bench.stf

@@ -32,7 +32,24 @@ def deploy(ctx: typer.Context) -> None:
 
 @app.command(context_settings=PASSTHROUGH)
 def sequencer(ctx: typer.Context) -> None:
-    """Run the sequencer service: REST API, durable mempool and block builder."""
+    """Run the sequencer service: REST API, durable mempool, block builder, L1 deposits (and with
+    --batcher the batch posting daemon)."""
     from sequencer.cli import main
 
     main(ctx.args)
+
+
+@app.command(context_settings=PASSTHROUGH)
+def batcher(ctx: typer.Context) -> None:
+    """Post the sequencer's sealed batches to the L1 Rollup (the batch posting daemon on its own)."""
+    from sequencer.cli import batcher_main
+
+    raise typer.Exit(batcher_main(ctx.args))
+
+
+@app.command(context_settings=PASSTHROUGH)
+def up(ctx: typer.Context) -> None:
+    """The local stack in one command: devnet, contracts, sequencer and batcher. Ctrl-C stops it."""
+    from mlrollup.up import main
+
+    raise typer.Exit(main(ctx.args))

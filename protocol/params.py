@@ -47,7 +47,7 @@ SHARED_LR_MAX: Final = 2**16  # learning rate, scaled by 10^7 (the paper's 1e-4 
 SHARED_MAX_FEATURES: Final = 8
 SHARED_CHUNK_POINTS: Final = 128  # data points a data-chunk leaf holds; one training step = one chunk
 MAX_ADD_POINTS: Final = SHARED_CHUNK_POINTS  # points one AddData tx may add
-MAX_JOB_STEPS: Final = 10_000  # steps one Train tx may ask for (epochs * chunks)
+MAX_JOB_STEPS: Final = 2_000  # steps one Train tx may ask for (epochs * chunks); see MAX_BATCH_STEPS
 
 # The fraud game (docs/spec.md sections 5 and 9). A challenged proposer reveals every step hash of a
 # batch in ONE L1 transaction, at about 1,276 gas a hash (bench/fraud_game.py): at most 23,491 hashes

@@ -7,8 +7,10 @@ therefore share the batch's timestamp, and deposits enter only in the first bloc
 that executing a batch's blocks one after another is the same computation as executing the batch
 at once (same step roots; the builder shifts each block's cursors by the inputs before it, so the
 stored step hashes are the batch's). A batch is sealed when it is `batch_max_age_s` old, when the
-next pending tx does not fit its `batch_max_txs` or `batch_max_bytes`, or once it is full.
-Deposits wait for the next batch (at most `batch_max_age_s`).
+next pending tx does not fit its `batch_max_txs` or `batch_max_bytes`, or once it is full; also
+when the next txs' steps would take it past `MAX_BATCH_STEPS` (a block's txs are executed, and
+those whose steps do not fit are executed again in the next batch: a tx's step count is known only
+once it ran). Deposits wait for the next batch (at most `batch_max_age_s`).
 
 `tick()` builds at most one block. It plans under the sequencer's lock (a snapshot of the state,
 the pending prefix, the deposits), executes `apply_batch` outside it (admission goes on meanwhile),
@@ -26,6 +28,7 @@ from dataclasses import dataclass, replace
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
 from protocol.hashing import keccak
+from protocol.params import MAX_BATCH_STEPS, MAX_JOB_STEPS
 from protocol.state import State
 from protocol.transition import BatchContext, StepKind
 from protocol.txs import CommitModel, TxType
@@ -68,6 +71,10 @@ class BlockBuilder:
 
     def __init__(self, node: Sequencer, executor: Executor | None = None) -> None:
         self.node = node
+        # A challenged batch's step hashes are revealed in one L1 tx: a batch holds at most
+        # MAX_BATCH_STEPS steps, and a fresh batch takes few enough deposits to fit any one tx after.
+        self.max_steps = MAX_BATCH_STEPS
+        self.max_deposits = MAX_BATCH_STEPS - 1 - MAX_JOB_STEPS
         self.executor = executor or make_executor(node.settings.executor)
         self._build_lock = threading.Lock()
         self._stop = threading.Event()
@@ -159,7 +166,7 @@ class BlockBuilder:
         node = self.node
         # only this builder moves the head (under the build lock): the queue is read before the lock
         start = node.head.meta().deposit_count
-        rows = node.store.deposits_from(start, self.settings.block_max_txs)
+        rows = node.store.deposits_from(start, min(self.settings.block_max_txs, self.max_deposits))
         with node.lock:
             batch = node.open_batch
             if batch is not None and now - batch.opened_at >= self.settings.batch_max_age_s:
@@ -187,11 +194,24 @@ class BlockBuilder:
                 return None
             return _Plan(node.height + 1, head, fresh, True, deposits, txs)
 
-    def _execute(self, plan: _Plan, now: float) -> BuiltBlock:
+    def _execute(self, plan: _Plan, now: float) -> BuiltBlock | None:
         node, batch = self.node, plan.batch
         raws = [t.raw for t in plan.txs]
         ctx = BatchContext(node.domain, batch.timestamp)
         result = self.executor.execute(plan.head, plan.deposits, raws, ctx)
+        room = self.max_steps - batch.step_count
+        full = len(result.steps) > room
+        if full:  # keep the txs whose steps fit; the others go to the next batch
+            fit = sum(1 for r in result.receipts if r.last_step < room)
+            if fit == 0:
+                assert not plan.is_new, "a fresh batch always holds its deposits and one tx"
+                with node.lock:
+                    self._seal(batch, now)
+                node.wake.set()  # build the next block, in a new batch, at once
+                return None
+            plan = replace(plan, txs=plan.txs[:fit])
+            raws = raws[:fit]
+            result = self.executor.execute(plan.head, plan.deposits, raws, ctx)
         seconds = result.seconds
         post = result.post_state
         changes = list(result.changes)
@@ -308,7 +328,7 @@ class BlockBuilder:
                 node.mempool.rebuild(post, batch.timestamp)
             elif plan.deposits:
                 node.mempool.credit(plan.deposits, batch.timestamp)
-            if after.tx_count >= self.settings.batch_max_txs:
+            if full or after.tx_count >= self.settings.batch_max_txs:
                 self._seal(after, now)
             size = len(node.mempool)
         node.notify_block()

@@ -3,17 +3,18 @@
 - A `DepositSource` yields the Bridge's deposits, confirmed, in queue order. The sequencer stores
   them (`Sequencer.ingest_deposits`) and the block builder consumes them at the start of a batch.
 - A `BatchPoster` appends a sealed batch to the Rollup contract and reports its L1 transaction.
-  The posting daemon takes `Sequencer.batches_to_post()`, posts them in id order (reconciling
-  with `posted_count()` on start so a batch is never posted twice nor skipped) and records each
-  with `Sequencer.record_posted`.
+  The posting daemon (`sequencer.batcher`) takes the sealed batches in id order, reconciling with
+  what L1 holds first so that a batch is never posted twice nor skipped, and records each one.
 
-Both are synchronous (web3 is); the service calls them from worker threads.
+Both are synchronous (web3 is); the service calls them from worker threads. The web3
+implementations are in `sequencer.l1_web3`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Protocol
 
 from protocol.deposits import Deposit
@@ -74,8 +75,26 @@ class PostedBatch:
     gas_used: int
 
 
+class ChallengePhase(IntEnum):
+    """The phases of the Rollup's fraud game for one batch (docs/spec.md section 9)."""
+
+    NONE = 0
+    AWAITING_REVEAL = 1  # the proposer must reveal the step hashes within the response window
+    AWAITING_PROOF = 2  # the challenger must prove a wrong step within the proof window
+
+
+@dataclass(frozen=True, slots=True)
+class OnChainBatch:
+    """What the Rollup holds for a batch index, with the transaction that appended it."""
+
+    batch_id: int
+    data_hash: bytes
+    post_root: bytes
+    posted: PostedBatch | None  # None when the appending transaction was not found in the logs
+
+
 class BatchPoster(Protocol):
-    """Appends batches to the Rollup contract with the proposer's key."""
+    """Appends batches to the Rollup contract with the proposer's key, and reads its progress."""
 
     def posted_count(self) -> int:
         """How many batches the Rollup contract holds: the id of the next batch to post."""
@@ -85,3 +104,67 @@ class BatchPoster(Protocol):
         """Send `appendBatch` for `batch` (with gas set explicitly), wait for its receipt and return
         it; raise on a revert or a transport failure (the daemon retries with backoff)."""
         ...
+
+    def onchain(self, batch_id: int) -> OnChainBatch:
+        """What L1 holds at `batch_id` (< `posted_count()`), for reconciliation after a crash."""
+        ...
+
+    def l1_time(self) -> int:
+        """The latest L1 block's timestamp: a batch whose L2 timestamp is later cannot be appended."""
+        ...
+
+    def ensure_bonded(self) -> bool:
+        """Lock the proposer's bond if it is not locked; whether a bond transaction was sent."""
+        ...
+
+    def finalize(self) -> int:
+        """Finalize every batch whose challenge window has passed (a transaction only when there is
+        one); returns the Rollup's finalized count afterwards."""
+        ...
+
+    def finalized_count(self) -> int:
+        """How many batches are final on L1."""
+        ...
+
+    def challenge_phase(self, batch_id: int) -> ChallengePhase:
+        """Where the challenge of batch `batch_id` stands (NONE when it is not challenged)."""
+        ...
+
+    def reveal(self, batch_id: int, step_hashes: Sequence[bytes]) -> PostedBatch:
+        """Answer a challenge with the batch's step hashes (`revealSteps`), gas set explicitly."""
+        ...
+
+
+def batch_to_post(row: BatchRowLike) -> BatchToPost:
+    """The `appendBatch` arguments of a sealed batch row."""
+    if row.data is None or row.data_hash is None or row.post_root is None or row.trace_root is None:
+        raise ValueError(f"batch {row.id} is not sealed")
+    return BatchToPost(
+        row.id,
+        row.timestamp,
+        row.data,
+        row.data_hash,
+        row.tx_count,
+        row.deposit_start,
+        row.deposit_count,
+        row.step_count,
+        row.prev_root,
+        row.post_root,
+        row.trace_root,
+    )
+
+
+class BatchRowLike(Protocol):
+    """The fields of a stored batch that `batch_to_post` reads (`sequencer.db.models.BatchRow`)."""
+
+    id: int
+    timestamp: int
+    data: bytes | None
+    data_hash: bytes | None
+    tx_count: int
+    deposit_start: int
+    deposit_count: int
+    step_count: int
+    prev_root: bytes
+    post_root: bytes | None
+    trace_root: bytes | None

@@ -13,10 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from sequencer.api.errors import BodyLimitMiddleware, install_error_handlers
 from sequencer.api.routes import ROUTERS
+from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.builder import BlockBuilder
 from sequencer.core.config import Settings, load_settings
 from sequencer.core.errors import error_table_markdown
-from sequencer.l1 import DepositSource
+from sequencer.l1 import BatchPoster, DepositSource
 from sequencer.node import Clock, Sequencer
 
 log = logging.getLogger("sequencer")
@@ -53,9 +54,13 @@ def create_app(
     clock: Clock | None = None,
     run_builder: bool = True,
     deposit_source: DepositSource | None = None,
+    poster: BatchPoster | None = None,
+    batcher_config: BatcherConfig | None = None,
 ) -> FastAPI:
     """The app. `sequencer` (already started or not) and `clock` are for tests and embedding; with
-    `run_builder=False` blocks are built only by calling `app.state.builder.tick()`."""
+    `run_builder=False` blocks are built only by calling `app.state.builder.tick()`. With a
+    `deposit_source` the service follows L1 deposits; with a `poster` it runs the batch posting
+    daemon (`sequencer.batcher`) on a thread."""
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -71,11 +76,21 @@ def create_app(
         follower = None
         if deposit_source is not None:
             follower = asyncio.create_task(_follow_deposits(node, deposit_source, settings.deposit_poll_s))
+        batcher = None
+        if poster is not None:
+            config = batcher_config or BatcherConfig(
+                poll_s=settings.batcher_poll_s, finalize=settings.finalize_batches
+            )
+            batcher = Batcher(node.store, poster, config, metrics=node.metrics, on_final=node.forget_before)
+            batcher.start()
+        app.state.batcher = batcher
         try:
             yield
         finally:
             if follower is not None:
                 follower.cancel()
+            if batcher is not None:
+                await run_in_threadpool(batcher.stop)
             await run_in_threadpool(builder.stop)
             node.close()
 

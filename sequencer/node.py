@@ -29,7 +29,7 @@ from sequencer.core.metrics import Metrics
 from sequencer.db.models import BatchRow, BatchStatus, TxStatus
 from sequencer.db.session import Database
 from sequencer.db.store import Store
-from sequencer.l1 import BatchToPost, DepositSource, L1Deposit, PostedBatch
+from sequencer.l1 import BatchToPost, DepositSource, L1Deposit, PostedBatch, batch_to_post
 from sequencer.mempool import Mempool, PendingTx, Submission, tx_nonce
 
 log = logging.getLogger("sequencer")
@@ -368,26 +368,7 @@ class Sequencer:
 
     def batches_to_post(self, after: int = -1, limit: int = 16) -> list[BatchToPost]:
         """Sealed, not yet posted batches with id above `after`, in id order."""
-        out = []
-        for row in self.store.batches_with(BatchStatus.SEALED, after, limit):
-            assert row.data is not None and row.data_hash is not None
-            assert row.post_root is not None and row.trace_root is not None
-            out.append(
-                BatchToPost(
-                    row.id,
-                    row.timestamp,
-                    row.data,
-                    row.data_hash,
-                    row.tx_count,
-                    row.deposit_start,
-                    row.deposit_count,
-                    row.step_count,
-                    row.prev_root,
-                    row.post_root,
-                    row.trace_root,
-                )
-            )
-        return out
+        return [batch_to_post(row) for row in self.store.batches_with(BatchStatus.SEALED, after, limit)]
 
     def record_posted(self, posted: PostedBatch) -> None:
         """The poster's report: the batch is on L1 in `posted.l1_tx_hash`, which used `gas_used`."""
@@ -402,9 +383,13 @@ class Sequencer:
         self.store.set_batch_status(batch_id, status)
         if status == BatchStatus.FINAL:
             self.metrics.batch_height.labels(BatchStatus.FINAL).set(batch_id)
-            with self.lock:
-                for old in [b for b in self.snapshots if b < batch_id]:
-                    del self.snapshots[old]
+            self.forget_before(batch_id)
+
+    def forget_before(self, batch_id: int) -> None:
+        """Batch `batch_id` is final: drop the snapshots of older batches (no proofs against them)."""
+        with self.lock:
+            for old in [b for b in self.snapshots if b < batch_id]:
+                del self.snapshots[old]
 
 
 class Ticket:

@@ -218,6 +218,11 @@ class BatchOut(BaseModel):
     l1: L1Out | None
 
 
+class BatchListOut(BaseModel):
+    batches: list[BatchOut]
+    next_after: int | None = Field(description="pass as `after` for the next page; null at the end")
+
+
 class StepOut(BaseModel):
     index: int
     kind: Literal["deposit", "tx", "score_chunk", "train_chunk"]

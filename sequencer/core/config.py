@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     proposer_key: SecretStr | None = None
     deposit_confirmations: int = Field(default=1, ge=0, le=1_000)
     deposit_poll_s: float = Field(default=2.0, gt=0, le=3_600)
+    follow_l1: bool = Field(
+        default=True,
+        description="follow the Bridge's deposits on L1 (`mlrollup sequencer` only; needs the L1 RPC URL)",
+    )
+    batcher: bool = Field(
+        default=False,
+        description="run the batch posting daemon inside the service (needs MLROLLUP_PROPOSER_KEY); "
+        "`mlrollup batcher` runs it as its own process instead",
+    )
+    batcher_poll_s: float = Field(default=1.0, gt=0, le=3_600)
+    finalize_batches: bool = Field(
+        default=True, description="the batcher also finalizes batches whose challenge window has passed"
+    )
 
     # --- blocks and batches -------------------------------------------------------------------------
     block_interval_s: float = Field(default=1.0, gt=0, le=3_600)
@@ -160,6 +173,11 @@ class Settings(BaseSettings):
             self.deployment_file = path
             self.chain_id = deployment.chain_id
             self.rollup_address = rollup
+        if self.batcher and self.proposer_key is None:
+            raise ConfigError(
+                "MLROLLUP_BATCHER is on but MLROLLUP_PROPOSER_KEY is not set: give the proposer's private "
+                "key (its account must hold the Rollup's bond), or turn the batcher off"
+            )
         if self.chain_id is None or self.rollup_address is None:
             raise ConfigError(
                 "no signing domain: set MLROLLUP_DEPLOYMENT_FILE to the deployments/<chainId>.json that "

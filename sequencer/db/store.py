@@ -170,6 +170,14 @@ class Store:
                 select(BatchRow).where(BatchRow.status.in_(statuses)).order_by(BatchRow.id.desc()).limit(1)
             )
 
+    def batches(self, after: int = -1, limit: int = 100, statuses: Sequence[str] = ()) -> list[BatchRow]:
+        """Batches with id above `after` in id order, of any status or of `statuses`."""
+        query = select(BatchRow).where(BatchRow.id > after)
+        if statuses:
+            query = query.where(BatchRow.status.in_(statuses))
+        with self.db.read() as s:
+            return list(s.scalars(query.order_by(BatchRow.id).limit(limit)))
+
     def batches_with(self, status: str, after: int = -1, limit: int = 100) -> list[BatchRow]:
         with self.db.read() as s:
             return list(

@@ -3,12 +3,13 @@ signed txs in both submission forms, funding through deposits, and a replay from
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from protocol.codec import decode_batch
 from protocol.deposits import Deposit
+from protocol.hashing import keccak, merkle_root
 from protocol.signing import Domain, sign_tx, to_checksum_address, typed_data
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
@@ -17,7 +18,7 @@ from sequencer.builder import BlockBuilder
 from sequencer.core.config import Settings
 from sequencer.db.models import BatchStatus
 from sequencer.db.store import Store
-from sequencer.l1 import L1Deposit
+from sequencer.l1 import BatchToPost, ChallengePhase, L1Deposit, OnChainBatch, PostedBatch
 from sequencer.node import Sequencer
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 
@@ -115,3 +116,78 @@ def replay_from_batches(store: Store) -> State:
         state = result.post_state
         batch_id += 1
     return state
+
+
+class FakeRollup:
+    """A `BatchPoster` over an in-memory Rollup that checks what the contract checks: batches in
+    order, each on the previous post root. `fail_next` makes the next `post` raise (after sending,
+    with `sent=True`: the batch lands but the answer is lost), `window` is the challenge window."""
+
+    def __init__(self, *, window: int = 0, now: Callable[[], float] | None = None) -> None:
+        self.batches: list[BatchToPost] = []
+        self.posted_at: list[float] = []
+        self.finalized = 0
+        self.window = window
+        self.now = now or (lambda: NOW)
+        self.l1_now: int | None = None  # the latest block's time; None: follows `now`
+        self.fail_next: Exception | None = None
+        self.fail_sent = False
+        self.bonded = False
+        self.posts = 0
+        self.challenges: dict[int, ChallengePhase] = {}  # set by the test: a challenger's move
+        self.revealed: dict[int, list[bytes]] = {}
+
+    def posted_count(self) -> int:
+        return len(self.batches)
+
+    def post(self, batch: BatchToPost) -> PostedBatch:
+        self.posts += 1
+        if self.fail_next is not None and not self.fail_sent:
+            error, self.fail_next = self.fail_next, None
+            raise error
+        if batch.id != len(self.batches):
+            raise ValueError(f"PrevRootMismatch: batch {batch.id} posted at {len(self.batches)}")
+        assert not self.batches or self.batches[-1].post_root == batch.prev_root
+        self.batches.append(batch)
+        self.posted_at.append(self.now())
+        if self.fail_next is not None:  # sent and mined, but the receipt never came back
+            error, self.fail_next = self.fail_next, None
+            raise error
+        return self.receipt(batch.id)
+
+    def receipt(self, batch_id: int) -> PostedBatch:
+        batch = self.batches[batch_id]
+        return PostedBatch(batch_id, keccak(batch.data), 100 + batch_id, 50_000 + len(batch.data) * 16)
+
+    def onchain(self, batch_id: int) -> OnChainBatch:
+        b = self.batches[batch_id]
+        return OnChainBatch(batch_id, b.data_hash, b.post_root, self.receipt(batch_id))
+
+    def l1_time(self) -> int:
+        return int(self.now()) if self.l1_now is None else self.l1_now
+
+    def ensure_bonded(self) -> bool:
+        sent, self.bonded = not self.bonded, True
+        return sent
+
+    def finalized_count(self) -> int:
+        return self.finalized
+
+    def challenge_phase(self, batch_id: int) -> ChallengePhase:
+        return self.challenges.get(batch_id, ChallengePhase.NONE)
+
+    def reveal(self, batch_id: int, step_hashes: Sequence[bytes]) -> PostedBatch:
+        assert self.challenges.get(batch_id) == ChallengePhase.AWAITING_REVEAL, "nothing to reveal"
+        assert merkle_root(list(step_hashes)) == self.batches[batch_id].trace_root, "wrong steps"
+        self.challenges[batch_id] = ChallengePhase.AWAITING_PROOF
+        self.revealed[batch_id] = list(step_hashes)
+        return PostedBatch(batch_id, keccak(b"reveal" + bytes([batch_id])), 200 + batch_id, 40_000)
+
+    def finalize(self) -> int:
+        while (
+            self.finalized < len(self.batches)
+            and self.posted_at[self.finalized] + self.window <= self.now()
+            and self.finalized not in self.challenges  # a challenged batch stops finalization
+        ):
+            self.finalized += 1
+        return self.finalized

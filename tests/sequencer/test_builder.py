@@ -31,7 +31,7 @@ from protocol.txs import (
     Transfer,
 )
 from sequencer.builder import BlockBuilder
-from sequencer.db.models import BatchStatus, LeafUndoRow, TxStatus
+from sequencer.db.models import BatchRow, BatchStatus, LeafUndoRow, TxStatus
 from sequencer.db.store import DepositGapError
 from sequencer.executor import ProcessExecutor
 from sequencer.l1 import L1Deposit
@@ -229,6 +229,47 @@ def test_batches_seal_on_age_count_and_bytes(
     sizes = [(x.batch_id, x.tx_count) for x in iter(builder.tick, None)]
     assert sizes == [(2, 2), (3, 2)]  # a transfer is 110 bytes, 113 with its length
     assert all(node.store.batch(i).data_bytes <= 500 for i in (2, 3))  # type: ignore[union-attr]
+
+
+def test_batches_seal_before_their_steps_exceed_the_cap(
+    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet]
+) -> None:
+    owner, trainer = wallets[0], wallets[1]
+    fund(node, builder, [owner, trainer])
+    model = owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
+    points = owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80])))
+    submit(node, model, points)
+    builder.tick()  # batch 1: 2 steps
+    builder.max_steps = 10  # a small cap, so that the rule shows on a few steps
+
+    def train() -> bytes:  # 4 steps: the tx and 3 chunks
+        return trainer.sign(lambda n: Train(n, 0, 3))
+
+    def row(batch_id: int) -> BatchRow:
+        found = node.store.batch(batch_id)
+        assert found is not None
+        return found
+
+    def is_open() -> bool:
+        return node.open_batch is not None
+
+    submit(node, train(), train(), train())
+    built = builder.tick()  # 2 + 8 fits, 2 + 12 would not: the block keeps two and seals the batch
+    assert built is not None and (built.batch_id, built.tx_count, built.step_count) == (1, 2, 8)
+    assert not is_open() and row(1).step_count == 10
+    built = builder.tick()  # the third goes to a new batch
+    assert built is not None and (built.batch_id, built.tx_count, built.step_count) == (2, 1, 4)
+    submit(node, train())
+    built = builder.tick()
+    assert built is not None and (built.batch_id, built.step_count) == (2, 4) and is_open()
+    submit(node, train())
+    assert builder.tick() is None  # 8 + 4 > 10: the batch is sealed, the tx waits for the next
+    assert not is_open() and row(2).status == BatchStatus.SEALED
+    built = builder.tick()
+    assert built is not None and (built.batch_id, built.tx_count) == (3, 1)
+    builder.seal()
+    assert all(row(i).step_count <= 10 for i in range(4))
+    assert replay_from_batches(node.store).root == node.head.root  # re-executed prefixes agree
 
 
 def test_state_of_past_batches_and_undo_pruning(

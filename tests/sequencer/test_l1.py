@@ -11,16 +11,15 @@ from fastapi.testclient import TestClient
 
 from protocol.codec import BatchHeader, batch_data_hash, decode_batch
 from protocol.deposits import Deposit
-from protocol.hashing import keccak
 from protocol.txs import Transfer
 from sequencer.builder import BlockBuilder
 from sequencer.db.models import BatchStatus
-from sequencer.l1 import BatchPoster, BatchToPost, DepositSource, L1Deposit, PostedBatch
+from sequencer.l1 import BatchPoster, DepositSource, L1Deposit
 from sequencer.main import create_app
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.protocol.harness import ETH, Wallet
-from tests.sequencer.helpers import FakeClock, fund, make_settings, sqlite_url
+from tests.sequencer.helpers import FakeClock, FakeRollup, fund, make_settings, sqlite_url
 
 
 class FakeBridge:
@@ -33,22 +32,6 @@ class FakeBridge:
     def deposits_from(self, index: int) -> Sequence[L1Deposit]:
         self.calls += 1
         return self.queue[index:]
-
-
-class FakeRollup:
-    """Accepts batches strictly in order, like the contract."""
-
-    def __init__(self) -> None:
-        self.batches: list[BatchToPost] = []
-
-    def posted_count(self) -> int:
-        return len(self.batches)
-
-    def post(self, batch: BatchToPost) -> PostedBatch:
-        assert batch.id == len(self.batches), "posted out of order"
-        assert not self.batches or self.batches[-1].post_root == batch.prev_root
-        self.batches.append(batch)
-        return PostedBatch(batch.id, keccak(batch.data), 100 + batch.id, 50_000 + len(batch.data) * 16)
 
 
 def test_deposits_are_followed(tmp_path: Path, wallets: list[Wallet]) -> None:

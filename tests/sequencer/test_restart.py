@@ -86,6 +86,7 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
         MLROLLUP_BLOCK_INTERVAL_S="0.3",
         MLROLLUP_BATCH_MAX_AGE_S="1",
         MLROLLUP_LOG_LEVEL="warning",
+        MLROLLUP_FOLLOW_L1="false",  # no L1 here: the replay from L1 data is tests/e2e's
     )
     yield env
 

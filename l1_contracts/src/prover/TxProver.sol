@@ -16,7 +16,7 @@ contract TxProver is TxExecutorBase {
     using StepState for StepState.Accesses;
 
     uint256 private constant SHARED_CHUNK_POINTS = 128;
-    uint256 private constant MAX_JOB_STEPS = 10_000;
+    uint256 private constant MAX_JOB_STEPS = 2_000;
 
     function _handle(StepState.Accesses memory a, TxCodec.Tx memory t, address sender, uint256 now_)
         internal

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from protocol.transition import StepKind
 from sequencer.api.common import hx, hx_or_none
 from sequencer.api.deps import SequencerDep
-from sequencer.api.schemas import BatchOut, ErrorBody, L1Out, StepOut, StepsOut
+from sequencer.api.schemas import BatchListOut, BatchOut, ErrorBody, L1Out, StepOut, StepsOut
 from sequencer.core.errors import api_error
 from sequencer.db.models import BatchRow
 
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
 BatchId = Annotated[int, Path(ge=0, le=2**63 - 1)]
 MAX_STEPS_PAGE = 100_000
+MAX_BATCHES_PAGE = 100
 
 
 def _batch(row: BatchRow | None, batch_id: int) -> BatchRow:
@@ -25,15 +26,11 @@ def _batch(row: BatchRow | None, batch_id: int) -> BatchRow:
     return row
 
 
-@router.get(
-    "/{batch_id}", summary="A batch, its roots and its L1 transaction", responses={404: {"model": ErrorBody}}
-)
-def get_batch(
-    batch_id: BatchId,
-    node: SequencerDep,
-    data: Annotated[bool, Query(description="include the batch data (hex)")] = False,
-) -> BatchOut:
-    b = _batch(node.store.batch(batch_id), batch_id)
+BatchStatusName = Literal["open", "sealed", "posted", "challenged", "final", "rolled_back"]
+
+
+def batch_out(b: BatchRow, *, data: bool = False) -> BatchOut:
+    """The API view of a stored batch."""
     l1 = None
     if b.l1_tx_hash is not None:
         l1 = L1Out(
@@ -57,6 +54,39 @@ def get_batch(
         data=hx_or_none(b.data) if data else None,
         l1=l1,
     )
+
+
+@router.get(
+    "",
+    summary="Batches in id order, with their status and L1 transaction",
+    description="Paged: `after` (the last id seen, -1 to start) and `limit`; `status` filters (repeat it "
+    "for several). `next_after` is the id to pass as `after` for the next page, null at the end.",
+)
+def list_batches(
+    node: SequencerDep,
+    after: Annotated[int, Query(ge=-1, le=2**63 - 1)] = -1,
+    limit: Annotated[int, Query(ge=1, le=MAX_BATCHES_PAGE)] = 20,
+    status: Annotated[
+        list[BatchStatusName] | None, Query(description="only batches in these statuses")
+    ] = None,
+) -> BatchListOut:
+    rows = node.store.batches(after, limit + 1, status or ())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return BatchListOut(
+        batches=[batch_out(b) for b in rows], next_after=rows[-1].id if more and rows else None
+    )
+
+
+@router.get(
+    "/{batch_id}", summary="A batch, its roots and its L1 transaction", responses={404: {"model": ErrorBody}}
+)
+def get_batch(
+    batch_id: BatchId,
+    node: SequencerDep,
+    data: Annotated[bool, Query(description="include the batch data (hex)")] = False,
+) -> BatchOut:
+    return batch_out(_batch(node.store.batch(batch_id), batch_id), data=data)
 
 
 @router.get(

@@ -39,11 +39,21 @@ def readyz(request: Request) -> JSONResponse:
             problems.append(
                 f"the block builder failed {builder.failures} times in a row: {builder.last_error}"
             )
+    batcher = getattr(request.app.state, "batcher", None)
+    if batcher is not None and batcher.halted is not None:
+        problems.append(f"batch posting stopped: {batcher.halted}")
     if problems:
-        body = {"error": {"code": "not_ready", "message": "; ".join(problems)}}
-        return JSONResponse(body, status_code=503)
+        error = {"error": {"code": "not_ready", "message": "; ".join(problems)}}
+        return JSONResponse(error, status_code=503)
     assert node is not None
-    return JSONResponse({"status": "ready", "block": node.height, "mempool": len(node.mempool)})
+    body: dict[str, object] = {"status": "ready", "block": node.height, "mempool": len(node.mempool)}
+    if batcher is not None:
+        body["batcher"] = {
+            "running": batcher.alive,
+            "failures": batcher.failures,
+            "last_error": batcher.last_error,
+        }
+    return JSONResponse(body)
 
 
 @router.get("/v1/info", summary="The signing domain and the limits", tags=["info"])

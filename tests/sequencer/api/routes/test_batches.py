@@ -45,3 +45,26 @@ def test_batch_lifecycle_and_steps(client: TestClient, chain: Chain) -> None:
     assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
     r = client.get("/v1/batches/1/steps", params={"limit": 0})
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_request")
+
+
+def test_batch_list_pages_and_filters(client: TestClient, chain: Chain) -> None:
+    a, b = chain.wallets[:2]
+    for _ in range(3):
+        client.post("/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1))))
+        chain.tick()
+        chain.builder.seal()
+    chain.node.record_posted(PostedBatch(1, keccak(b"l1 tx"), 42, 250_000))
+    everything = client.get("/v1/batches").json()
+    assert [x["id"] for x in everything["batches"]] == [0, 1, 2, 3] and everything["next_after"] is None
+    page = client.get("/v1/batches", params={"limit": 2}).json()
+    assert [x["id"] for x in page["batches"]] == [0, 1] and page["next_after"] == 1
+    page = client.get("/v1/batches", params={"limit": 2, "after": page["next_after"]}).json()
+    assert [x["id"] for x in page["batches"]] == [2, 3] and page["next_after"] is None
+    posted = client.get("/v1/batches", params={"status": "posted"}).json()["batches"]
+    assert [(x["id"], x["l1"]["gas_used"]) for x in posted] == [(1, 250_000)]
+    several = client.get("/v1/batches?status=posted&status=sealed").json()["batches"]
+    assert [x["id"] for x in several] == [0, 1, 2, 3]
+    r = client.get("/v1/batches", params={"status": "lost"})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_request")
+    r = client.get("/v1/batches", params={"limit": 101})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_request")

@@ -1,0 +1,255 @@
+"""The batch posting daemon: sealed batches to the Rollup contract, in order, exactly once.
+
+One pass (`Batcher.run_once`):
+1. reconcile with L1 (on start and after any failure): every batch L1 already holds is checked
+   against ours (data hash and post root) and recorded as posted with its L1 transaction; a sealed
+   batch is posted only when its id is L1's `batchCount()`. A batch can therefore be neither posted
+   twice (the contract also refuses a wrong `prevRoot`) nor skipped;
+2. post the sealed batches in id order, each with an explicit gas limit, waiting while both the
+   latest L1 block and the clock are older than the batch's timestamp (`appendBatch` refuses a
+   batch from the future);
+3. answer every challenge of our batches: reveal the batch's step hashes (from the database) within
+   the response window, or the bond is lost; the batch shows as challenged until it resolves;
+4. finalize the batches whose challenge window has passed and mark them final in the database.
+
+A failure (transport, revert, timeout) is logged and retried with exponential backoff, starting
+with a fresh reconciliation. A contradiction with L1 (L1 holds another batch at one of our ids, or
+lost batches we posted: a fraud proof or a reorg deleted them) stops the daemon with a
+`BatcherHalted` that says what to do: posting on top would only extend a chain L1 rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sequencer.core.errors import SequencerError
+from sequencer.core.metrics import Metrics
+from sequencer.db.models import BatchStatus
+from sequencer.db.store import Store
+from sequencer.l1 import BatchPoster, ChallengePhase, PostedBatch, batch_to_post
+
+log = logging.getLogger("sequencer.batcher")
+
+Sleep = Callable[[float], object]
+
+
+class BatcherHalted(SequencerError):
+    """L1 contradicts the database: the daemon stops rather than post on top of it."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatcherConfig:
+    poll_s: float = 1.0  # pause between passes when idle
+    backoff_s: float = 0.5  # first retry delay; doubles up to `backoff_max_s`
+    backoff_max_s: float = 30.0
+    finalize: bool = True  # also send `finalize` for batches past their window (anyone may)
+    auto_bond: bool = True  # lock the proposer bond at start when it is not locked
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    posted: tuple[PostedBatch, ...]
+    finalized_count: int
+    revealed: tuple[int, ...] = ()
+
+
+class Batcher:
+    """Posts the sealed batches of `store` through `poster`; `start()` runs it on a thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        poster: BatchPoster,
+        config: BatcherConfig | None = None,
+        *,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
+        on_final: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.poster = poster
+        self.config = config or BatcherConfig()
+        self.metrics = metrics
+        self.clock = clock
+        self.on_final = on_final  # told the highest final batch id (the sequencer drops old snapshots)
+        self._reconciled = False
+        self._bonded = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failures = 0
+        self.last_error: str | None = None
+        self.halted: BatcherHalted | None = None
+
+    # --- one pass -----------------------------------------------------------------------------------
+
+    def reconcile(self) -> int:
+        """Record every batch L1 holds that the database still calls sealed; check the ones it calls
+        posted. Returns L1's batch count. `BatcherHalted` on a contradiction."""
+        count = self.poster.posted_count()
+        last_posted = self.store.last_batch_with(
+            BatchStatus.POSTED, BatchStatus.CHALLENGED, BatchStatus.FINAL
+        )
+        if last_posted is not None and last_posted.id >= count:
+            raise BatcherHalted(
+                f"batch {last_posted.id} was posted, but L1 now holds only {count} batches: L1 deleted it "
+                "(a fraud proof, or a reorg of the L1 chain). This sequencer's state after batch "
+                f"{count - 1} is not L1's; restore the database of batch {count - 1} or resync from L1 "
+                "before posting again"
+            )
+        for row in self.store.batches_with(BatchStatus.SEALED, -1, 1_000_000):
+            if row.id >= count:
+                break
+            onchain = self.poster.onchain(row.id)
+            if (onchain.data_hash, onchain.post_root) != (row.data_hash, row.post_root):
+                raise BatcherHalted(
+                    f"L1 batch {row.id} has data hash 0x{onchain.data_hash.hex()} and post root "
+                    f"0x{onchain.post_root.hex()}, ours 0x{(row.data_hash or b'').hex()} and "
+                    f"0x{(row.post_root or b'').hex()}: another proposer posted, or this database "
+                    "belongs to another deployment"
+                )
+            posted = onchain.posted or PostedBatch(row.id, b"\x00" * 32, 0, 0)
+            log.info("batch %d is already on L1 (tx 0x%s): recorded", row.id, posted.l1_tx_hash.hex())
+            self._record(posted)
+        self._reconciled = True
+        return count
+
+    def post_ready(self) -> list[PostedBatch]:
+        """Post every sealed batch, in id order; stops early (no error) at one from the future."""
+        out: list[PostedBatch] = []
+        while not self._stop.is_set():
+            rows = self.store.batches_with(BatchStatus.SEALED, -1, 1)
+            if not rows:
+                break
+            batch = batch_to_post(rows[0])
+            expected = self.poster.posted_count()
+            if batch.id != expected:
+                self._reconciled = False  # someone else moved L1, or our record is behind: re-check
+                raise SequencerError(f"batch {batch.id} is next here, but L1 expects batch {expected}")
+            # The block that includes appendBatch is at least as late as the latest one and, on a
+            # chain that follows the wall clock, about now: a batch later than both waits.
+            if batch.timestamp > max(self.poster.l1_time(), int(self.clock())):
+                log.debug("batch %d has timestamp %d, ahead of L1: waiting", batch.id, batch.timestamp)
+                break
+            posted = self.poster.post(batch)
+            log.info(
+                "posted batch %d (%d txs, %d deposits, %d bytes) in L1 tx 0x%s: %d gas",
+                batch.id,
+                batch.tx_count,
+                batch.deposit_count,
+                len(batch.data),
+                posted.l1_tx_hash.hex(),
+                posted.gas_used,
+            )
+            self._record(posted)
+            out.append(posted)
+        return out
+
+    def sync_final(self) -> int:
+        """Finalize on L1 (when configured to), then mark the posted batches below L1's finalized count
+        final, whoever finalized them."""
+        count = self.poster.finalize() if self.config.finalize else self.poster.finalized_count()
+        last = None
+        for row in self.store.batches_with(BatchStatus.POSTED, -1, 1_000_000):
+            if row.id >= count:
+                break
+            self.store.set_batch_status(row.id, BatchStatus.FINAL)
+            last = row.id
+        if last is not None:
+            log.info("batches up to %d are final on L1", last)
+            if self.metrics is not None:
+                self.metrics.batch_height.labels(BatchStatus.FINAL).set(last)
+            if self.on_final is not None:
+                self.on_final(last)
+        return count
+
+    def answer_challenges(self) -> list[int]:
+        """Reveal the step hashes of every challenged batch of ours that awaits them, and keep the
+        batches' challenged status in step with L1; returns the batch ids revealed."""
+        revealed = []
+        rows = self.store.batches_with(BatchStatus.POSTED, -1, 1_000_000)
+        rows += self.store.batches_with(BatchStatus.CHALLENGED, -1, 1_000_000)
+        for row in sorted(rows, key=lambda r: r.id):
+            phase = self.poster.challenge_phase(row.id)
+            if phase == ChallengePhase.AWAITING_REVEAL:
+                hashes = [bytes(step.hash) for step in self.store.steps(row.id)]
+                posted = self.poster.reveal(row.id, hashes)
+                log.warning(
+                    "batch %d was challenged: revealed its %d step hashes in L1 tx 0x%s (%d gas)",
+                    row.id,
+                    len(hashes),
+                    posted.l1_tx_hash.hex(),
+                    posted.gas_used,
+                )
+                if self.metrics is not None:
+                    self.metrics.l1_gas_spent.inc(posted.gas_used)
+                revealed.append(row.id)
+            challenged = phase != ChallengePhase.NONE
+            if challenged != (row.status == BatchStatus.CHALLENGED):
+                status = BatchStatus.CHALLENGED if challenged else BatchStatus.POSTED
+                self.store.set_batch_status(row.id, status)
+        return revealed
+
+    def run_once(self) -> PassResult:
+        """One pass: bond, reconcile if needed, post, answer challenges, finalize."""
+        if self.config.auto_bond and not self._bonded:
+            self.poster.ensure_bonded()
+            self._bonded = True
+        if not self._reconciled:
+            self.reconcile()
+        posted = self.post_ready()
+        revealed = self.answer_challenges()
+        return PassResult(tuple(posted), self.sync_final(), tuple(revealed))
+
+    def _record(self, posted: PostedBatch) -> None:
+        self.store.record_posted(
+            posted.batch_id, posted.l1_tx_hash, posted.l1_block, posted.gas_used, self.clock()
+        )
+        if self.metrics is not None:
+            self.metrics.l1_gas_spent.inc(posted.gas_used)
+            self.metrics.batch_height.labels(BatchStatus.POSTED).set(posted.batch_id)
+
+    # --- the loop -----------------------------------------------------------------------------------
+
+    def run(self, sleep: Sleep | None = None) -> None:
+        """Pass after pass until `stop()`; retries failures with backoff; returns on `BatcherHalted`."""
+        wait = sleep or self._stop.wait
+        backoff = self.config.backoff_s
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+                self.failures, self.last_error = 0, None
+                backoff = self.config.backoff_s
+                wait(self.config.poll_s)
+            except BatcherHalted as exc:
+                self.halted = exc
+                self.last_error = str(exc)
+                log.error("batch posting stopped: %s", exc)
+                return
+            except Exception as exc:  # transport, revert, database: retried after a reconciliation
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                self._reconciled = False
+                log.warning(
+                    "batch posting failed (%d in a row), retrying in %.1fs: %s", self.failures, backoff, exc
+                )
+                wait(backoff)
+                backoff = min(backoff * 2, self.config.backoff_max_s)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="batcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
