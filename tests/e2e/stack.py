@@ -35,7 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(what: str, check: Callable[[], bool], timeout: float = 60.0, every: float = 0.2) -> None:
+def wait_until(what: str, check: Callable[[], bool], timeout: float = 120.0, every: float = 0.2) -> None:
     """Poll `check` until it holds; fail the test with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -114,7 +114,7 @@ class L2:
         assert r.status_code == 202, r.text
         return str(r.json()["hash"])
 
-    def receipt(self, tx_hash: str, timeout: float = 30.0) -> dict[str, Any]:
+    def receipt(self, tx_hash: str, timeout: float = 90.0) -> dict[str, Any]:
         """Wait for the tx's receipt; fail unless it succeeded."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -189,7 +189,7 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
     wait_until(
         "the withdrawal's batch to be final",
         lambda: l2.http.get(f"/v1/withdrawals/{withdrawal_id}/proof").status_code == 200,
-        timeout=60,
+        timeout=150,
     )
     proof = l2.get(f"/v1/withdrawals/{withdrawal_id}/proof")
     l1_before = w3.eth.get_balance(recipient)  # type: ignore[arg-type]
@@ -211,7 +211,7 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
     roles.start("sequencer", ["sequencer"], env)
     wait_until("the restarted sequencer", l2.ready, timeout=120)
     l2.receipt(acked)
-    wait_until("every batch on L1", lambda: all_posted(l2, rollup), timeout=60)
+    wait_until("every batch on L1", lambda: all_posted(l2, rollup), timeout=150)
     roots = replay_from_l1(rollup, bridge, domain, int(deployment["block_number"]))
     last = l2.get(f"/v1/batches/{len(roots) - 1}")
     assert bytes.fromhex(last["post_root"][2:]) == roots[-1]
