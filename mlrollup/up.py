@@ -163,7 +163,7 @@ def start(options: Options, console: Console) -> tuple[Stack, Deployment, list[D
         w3 = Web3(HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
         _wait_for("devnet", w3.is_connected, stack)
         accounts = dev_accounts()
-        console.print("deploying the Bridge and the Rollup …")
+        console.print("deploying the Bridge, the one-step prover and the Rollup …")
         deployment = deploy(
             w3,
             KeySender.from_hex(accounts[DEPLOYER].private_key),
