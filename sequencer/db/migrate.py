@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from sequencer.db.models import Base
 
@@ -32,10 +32,23 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that serializes migrations.
+MIGRATION_LOCK = 0x6D6C726F6C6C7570  # "mlrollup"
+
+
 def upgrade_head(engine: Engine) -> None:
-    """Bring the database at `engine` to the newest revision (a no-op when it is there already)."""
+    """Bring the database at `engine` to the newest revision (a no-op when it is there already).
+
+    Safe when several processes start at once (`mlrollup up`'s sequencer and a batcher on the same
+    database): one migrates while the others wait, then find it done. On SQLite the transaction takes
+    the write lock at BEGIN (a deferred one that reads first and then writes fails at once with
+    "database is locked" instead of waiting); on PostgreSQL an advisory lock held to the end of the
+    transaction does the same."""
     config = alembic_config()
-    with engine.begin() as conn:
+    writer = engine.execution_options(sqlite_immediate=True) if engine.dialect.name == "sqlite" else engine
+    with writer.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
 

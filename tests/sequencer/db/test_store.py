@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select, update
 
@@ -33,6 +35,33 @@ def test_migrations_match_the_models(db_url: str) -> None:
         assert schema_differences(db.engine) == []
     finally:
         db.dispose()
+
+
+def test_processes_starting_together_migrate_once(db_url: str) -> None:
+    """A sequencer and a batcher starting on one fresh database both come up (no "database is
+    locked"): one migrates, the others wait and find the schema there."""
+    databases = [Database.connect(db_url) for _ in range(4)]
+    start = threading.Barrier(len(databases))
+    errors: list[BaseException] = []
+
+    def migrate(db: Database) -> None:
+        start.wait()
+        try:
+            Store(db).migrate()
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(db,)) for db in databases]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert current_revision(databases[0].engine) == head_revision()
+    finally:
+        for db in databases:
+            db.dispose()
 
 
 def test_bytes_and_u128_are_exact(db_url: str) -> None:
