@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sequencer.core.config import Settings
 from sequencer.core.errors import SequencerError
 from sequencer.core.metrics import Metrics
 from sequencer.db.models import BatchStatus
@@ -48,6 +49,18 @@ class BatcherConfig:
     backoff_max_s: float = 30.0
     finalize: bool = True  # also send `finalize` for batches past their window (anyone may)
     auto_bond: bool = True  # lock the proposer bond at start when it is not locked
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BatcherConfig:
+        return cls(poll_s=settings.batcher_poll_s, finalize=settings.finalize_batches)
+
+
+def record_posted(store: Store, metrics: Metrics | None, posted: PostedBatch, at: float) -> None:
+    """Store that a batch is on L1 (its transaction and gas) and count the gas."""
+    store.record_posted(posted.batch_id, posted.l1_tx_hash, posted.l1_block, posted.gas_used, at)
+    if metrics is not None:
+        metrics.l1_gas_spent.inc(posted.gas_used)
+        metrics.batch_height.labels(BatchStatus.POSTED).set(posted.batch_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,12 +218,7 @@ class Batcher:
         return PassResult(tuple(posted), self.sync_final(), tuple(revealed))
 
     def _record(self, posted: PostedBatch) -> None:
-        self.store.record_posted(
-            posted.batch_id, posted.l1_tx_hash, posted.l1_block, posted.gas_used, self.clock()
-        )
-        if self.metrics is not None:
-            self.metrics.l1_gas_spent.inc(posted.gas_used)
-            self.metrics.batch_height.labels(BatchStatus.POSTED).set(posted.batch_id)
+        record_posted(self.store, self.metrics, posted, self.clock())
 
     # --- the loop -----------------------------------------------------------------------------------
 

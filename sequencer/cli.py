@@ -129,7 +129,7 @@ def batcher_main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    config = BatcherConfig(poll_s=settings.batcher_poll_s, finalize=settings.finalize_batches)
+    config = BatcherConfig.from_settings(settings)
     batcher = Batcher(store, poster, config, metrics=Metrics())
 
     def stop(signum: int, frame: FrameType | None) -> None:

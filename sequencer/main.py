@@ -78,9 +78,7 @@ def create_app(
             follower = asyncio.create_task(_follow_deposits(node, deposit_source, settings.deposit_poll_s))
         batcher = None
         if poster is not None:
-            config = batcher_config or BatcherConfig(
-                poll_s=settings.batcher_poll_s, finalize=settings.finalize_batches
-            )
+            config = batcher_config or BatcherConfig.from_settings(settings)
             batcher = Batcher(node.store, poster, config, metrics=node.metrics, on_final=node.forget_before)
             batcher.start()
         app.state.batcher = batcher

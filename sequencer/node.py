@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from protocol.hashing import keccak
 from protocol.state import State
 from protocol.txs import TxType
+from sequencer.batcher import record_posted
 from sequencer.core.config import BATCH_HEADER_BYTES, Settings
 from sequencer.core.errors import ApiError, SequencerError, StartupError, api_error
 from sequencer.core.metrics import Metrics
@@ -372,11 +373,7 @@ class Sequencer:
 
     def record_posted(self, posted: PostedBatch) -> None:
         """The poster's report: the batch is on L1 in `posted.l1_tx_hash`, which used `gas_used`."""
-        self.store.record_posted(
-            posted.batch_id, posted.l1_tx_hash, posted.l1_block, posted.gas_used, self.clock()
-        )
-        self.metrics.l1_gas_spent.inc(posted.gas_used)
-        self.metrics.batch_height.labels(BatchStatus.POSTED).set(posted.batch_id)
+        record_posted(self.store, self.metrics, posted, self.clock())
 
     def set_batch_status(self, batch_id: int, status: str) -> None:
         """L1's verdict on a posted batch: challenged, final or rolled back."""

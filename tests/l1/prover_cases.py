@@ -297,7 +297,8 @@ def tx_case(draw: st.DrawFn, world: World, tx_type: int) -> tuple[bytes, int]:
         ys = IntTensor.vector([draw(fixed(x)) for _ in range(n)])
         return draw(signed(world, lambda nonce: AddData(nonce, model_id, xs, ys))), now
     model_id = _id(draw, len(world.models))
-    epochs = draw(st.sampled_from([0, 1, 2, 5001, 2**32 - 1]))
+    m = params.MAX_JOB_STEPS  # both sides of the cap for models of one and of two data chunks
+    epochs = draw(st.sampled_from([0, 1, 2, m // 2, m // 2 + 1, m, m + 1, 2**32 - 1]))
     return draw(signed(world, lambda n: Train(n, model_id, epochs))), now
 
 

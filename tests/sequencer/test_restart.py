@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,17 +24,11 @@ from protocol.txs import Transfer
 from sequencer.db.session import Database
 from sequencer.db.store import Store
 from sequencer.l1 import L1Deposit
+from tests.e2e.stack import free_port
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import ROLLUP, hexed, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Server:
