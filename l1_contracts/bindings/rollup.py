@@ -179,6 +179,7 @@ class BatchFinalized:
     post_root: bytes
     block_number: int
     tx_hash: bytes
+    log_index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ class BatchDeleted:
     post_root: bytes
     block_number: int
     tx_hash: bytes
+    log_index: int = 0
 
 
 class Rollup(BoundContract):
@@ -460,6 +462,7 @@ class Rollup(BoundContract):
                 bytes(log["args"]["postRoot"]),
                 int(log["blockNumber"]),
                 bytes(log["transactionHash"]),
+                int(log["logIndex"]),
             )
             for log in self._logs("BatchFinalized", from_block, to_block)
         ]
@@ -471,6 +474,7 @@ class Rollup(BoundContract):
                 bytes(log["args"]["postRoot"]),
                 int(log["blockNumber"]),
                 bytes(log["transactionHash"]),
+                int(log["logIndex"]),
             )
             for log in self._logs("BatchDeleted", from_block, to_block)
         ]
