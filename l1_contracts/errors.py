@@ -193,6 +193,11 @@ class NotBonded(ContractRevert):
     """A batch or unbond from an address without a bond."""
 
 
+class NotDirectCall(ContractRevert):
+    """`appendBatch` relayed by a contract (or an EOA with delegated code): batch data must be the
+    transaction's own calldata, where verifiers read it back. Send it from the proposer's key."""
+
+
 class BondLocked(ContractRevert):
     """`unbond()` while some of the proposer's batches are not final."""
 
@@ -323,6 +328,7 @@ CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {
         WrongBondAmount,
         AlreadyBonded,
         NotBonded,
+        NotDirectCall,
         BondLocked,
         PrevRootMismatch,
         DepositCountDecreased,

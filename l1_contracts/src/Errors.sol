@@ -67,6 +67,9 @@ error WrongBondAmount(uint256 sent, uint256 required);
 error AlreadyBonded();
 /// `appendBatch` / `unbond` by an address without a bond.
 error NotBonded();
+/// `appendBatch` not called by the transaction's own sender, an account without code: the batch data
+/// must be the transaction's calldata, where every verifier reads it back (docs/spec.md section 10).
+error NotDirectCall(address sender);
 /// `unbond` while some of the proposer's batches are not final.
 error BondLocked(uint256 pendingBatches);
 /// `prevRoot` is not the post root of the last batch (or the genesis root).

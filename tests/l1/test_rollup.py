@@ -262,6 +262,27 @@ def test_unbonded_poster_rejected(bonded: Env) -> None:
     assert bonded.rollup.batch_count() == 0
 
 
+def test_append_relayed_by_a_contract_rejected(bonded: Env) -> None:
+    """Batch data must be the transaction's own calldata (data availability for every verifier): a
+    bonded contract that relays `appendBatch` is refused."""
+    env, r = bonded, bonded.rollup
+    relay = env.w3.eth.contract(
+        address=Web3.to_checksum_address(deploy_raw(env.w3, "EtherRejecterHarness", [], [], env.owner)),
+        abi=load_artifact("EtherRejecterHarness").abi,
+    )
+    bond_call = bytes.fromhex(r.contract.encode_abi("bond", args=[])[2:])
+    data = relay.encode_abi("execute", args=[r.address, bond_call])
+    transact(env.w3, env.owner, to=relay.address, data=bytes.fromhex(data[2:]), value=BOND, gas=200_000)
+    batch = encode_batch(env.now(), [JUNK_TX])
+    append = r.contract.encode_abi(
+        "appendBatch", args=[batch, env.deployment.genesis_root, keccak(b"post"), TRACE, 0]
+    )
+    data = relay.encode_abi("execute", args=[r.address, bytes.fromhex(append[2:])])
+    with pytest.raises(errors.NotDirectCall):
+        transact(env.w3, env.owner, to=relay.address, data=bytes.fromhex(data[2:]), gas=600_000)
+    assert r.batch_count() == 0
+
+
 def test_append_stores_and_emits_every_field(bonded: Env) -> None:
     env, r = bonded, bonded.rollup
     env.bridge.deposit(env.sender(3), env.sender(4).address, 5 * 10**17)

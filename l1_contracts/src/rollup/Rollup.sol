@@ -19,6 +19,7 @@ import {
     LastStepCorrect,
     NoSuchBatch,
     NotBonded,
+    NotDirectCall,
     NotBatchProposer,
     NothingToWithdraw,
     PreStepMismatch,
@@ -170,6 +171,9 @@ contract Rollup is IRollup {
         uint64 depositCount
     ) external virtual returns (uint256 index) {
         if (bondOf[msg.sender] == 0) revert NotBonded();
+        // Data availability: only a top-level call by an EOA without (EIP-7702 delegated) code puts
+        // `batchData` in the transaction's own calldata; a relayed call could hide it from verifiers.
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert NotDirectCall(msg.sender);
         index = _batchCount;
         bytes32 expectedPrev = genesisRoot;
         uint64 prevDeposits;
