@@ -170,6 +170,10 @@ class Derivation:
         self.derived.append(out)
         return out
 
+    def extend(self, batches: Sequence[PostedBatch], queue: Sequence[Deposit]) -> list[Derived]:
+        """Derive `batches` in order (the first must be `next_index`)."""
+        return [self.push(batch, queue) for batch in batches]
+
     def rewind(self, index: int) -> None:
         """Forget the batches from `index` on."""
         if index < self.base_index:

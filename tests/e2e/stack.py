@@ -18,10 +18,9 @@ import httpx
 
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
-from protocol.codec import decode_batch
+from l1_contracts.reader import L1Reader
+from protocol.derive import Derivation, Verdict
 from protocol.signing import Domain
-from protocol.state import State
-from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Tx
 from tests.protocol.harness import Wallet
 
@@ -136,19 +135,13 @@ class L2:
 
 
 def replay_from_l1(rollup: Rollup, bridge: Bridge, domain: Domain, from_block: int = 0) -> list[bytes]:
-    """Re-execute every live batch of the Rollup from L1 data alone (the appendBatch calldata and the
-    Bridge's deposit events); returns the post-state root of each, checked against L1's."""
-    deposits = [d.deposit for d in bridge.deposit_logs(from_block)]
-    live = {e.index: e for e in rollup.batches_appended(from_block)}  # a re-appended index wins
-    state, consumed, roots = State(), 0, []
-    for index in range(rollup.batch_count()):
-        event = live[index]
-        header, txs = decode_batch(rollup.batch_data(event.tx_hash))
-        result = apply_batch(
-            state, deposits[consumed : event.deposit_count], txs, BatchContext(domain, header.timestamp)
-        )
-        assert result.post_root == event.post_root, f"batch {index}: replay disagrees with L1"
-        assert result.trace_root == event.trace_root, f"batch {index}: trace disagrees with L1"
-        state, consumed = result.post_state, event.deposit_count
-        roots.append(result.post_root)
-    return roots
+    """Every live batch of the Rollup derived from L1 data alone (`l1_contracts.reader` and
+    `protocol.derive`, the code the roles run); each must be VALID. Returns their post roots."""
+    reader = L1Reader(rollup, bridge, from_block=from_block, confirmations=0)
+    reader.poll()
+    chain = Derivation(domain)
+    derived = chain.extend(reader.live_batches, reader.deposits)
+    assert len(derived) == rollup.batch_count()
+    bad = [(d.batch.index, d.verdict, d.reason) for d in derived if d.verdict is not Verdict.VALID]
+    assert not bad, f"batches that do not replay to L1's roots: {bad}"
+    return [d.batch.post_root for d in derived]
