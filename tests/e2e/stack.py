@@ -3,6 +3,7 @@ replay of every batch from L1 data alone."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from web3 import HTTPProvider, Web3
 
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
+from l1_contracts.bindings.tx import KeySender
+from l1_contracts.devnet import dev_accounts
 from l1_contracts.reader import L1Reader
 from protocol.derive import Derivation, Verdict
 from protocol.signing import Domain
@@ -145,3 +149,129 @@ def replay_from_l1(rollup: Rollup, bridge: Bridge, domain: Domain, from_block: i
     bad = [(d.batch.index, d.verdict, d.reason) for d in derived if d.verdict is not Verdict.VALID]
     assert not bad, f"batches that do not replay to L1's roots: {bad}"
     return [d.batch.post_root for d in derived]
+
+
+@dataclass
+class Stack:
+    """A deployment on a devnet of its own, with a sequencer (and its batcher) and a verifier, each a
+    process of `roles`. `start_stack` starts it; `roles.stop_all()` stops it."""
+
+    roles: Roles
+    directory: Path
+    w3: Web3
+    deployment_file: Path
+    deployment: dict[str, Any]
+    domain: Domain
+    rollup: Rollup
+    bridge: Bridge
+    l2: L2
+    sequencer_env: dict[str, str]
+    verifier_url: str | None
+
+    @property
+    def from_block(self) -> int:
+        return int(self.deployment["block_number"])
+
+    def verifier(self, path: str) -> Any:
+        assert self.verifier_url is not None
+        r = httpx.get(self.verifier_url + path, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def logs(self) -> str:
+        return "\n".join(f"----- {p.name} ({p.log})\n{p.output()[-6000:]}" for p in self.roles.procs)
+
+
+def start_stack(
+    roles: Roles,
+    directory: Path,
+    *,
+    batch_age_s: float = 1.0,
+    challenge_window_s: int | None = None,
+    sequencer_extra: dict[str, str] | None = None,
+    verifier: bool = True,
+) -> Stack:
+    """devnet → deploy (the default windows unless told) → sequencer with its batcher (dev account 1)
+    → verifier (dev account 7 challenges). Waits until each is ready."""
+    accounts = dev_accounts()
+    l1_port, api_port, verifier_port = free_port(), free_port(), free_port()
+    l1_url = f"http://127.0.0.1:{l1_port}"
+    roles.start("devnet", ["devnet", "--port", str(l1_port)])
+    w3 = Web3(HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
+    wait_until("the devnet", w3.is_connected, timeout=START_TIMEOUT_S)
+    out = directory / "deployments"
+    args = ["deploy", "--rpc", l1_url, "--key", accounts[0].private_key, "--out", str(out)]
+    if challenge_window_s is not None:
+        args += ["--challenge-window", str(challenge_window_s)]
+    deploy = roles.start("deploy", args)
+    assert deploy.popen.wait(START_TIMEOUT_S) == 0, deploy.output()
+    deployment_file = out / f"{w3.eth.chain_id}.json"
+    deployment = json.loads(deployment_file.read_text())
+    domain = Domain.from_hex(int(deployment["chain_id"]), deployment["rollup"])
+    env = {
+        "MLROLLUP_DATABASE_URL": f"sqlite:///{directory / 'sequencer.db'}",
+        "MLROLLUP_DEPLOYMENT_FILE": str(deployment_file),
+        "MLROLLUP_L1_RPC_URL": l1_url,
+        "MLROLLUP_PORT": str(api_port),
+        "MLROLLUP_BLOCK_INTERVAL_S": "0.2",
+        "MLROLLUP_BATCH_MAX_AGE_S": str(batch_age_s),
+        "MLROLLUP_DEPOSIT_POLL_S": "0.2",
+        "MLROLLUP_BATCHER_POLL_S": "0.2",
+        "MLROLLUP_EXECUTOR": "inline",
+        "MLROLLUP_BATCHER": "1",
+        "MLROLLUP_PROPOSER_KEY": accounts[1].private_key,
+        **(sequencer_extra or {}),
+    }
+    roles.start("sequencer", ["sequencer"], env)
+    verifier_url = None
+    if verifier:
+        verifier_url = f"http://127.0.0.1:{verifier_port}"
+        roles.start(
+            "verifier",
+            [
+                "verifier",
+                "--deployment-file",
+                str(deployment_file),
+                "--l1-rpc-url",
+                l1_url,
+                "--database-url",
+                f"sqlite:///{directory / 'verifier.db'}",
+                "--challenger-key",
+                accounts[7].private_key,
+                "--port",
+                str(verifier_port),
+            ],
+        )
+    l2 = L2(f"http://127.0.0.1:{api_port}", domain)
+    wait_until("the sequencer", l2.ready, timeout=START_TIMEOUT_S)
+    if verifier_url is not None:
+        wait_until(
+            "the verifier",
+            lambda: httpx.get(f"{verifier_url}/readyz", timeout=5).status_code == 200,
+            timeout=START_TIMEOUT_S,
+        )
+    return Stack(
+        roles,
+        directory,
+        w3,
+        deployment_file,
+        deployment,
+        domain,
+        Rollup(w3, deployment["rollup"]),
+        Bridge(w3, deployment["bridge"]),
+        l2,
+        env,
+        verifier_url,
+    )
+
+
+def fund(stack: Stack, wallets: Sequence[Wallet], amount: int) -> None:
+    """Deposit `amount` to each wallet from L1 dev accounts 2…, and wait until L2 credits them."""
+    accounts = dev_accounts()
+    for i, wallet in enumerate(wallets):
+        stack.bridge.deposit(KeySender.from_hex(accounts[2 + i % 5].private_key), wallet.address, amount)
+    for wallet in wallets:
+        wait_until(
+            "the deposits on L2",
+            lambda w=wallet: int(stack.l2.get(f"/v1/accounts/0x{w.address.hex()}")["balance"]) >= amount,  # type: ignore[misc]
+        )

@@ -1,0 +1,166 @@
+"""The L2 workloads of the end-to-end tests, sent over HTTP like a user would, and the outcome each
+must reach: the same in an honest run and after any fault drill (a fault that was proven and rolled
+back leaves no trace in what users see)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.paper import PAPER_X, PAPER_Y
+from protocol import params
+from protocol.hashing import keccak
+from protocol.models import Arch, validate_spec
+from protocol.tensors import IntTensor, weights_hash
+from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txs import (
+    AddData,
+    CommitModel,
+    CreateModel,
+    CreateTask,
+    FinalizeTask,
+    RevealModel,
+    RevealTestSet,
+    Train,
+    Transfer,
+    Tx,
+    Withdraw,
+)
+from tests.e2e.stack import L2
+from tests.protocol.harness import ETH, Wallet
+
+S = params.FIXED_SCALE
+PAPER_WEIGHTS_AFTER_ONE_EPOCH = [100262000, 3420000]
+
+
+@dataclass
+class Users:
+    """Four funded L2 users: a submitter, two miners and a trainer."""
+
+    submitter: Wallet
+    miner_a: Wallet
+    miner_b: Wallet
+    trainer: Wallet
+
+    @classmethod
+    def make(cls, seed: int = 100) -> Users:
+        return cls(*(Wallet.from_seed(seed + i) for i in range(4)))
+
+    @property
+    def all(self) -> list[Wallet]:
+        return [self.submitter, self.miner_a, self.miner_b, self.trainer]
+
+
+@dataclass
+class Run:
+    """Sends txs and remembers every acknowledged one (none may be lost)."""
+
+    l2: L2
+    batch_age_s: float
+    acknowledged: list[str] = field(default_factory=list)
+
+    def send(self, wallet: Wallet, make: Callable[[int], Tx]) -> str:
+        tx_hash = self.l2.send(wallet, make)
+        self.acknowledged.append(tx_hash)
+        return tx_hash
+
+    def done(self, wallet: Wallet, make: Callable[[int], Tx], timeout: float = 120.0) -> dict[str, Any]:
+        """Send and wait for a successful receipt."""
+        return self.l2.receipt(self.send(wallet, make), timeout=timeout)
+
+    def wait_for_batch_time(self, after: int) -> None:
+        """Sleep until txs accepted now execute at a batch timestamp past `after`."""
+        time.sleep(max(0.0, after + 1 + self.batch_age_s - time.time()))
+
+    def balance(self, wallet: Wallet) -> int:
+        return int(self.l2.get(f"/v1/accounts/0x{wallet.address.hex()}")["balance"])
+
+
+def transfers(run: Run, users: Users, rounds: int = 1) -> None:
+    """Each user pays the next one `1 + round` wei, `rounds` times."""
+    people = users.all
+    for r in range(rounds):
+        hashes = [
+            run.send(u, lambda n, to=people[(i + 1) % 4], r=r: Transfer(n, to.address, 1 + r))  # type: ignore[misc]
+            for i, u in enumerate(people)
+        ]
+        for h in hashes:
+            run.l2.receipt(h)
+
+
+@dataclass(frozen=True)
+class CompetitionOutcome:
+    task_id: int
+    winner: bytes
+    reward: int
+
+
+def competition(run: Run, users: Users, samples: int = 150, deadline_s: int = 10) -> CompetitionOutcome:
+    """A whole LINREG(d=2) round on y = x0 + x1: miner_a exact, miner_b off by S/2; miner_a wins
+    2 ETH. Scoring takes ceil(samples / 64) chunks a reveal."""
+    spec = validate_spec(Arch.LINREG, 2, 0, 0)
+    rows = [[i * S, (i % 3) * S] for i in range(samples)]
+    features, labels = IntTensor.matrix(rows), IntTensor.vector([r[0] + r[1] for r in rows])
+    salt = keccak(b"test set salt")
+    test_commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), samples, salt)
+    now = int(time.time())
+    commit_deadline, reveal_deadline = now + deadline_s, now + 2 * deadline_s + 2
+    task_id = run.done(
+        users.submitter,
+        lambda n: CreateTask(
+            n, Arch.LINREG, 2, 0, 0, 2 * ETH, commit_deadline, reveal_deadline, test_commitment, keccak(b"d")
+        ),
+    )["created_id"]
+    weights = {users.miner_a.address: [S, S, 0], users.miner_b.address: [S, S, S // 2]}
+    salts = {}
+    for miner in (users.miner_a, users.miner_b):
+        salts[miner.address] = keccak(miner.address)
+        digest = weights_hash(weights[miner.address])
+        c = model_commitment(task_id, miner.address, digest, salts[miner.address])
+        run.done(miner, lambda n, c=c: CommitModel(n, task_id, c))  # type: ignore[misc]
+    run.wait_for_batch_time(commit_deadline)
+    run.done(users.submitter, lambda n: RevealTestSet(n, task_id, salt, features, labels))
+    for miner in (users.miner_a, users.miner_b):
+        w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
+        run.done(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w))  # type: ignore[misc]
+    run.wait_for_batch_time(reveal_deadline)
+    run.done(users.trainer, lambda n: FinalizeTask(n, task_id))
+    return CompetitionOutcome(task_id, users.miner_a.address, 2 * ETH)
+
+
+def check_competition(run: Run, outcome: CompetitionOutcome) -> None:
+    task = run.l2.get(f"/v1/tasks/{outcome.task_id}")
+    assert task["finalized"], task
+    assert task["best"]["miner"].lower() == "0x" + outcome.winner.hex(), task
+
+
+def shared_model(run: Run, users: Users, epochs: int = 1) -> int:
+    """The paper's regression: create, add its nine points, train `epochs` epochs; returns its id."""
+    model_id = int(
+        run.done(users.trainer, lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))[
+            "created_id"
+        ]
+    )
+    xs, ys = IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)
+    run.done(users.trainer, lambda n: AddData(n, model_id, xs, ys))
+    run.done(users.trainer, lambda n: Train(n, model_id, epochs))
+    return model_id
+
+
+def check_paper_model(run: Run, model_id: int) -> None:
+    assert run.l2.get(f"/v1/models/{model_id}")["weights"] == PAPER_WEIGHTS_AFTER_ONE_EPOCH
+
+
+def withdrawal(run: Run, wallet: Wallet, l1_recipient: str, amount: int = ETH) -> int:
+    """Withdraw `amount` to `l1_recipient`; returns the withdrawal id."""
+    receipt = run.done(wallet, lambda n: Withdraw(n, bytes.fromhex(l1_recipient[2:]), amount))
+    return int(receipt["created_id"])
+
+
+def check_all_executed(run: Run) -> None:
+    """Every acknowledged tx has a successful receipt (none lost, none failed)."""
+    for tx_hash in run.acknowledged:
+        got = run.l2.get(f"/v1/txs/{tx_hash}")
+        assert got["status"] == "executed" and got["receipt"]["success"], got
