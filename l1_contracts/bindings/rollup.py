@@ -137,6 +137,30 @@ class ChallengeResolved:
 
 
 @dataclass(frozen=True, slots=True)
+class Challenged:
+    """A `Challenged` event: who challenged batch `index` and in which transaction."""
+
+    index: int
+    challenger: str
+    reveal_deadline: int
+    block_number: int
+    tx_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ProposerSlashed:
+    """A `ProposerSlashed` event: the bond taken from `proposer` for batch `index`, and its split."""
+
+    proposer: str
+    index: int
+    amount: int
+    to_challenger: int
+    burned: int
+    block_number: int
+    tx_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class BatchInfo:
     """`getBatch(i)`: what the Rollup stores for batch `index`."""
 
@@ -426,6 +450,39 @@ class Rollup(BoundContract):
                 bytes(log["transactionHash"]),
             )
             for log in self._logs("ChallengeResolved", from_block, to_block)
+        ]
+
+    def challenges_opened(
+        self, from_block: int = 0, to_block: int | str = "latest", *, index: int | None = None
+    ) -> list[Challenged]:
+        """`Challenged` events in L1 order (only batch `index`'s when given)."""
+        filters = {} if index is None else {"batchIndex": index}
+        logs = self.contract.events["Challenged"]().get_logs(
+            argument_filters=filters, from_block=from_block, to_block=cast(Any, to_block)
+        )
+        return [
+            Challenged(
+                int(log["args"]["batchIndex"]),
+                str(log["args"]["challenger"]),
+                int(log["args"]["revealDeadline"]),
+                int(log["blockNumber"]),
+                bytes(log["transactionHash"]),
+            )
+            for log in sorted(logs, key=lambda entry: (entry["blockNumber"], entry["logIndex"]))
+        ]
+
+    def proposers_slashed(self, from_block: int = 0, to_block: int | str = "latest") -> list[ProposerSlashed]:
+        return [
+            ProposerSlashed(
+                str(log["args"]["proposer"]),
+                int(log["args"]["batchIndex"]),
+                int(log["args"]["amount"]),
+                int(log["args"]["toChallenger"]),
+                int(log["args"]["burned"]),
+                int(log["blockNumber"]),
+                bytes(log["transactionHash"]),
+            )
+            for log in self._logs("ProposerSlashed", from_block, to_block)
         ]
 
     # --- events --------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Settings, errors and metrics of the verifier."""
