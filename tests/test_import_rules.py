@@ -1,8 +1,9 @@
 """DESIGN.md's import rules: imports only point downwards.
 
-`protocol` imports no other project package and none of web3, fastapi, sqlalchemy; `l1_contracts`
-may import `protocol`; `sequencer`, `verifier` and `client` never import each other; only the
-composition root `mlrollup` (the CLI that dispatches to each role) imports them all.
+`protocol` imports no other project package and none of web3, fastapi, sqlalchemy; `service` (the
+plumbing shared by the roles' servers) imports nothing of the project either; `l1_contracts` may
+import `protocol` and `service`; `sequencer`, `verifier` and `client` never import each other; only
+the composition root `mlrollup` (the CLI that dispatches to each role) imports them all.
 """
 
 import ast
@@ -11,15 +12,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = {"protocol", "l1_contracts", "sequencer", "verifier", "client", "bench", "mlrollup"}
+PROJECT = {"protocol", "l1_contracts", "service", "sequencer", "verifier", "client", "bench", "mlrollup"}
 IO_LIBRARIES = {"web3", "fastapi", "sqlalchemy", "alembic", "httpx", "uvicorn", "eth_tester", "requests"}
 
 ALLOWED = {
     "protocol": set(),
-    "l1_contracts": {"protocol"},
-    "sequencer": {"protocol", "l1_contracts"},
-    "verifier": {"protocol", "l1_contracts"},
-    "client": {"protocol", "l1_contracts"},
+    "service": set(),
+    "l1_contracts": {"protocol", "service"},
+    "sequencer": {"protocol", "l1_contracts", "service"},
+    "verifier": {"protocol", "l1_contracts", "service"},
+    "client": {"protocol", "l1_contracts", "service"},
     "bench": PROJECT - {"bench", "mlrollup"},
     "mlrollup": PROJECT - {"mlrollup"},  # the composition root: dispatches to every role
 }
