@@ -48,6 +48,14 @@ def batcher(ctx: typer.Context) -> None:
 
 
 @app.command(context_settings=PASSTHROUGH)
+def verifier(ctx: typer.Context) -> None:
+    """Re-execute every batch from L1 data alone; challenge and prove a wrong one (REST API on :8100)."""
+    from verifier.cli import main
+
+    raise typer.Exit(main(ctx.args))
+
+
+@app.command(context_settings=PASSTHROUGH)
 def up(ctx: typer.Context) -> None:
     """The local stack in one command: devnet, contracts, sequencer and batcher. Ctrl-C stops it."""
     from mlrollup.up import main

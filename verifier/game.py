@@ -127,6 +127,7 @@ class DisputeGame:
         self.metrics = metrics or Metrics()
         self.auto_withdraw = auto_withdraw
         self._said: set[tuple[bytes, str]] = set()  # notices logged once per batch
+        self.pending_payout: int | None = None  # credited to us, not withdrawn, as last read
 
     @property
     def address(self) -> str | None:
@@ -507,6 +508,7 @@ class DisputeGame:
         """Take what the game credited to us; returns the wei withdrawn."""
         assert self.sender is not None
         amount = self.rollup.payout_of(self.sender.address)
+        self.pending_payout = amount
         self.metrics.payout_pending_wei.set(amount)
         if amount == 0:
             return 0
@@ -520,6 +522,7 @@ class DisputeGame:
         self.metrics.l1_gas.labels("withdraw").inc(gas)
         self.metrics.payouts_wei.inc(amount)
         self.metrics.payout_pending_wei.set(0)
+        self.pending_payout = 0
         log.info("payout withdrawn: %d wei in L1 tx %s (%d gas)", amount, hx(tx), gas)
         return amount
 

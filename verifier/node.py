@@ -78,6 +78,7 @@ class VerifierNode:
         self.rollup: Rollup | None = None
         self.watcher: Watcher | None = None
         self.game: DisputeGame | None = None
+        self.chain_id: int | None = None
         self.status = NodeStatus()
         self._opened = False
         self._stop = threading.Event()
@@ -133,6 +134,7 @@ class VerifierNode:
         )
         params = GameParams.of(rollup)
         self.rollup = rollup
+        self.chain_id = chain_id
         self.watcher = Watcher(reader, self.store, domain, metrics=self.metrics)
         self.game = DisputeGame(
             rollup,

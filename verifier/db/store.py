@@ -167,7 +167,8 @@ class Store:
     def open_dispute(self, **fields: Any) -> DisputeRow:
         """A new dispute row (`batch_index`, `batch_tx_hash`, `verdict`, `phase`, `ours`, …)."""
         now = time.time()
-        row = DisputeRow(opened_at=now, updated_at=now, note="", **fields)
+        fields.setdefault("note", "")
+        row = DisputeRow(opened_at=now, updated_at=now, **fields)
         with self.db.write() as s, s.begin():
             s.add(row)
         return row

@@ -1,0 +1,64 @@
+"""The FastAPI app: composes the settings, the verifier and its loop thread, and the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from verifier.api.errors import install_error_handlers
+from verifier.api.routes import ROUTERS
+from verifier.core.config import Settings, load_settings
+from verifier.node import VerifierNode
+
+DESCRIPTION = """
+The mlrollup verifier: it follows the L1 Rollup, re-executes every posted batch from L1 data alone
+(the `appendBatch` calldata and the Bridge's deposits), and plays the fraud game against the earliest
+wrong one: challenge with the bond, wait for the proposer's step hashes (or win when they do not come),
+prove the first wrong step (`proveFraud`) or the wrong last leaf (`proveBadLastStep`), withdraw the
+payout. Read-only API: `/v1/status`, `/v1/batches`, `/v1/disputes`, `/metrics`, `/readyz`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, node: VerifierNode | None = None, run_loop: bool = True
+) -> FastAPI:
+    """The app. `node` (opened or not) is for tests and embedding; with `run_loop=False` rounds run
+    only by calling `app.state.node.tick()`. The loop stops when the app shuts down; a node the app
+    built is closed too."""
+    settings = settings or (node.settings if node is not None else load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        verifier = node or VerifierNode(settings)
+        await run_in_threadpool(verifier.open)
+        app.state.node = verifier
+        if run_loop:
+            verifier.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(verifier.stop)
+            if node is None:
+                verifier.close()
+
+    app = FastAPI(
+        title="mlrollup verifier",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "status"},
+            {"name": "batches", "description": "every posted batch and its verdict"},
+            {"name": "disputes", "description": "challenges, proofs and their outcome"},
+            {"name": "health"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.run_loop = run_loop
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
