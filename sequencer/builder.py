@@ -16,6 +16,15 @@ once it ran). Deposits wait for the next batch (at most `batch_max_age_s`).
 the pending prefix, the deposits), executes `apply_batch` outside it (admission goes on meanwhile),
 writes the block in one database transaction, and only then moves the in-memory state, under the
 lock again.
+
+Following L1 (`sequencer.follower`) goes through the builder too, since it moves the head:
+`rollback_to(batch_id)` undoes every batch from one on and requeues their txs (the next blocks
+execute them again), and `adopt_foreign(derived)` stores another proposer's VALID batch as the next
+one, after undoing whatever of ours was at its index or later (our blocks are rebuilt on top of it).
+Both hold the build lock, so no block is being executed meanwhile.
+
+An armed fault drill (`sequencer.faults`, unsafe, devnets only) is hooked at one place: the block
+just executed, before it is written.
 """
 
 from __future__ import annotations
@@ -27,15 +36,19 @@ from dataclasses import dataclass, replace
 
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
+from protocol.derive import Derived, Verdict
 from protocol.hashing import keccak
 from protocol.params import MAX_BATCH_STEPS, MAX_JOB_STEPS
 from protocol.state import State
 from protocol.transition import BatchContext, StepKind
 from protocol.txs import CommitModel, TxType
 from sequencer.core.config import BATCH_TX_OVERHEAD, Settings
-from sequencer.db.models import BatchRow, BatchStatus, BlockRow, TxStatus
-from sequencer.db.store import BlockWrite, TxReceiptWrite
+from sequencer.core.errors import SequencerError
+from sequencer.db.models import BatchRow, BatchStatus, BlockRow, Origin, TxStatus
+from sequencer.db.store import BlockWrite, Rollback, TxReceiptWrite
 from sequencer.executor import Executor, ProcessExecutor, make_executor
+from sequencer.faults import FaultDrill, FaultKind
+from sequencer.foreign import foreign_block, tx_hashes
 from sequencer.mempool import PendingTx
 from sequencer.node import OpenBatch, Sequencer
 
@@ -69,13 +82,22 @@ class _Plan:
 class BlockBuilder:
     """Builds blocks for one `Sequencer`; `start()` runs it on a thread."""
 
-    def __init__(self, node: Sequencer, executor: Executor | None = None) -> None:
+    def __init__(
+        self, node: Sequencer, executor: Executor | None = None, *, fault: FaultDrill | None = None
+    ) -> None:
         self.node = node
         # A challenged batch's step hashes are revealed in one L1 tx: a batch holds at most
         # MAX_BATCH_STEPS steps, and a fresh batch takes few enough deposits to fit any one tx after.
         self.max_steps = MAX_BATCH_STEPS
         self.max_deposits = MAX_BATCH_STEPS - 1 - MAX_JOB_STEPS
         self.executor = executor or make_executor(node.settings.executor)
+        self.fault = fault if fault is not None else armed_fault(node)
+        if self.fault is not None and not self.fault.spent:
+            log.warning(
+                "UNSAFE FAULT DRILL ARMED: this sequencer will post a WRONG batch once (%s); test use "
+                "only, on a devnet",
+                self.fault.describe(),
+            )
         self._build_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,6 +234,13 @@ class BlockBuilder:
             plan = replace(plan, txs=plan.txs[:fit])
             raws = raws[:fit]
             result = self.executor.execute(plan.head, plan.deposits, raws, ctx)
+        meta: dict[str, str] = {}
+        faulted = None
+        if self.fault is not None:  # the drill's one hook: the honest block, or the wrong one
+            faulted = self.fault.apply(batch.id, plan.head, plan.deposits, raws, ctx, result)
+            if faulted is not None:
+                result = faulted.block
+                meta[self.fault.spent_key] = f"batch {batch.id}, block {plan.number}"
         seconds = result.seconds
         post = result.post_state
         changes = list(result.changes)
@@ -313,8 +342,19 @@ class BlockBuilder:
                 steps=steps,
                 deposit_indices=range(block.deposit_start, block.deposit_end),
                 commitments=commitments,
+                meta=meta,
             )
         )
+        if faulted is not None:
+            assert self.fault is not None
+            self.fault.spent = True
+            log.warning(
+                "UNSAFE FAULT DRILL FIRED: block %d of batch %d commits a WRONG result (%s); the batch is "
+                "sealed now and will be posted as it is",
+                plan.number,
+                batch.id,
+                faulted.what,
+            )
 
         with node.lock:
             node.head = post
@@ -324,11 +364,11 @@ class BlockBuilder:
                 node.next_batch_id = batch.id + 1
                 node.batch_ts_floor = batch.timestamp
             node.mempool.drop_executed(plan.txs)
-            if node.mempool.stale(batch.timestamp):
-                node.mempool.rebuild(post, batch.timestamp)
+            if faulted is not None or node.mempool.stale(batch.timestamp):
+                node.mempool.rebuild(post, batch.timestamp)  # a faulted head is not the dry-runs' one
             elif plan.deposits:
                 node.mempool.credit(plan.deposits, batch.timestamp)
-            if full or after.tx_count >= self.settings.batch_max_txs:
+            if full or faulted is not None or after.tx_count >= self.settings.batch_max_txs:
                 self._seal(after, now)
             size = len(node.mempool)
         node.notify_block()
@@ -362,6 +402,103 @@ class BlockBuilder:
             seconds,
         )
 
+    # --- following L1 -------------------------------------------------------------------------------
+
+    def rollback_to(self, batch_id: int, reason: str) -> Rollback | None:
+        """Undo every batch from `batch_id` on (L1 deleted them, or it holds another batch at
+        `batch_id`): the state goes back to batch `batch_id - 1`'s post-state, and their local txs
+        are pending again, ahead of the others, in their order; the next blocks execute them again
+        (one that became invalid gets a failed receipt with its reason). None when there is nothing
+        from `batch_id` on. `reason` goes to the log and the sync log."""
+        with self._build_lock:
+            return self._rollback(batch_id, reason)
+
+    def adopt_foreign(self, derived: Derived, *, origin: str = Origin.FOREIGN, note: str = "") -> None:
+        """Store the VALID batch L1 holds at `derived.batch.index` (derived on our state before it)
+        as our batch of that id: first undo ours from that index on, then write it as one block,
+        take out of the mempool our txs it executed, and rebuild the pending state on its post-state.
+        `origin` is `local` when our own proposer posted it."""
+        batch, result = derived.batch, derived.result
+        if result is None or derived.verdict is not Verdict.VALID:
+            raise SequencerError(f"batch {batch.index} is {derived.verdict}: only a valid batch is adopted")
+        node = self.node
+        with self._build_lock:
+            if node.next_batch_id > batch.index:
+                self._rollback(batch.index, f"L1 holds another batch at {batch.index}: {note}")
+            if node.next_batch_id != batch.index or node.head.root != batch.prev_root:
+                raise SequencerError(
+                    f"L1 batch {batch.index} builds on 0x{batch.prev_root.hex()}, this sequencer is at batch "
+                    f"{node.next_batch_id} with root 0x{node.head.root.hex()}: derive it on our state first"
+                )
+            with node.lock:
+                node.wait_durable()  # every accepted tx is stored: the lookup below sees them all
+                block = foreign_block(
+                    derived,
+                    number=node.height + 1,
+                    known=node.store.txs_by_hash(tx_hashes(derived)),
+                    next_seq=node.next_seq,
+                    origin=origin,
+                    now=node.clock(),
+                    note=note,
+                )
+                node.store.write_block(block.write)
+                node.next_seq += block.seqs_used
+                node.durable_seq = node.next_seq - 1  # the foreign rows are stored, the rest was already
+                node.head = result.post_state
+                node.height = block.write.block.number
+                node.next_batch_id = batch.index + 1
+                node.batch_ts_floor = max(node.batch_ts_floor, result.context.timestamp)
+                node.remember(batch.index, result.post_state)
+                node.mempool.remove(block.executed)
+                node.mempool.rebuild(node.head, node.admission_timestamp())
+                size = len(node.mempool)
+        node.notify_block()
+        m = node.metrics
+        m.block_height.set(node.height)
+        m.mempool_size.set(size)
+        m.batch_height.labels(BatchStatus.POSTED).set(batch.index)
+        log.warning(
+            "adopted L1 batch %d by %s (%d txs, %d of them ours): %s",
+            batch.index,
+            batch.proposer or "an unknown proposer",
+            len(result.txs),
+            len(block.executed),
+            note,
+        )
+
+    def _rollback(self, batch_id: int, reason: str) -> Rollback | None:
+        node = self.node
+        if batch_id >= node.next_batch_id:
+            return None
+        state = State() if batch_id == 0 else node.state_at_batch(batch_id - 1)
+        with node.lock:
+            undone = node.store.rollback_to(batch_id, node.clock(), reason)
+            last = node.store.last_block()
+            kept_root = State().root if last is None else last.post_root
+            if kept_root != state.root:
+                raise SequencerError(
+                    f"after the rollback to batch {batch_id} the last block has root 0x{kept_root.hex()}, "
+                    f"the undo log gives 0x{state.root.hex()}: the database is inconsistent"
+                )
+            node.reset_head(state, undone)
+            size = len(node.mempool)
+        node.notify_block()
+        node.metrics.block_height.set(node.height)
+        node.metrics.mempool_size.set(size)
+        node.metrics.batch_height.labels(BatchStatus.OPEN).set(-1)
+        log.warning(
+            "rolled back batches %s (%d blocks): %d txs of ours pending again, %d foreign txs dropped; "
+            "back at batch %d, root 0x%s: %s",
+            ", ".join(map(str, undone.batch_ids)) or "none",
+            undone.blocks,
+            len(undone.requeued),
+            undone.dropped,
+            batch_id - 1,
+            state.root.hex(),
+            reason,
+        )
+        return undone
+
     def _seal(self, batch: OpenBatch, now: float) -> None:
         """Close `batch` (caller holds the sequencer's lock; the head is the batch's post-state)."""
         node = self.node
@@ -378,3 +515,15 @@ class BlockBuilder:
             row.deposit_count,
             row.step_count,
         )
+
+
+def armed_fault(node: Sequencer) -> FaultDrill | None:
+    """The fault drill the settings arm (`MLROLLUP_UNSAFE_FAULT`), spent if the database says so."""
+    kind = node.settings.unsafe_fault
+    if kind is None:
+        return None
+    drill = FaultDrill(FaultKind(kind), node.settings.unsafe_fault_at)
+    drill.spent = node.store.meta(drill.spent_key) is not None
+    if drill.spent:
+        log.warning("the unsafe fault drill %s was spent already: executing honestly", kind)
+    return drill

@@ -25,6 +25,7 @@ from sequencer.db.store import Store
 from sequencer.l1_web3 import BridgeDeposits, RollupPoster, connect
 from sequencer.main import create_app
 from sequencer.node import Sequencer
+from service.recursion import cap_recursion_limit
 
 log = logging.getLogger("sequencer")
 
@@ -86,6 +87,7 @@ def _deposits(settings: Settings) -> BridgeDeposits:
 def main(argv: list[str] | None = None) -> None:
     """`mlrollup sequencer`: the REST API, mempool and block builder; with `--batcher` (or
     MLROLLUP_BATCHER=1) also the batch posting daemon; follows L1 deposits unless told not to."""
+    cap_recursion_limit()  # the imports above raised it (py_ecc); see service.recursion
     parser = _parser("mlrollup sequencer", "Run the mlrollup sequencer.")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
 def batcher_main(argv: list[str] | None = None) -> int:
     """`mlrollup batcher`: post the sealed batches a sequencer stores in its database, until Ctrl-C
     or SIGTERM. Exit status 0 when stopped, 1 when L1 contradicts the database."""
+    cap_recursion_limit()  # the imports above raised it (py_ecc); see service.recursion
     parser = _parser("mlrollup batcher", "Post the sequencer's sealed batches to the L1 Rollup.")
     settings = _settings(parser.parse_args(argv))
     if settings.proposer_key is None:

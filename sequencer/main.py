@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from sequencer.api.errors import BodyLimitMiddleware, install_error_handlers
+from sequencer.api.errors import count_refused_body, install_error_handlers
 from sequencer.api.routes import ROUTERS
 from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.builder import BlockBuilder
@@ -19,6 +19,7 @@ from sequencer.core.config import Settings, load_settings
 from sequencer.core.errors import error_table_markdown
 from sequencer.l1 import BatchPoster, DepositSource
 from sequencer.node import Clock, Sequencer
+from service.asgi import JsonLimitsMiddleware
 
 log = logging.getLogger("sequencer")
 
@@ -111,7 +112,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.run_builder = run_builder
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        JsonLimitsMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_json_depth,
+        on_refused=count_refused_body,
+    )
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

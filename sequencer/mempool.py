@@ -18,7 +18,7 @@ result).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from protocol.deposits import Deposit
@@ -121,6 +121,24 @@ class Mempool:
             del self.by_hash[t.hash]
         self.timed -= sum(t.tx_type in TIMED for t in executed)
         del self.txs[:count]
+
+    def insert(self, txs: Sequence[PendingTx]) -> None:
+        """Add txs accepted earlier (a rollback requeues them), in seq order among the others;
+        `rebuild` afterwards."""
+        fresh = [t for t in txs if t.hash not in self.by_hash]
+        if fresh:
+            self.txs = sorted([*self.txs, *fresh], key=lambda t: t.seq)
+            self.by_hash.update((t.hash, t) for t in fresh)
+
+    def remove(self, hashes: Collection[bytes]) -> list[PendingTx]:
+        """Drop the pending txs with these hashes (another proposer's batch executed them), wherever
+        they are; returns them. `rebuild` afterwards."""
+        gone = [t for t in self.txs if t.hash in hashes]
+        if gone:
+            self.txs = [t for t in self.txs if t.hash not in hashes]
+            for t in gone:
+                del self.by_hash[t.hash]
+        return gone
 
     def drop_suffix(self, count: int) -> None:
         """Forget the last `count` txs (their commit failed); `rebuild` afterwards."""

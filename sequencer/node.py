@@ -4,6 +4,11 @@ One `Sequencer` owns the state in memory (`head`: after the last committed block
 database. `lock` serializes admission and the block builder's short critical sections; the builder
 executes blocks outside it (see `sequencer.builder`). Restart never replays: the state comes back
 from the `leaves` table and is checked against the last block's post-state root.
+
+While its chain is not in line with L1 (`sequencer.follower` reading L1 at start, rolling back
+batches L1 deleted, adopting another proposer's batch, or waiting for a fraudulent one to go), the
+sequencer is `catching_up`: it refuses new txs with a 503 `catching_up` and `Retry-After`, since it
+could not post them, and `/readyz` says why.
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ from sequencer.batcher import record_posted
 from sequencer.core.config import BATCH_HEADER_BYTES, Settings
 from sequencer.core.errors import ApiError, SequencerError, StartupError, api_error
 from sequencer.core.metrics import Metrics
-from sequencer.db.models import BatchRow, BatchStatus, TxStatus
+from sequencer.db.models import BatchRow, BatchStatus, TxRow, TxStatus
 from sequencer.db.session import Database
-from sequencer.db.store import Store
+from sequencer.db.store import Rollback, Store
 from sequencer.l1 import BatchToPost, DepositSource, L1Deposit, PostedBatch, batch_to_post
 from sequencer.mempool import Mempool, PendingTx, Submission, tx_nonce
 
@@ -42,6 +47,27 @@ CHEAP_TYPES = frozenset(
     for t in (TxType.TRANSFER, TxType.WITHDRAW, TxType.CREATE_TASK, TxType.COMMIT_MODEL, TxType.FINALIZE_TASK)
 )
 SNAPSHOTS_KEPT = 64  # post-states of recent batches kept in memory for proofs
+
+
+@dataclass(frozen=True, slots=True)
+class CatchingUp:
+    """Why the sequencer takes no new txs for now: its chain is being brought in line with L1."""
+
+    reason: str
+    since: float
+    retry_after_s: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"reason": self.reason, "since": self.since, "retry_after_s": self.retry_after_s}
+
+    def error(self) -> ApiError:
+        """The 503 answer to a submission meanwhile."""
+        return api_error(
+            "catching_up",
+            f"the sequencer is catching up with L1 and accepts no txs for now: {self.reason}",
+            headers={"Retry-After": str(self.retry_after_s)},
+            catching_up=self.as_dict(),
+        )
 
 
 @dataclass(slots=True)
@@ -114,6 +140,7 @@ class Sequencer:
         self.durable_seq = 0  # every accepted tx up to this seq is committed; blocks take no other
         self.committer = GroupCommitter(self)
         self.started = False
+        self._catching_up: CatchingUp | None = None
 
     # --- start --------------------------------------------------------------------------------------
 
@@ -150,10 +177,7 @@ class Sequencer:
             self.next_seq = self.store.max_seq() + 1
             self.durable_seq = self.next_seq - 1
             self.mempool = Mempool(self.domain, head, self.admission_timestamp())
-            pending = [
-                PendingTx(r.seq, r.hash, r.raw, r.tx_type, r.sender, r.nonce, r.received_at)
-                for r in self.store.pending_txs()
-            ]
+            pending = [_pending(r) for r in self.store.pending_txs()]
             if pending:
                 self.mempool.txs.extend(pending)
                 self.mempool.by_hash.update((t.hash, t) for t in pending)
@@ -242,6 +266,9 @@ class Sequencer:
             return self._admit_locked(subs, listed)
 
     def _admit_locked(self, subs: Sequence[Submission], listed: bool) -> tuple[list[PendingTx], Ticket]:
+        catching_up = self._catching_up
+        if catching_up is not None:
+            raise catching_up.error()
         hashes = [keccak(s.raw) for s in subs]
         first_seen: dict[bytes, int] = {}
         for i, h in enumerate(hashes):
@@ -295,6 +322,15 @@ class Sequencer:
         self.next_seq += len(pending)
         self.mempool.add(pending, result.post_state, ts)
         return pending, self.committer.enqueue(rows)
+
+    def wait_durable(self, timeout: float = 10.0) -> None:
+        """Wait until every accepted tx is stored (the group committer took it) or refused; call it
+        holding the lock, so that no new tx is accepted meanwhile."""
+        deadline = time.monotonic() + timeout
+        while self.durable_seq < self.next_seq - 1:
+            if time.monotonic() > deadline:
+                raise SequencerError(f"accepted txs were not stored within {timeout:.0f}s")
+            time.sleep(0.002)
 
     # --- blocks -------------------------------------------------------------------------------------
 
@@ -353,6 +389,45 @@ class Sequencer:
             self.snapshots.move_to_end(batch_id)
             while len(self.snapshots) > SNAPSHOTS_KEPT:
                 self.snapshots.popitem(last=False)
+
+    # --- following L1 ------------------------------------------------------------------------------
+
+    @property
+    def catching_up(self) -> CatchingUp | None:
+        """Why new txs are refused for now; None while the chain is in line with L1."""
+        return self._catching_up
+
+    def set_catching_up(self, reason: str | None, retry_after_s: int = 2) -> None:
+        """Refuse new txs for `reason` (it keeps its `since` while it stays set), or take them again."""
+        current = self._catching_up
+        if reason is None:
+            if current is not None:
+                log.info("caught up with L1 (after %.1fs): taking txs again", self.clock() - current.since)
+            self._catching_up = None
+            return
+        since = self.clock() if current is None else current.since
+        if current is None or current.reason != reason:
+            log.warning("catching up with L1, refusing new txs: %s", reason)
+        self._catching_up = CatchingUp(reason, since, retry_after_s)
+
+    def reset_head(self, state: State, undone: Rollback) -> None:
+        """After `store.rollback_to`: the state is `state` (the post-state of the batch before
+        `undone.batch_id`, or genesis), no batch is open, and the requeued txs go back to the mempool,
+        ahead of the ones pending. The caller holds the lock and keeps the block builder out."""
+        self.head = state
+        self.height = undone.height
+        self.open_batch = None
+        self.next_batch_id = undone.batch_id
+        for old in [b for b in self.snapshots if b >= undone.batch_id]:
+            del self.snapshots[old]
+        self.requeue([_pending(r) for r in undone.requeued])
+
+    def requeue(self, txs: Sequence[PendingTx]) -> None:
+        """Put acknowledged txs back in the mempool, in arrival (seq) order among the pending ones, and
+        recompute the pending state (caller holds the lock)."""
+        self.mempool.insert(txs)
+        self.mempool.rebuild(self.head, self.admission_timestamp())
+        self.metrics.mempool_size.set(len(self.mempool))
 
     # --- the L1 side --------------------------------------------------------------------------------
 
@@ -477,6 +552,12 @@ class GroupCommitter:
             t.future.set_exception(
                 api_error("storage_unavailable", f"the database refused the write: {error}")
             )
+
+
+def _pending(row: TxRow) -> PendingTx:
+    """A stored pending tx as the mempool holds it (a local tx always has its sender)."""
+    assert row.sender is not None, f"pending tx {row.seq} has no sender"
+    return PendingTx(row.seq, row.hash, row.raw, row.tx_type, row.sender, row.nonce, row.received_at)
 
 
 def _cheap(sub: Submission) -> bool:

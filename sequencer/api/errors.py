@@ -1,18 +1,21 @@
-"""Every error becomes `{"error": {"code", "message", …}}`; a body over the limit is refused early."""
+"""Every error becomes `{"error": {"code", "message", …}}`.
+
+A body over the size or depth limits never gets here: `service.asgi.JsonLimitsMiddleware` answers
+it in the same shape, and `count_refused_body` counts it with the other refusals."""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sequencer.core.errors import ERROR_CODES, ApiError, api_error
+from service.asgi import Scope
+from service.errors import BodyRefused
 
 log = logging.getLogger("sequencer.api")
 
@@ -28,6 +31,14 @@ def error_response(error: ApiError, request: Request | None = None) -> JSONRespo
     return JSONResponse(error.body(), status_code=error.status)
 
 
+def count_refused_body(scope: Scope, refused: BodyRefused) -> None:
+    """Count a submission whose body the JSON limits refused, as `error_response` counts the rest."""
+    if scope.get("method") == "POST" and str(scope.get("path", "")).startswith("/v1/txs"):
+        node = getattr(scope["app"].state, "sequencer", None) if "app" in scope else None
+        if node is not None:
+            node.metrics.count_rejection(ApiError(refused.status, refused.code, refused.message))
+
+
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -39,8 +50,8 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         raw = errors[0].get("input")
         if isinstance(raw, bytes | str):  # a body FastAPI did not parse: not sent as JSON
             try:
-                json.loads(raw)
-            except ValueError as exc:
+                json.loads(raw)  # a body the JSON limits did not scan (a binary content type)
+            except (ValueError, RecursionError) as exc:
                 message = f"the body is not valid JSON: {exc}"
                 return error_response(api_error("malformed_json", message), request)
             message = "the body is JSON but was not sent with Content-Type: application/json"
@@ -82,40 +93,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-
-
-class _BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body exceeds {limit} bytes (max_body_bytes)")
-
-
-class BodyLimitMiddleware:
-    """Refuse bodies over `max_bytes`: by Content-Length before reading, else while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.max_bytes
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
-                message = f"the request body exceeds {limit} bytes (max_body_bytes)"
-                request = Request(scope)
-                await error_response(api_error("payload_too_large", message), request)(scope, receive, send)
-                return
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message: dict[str, Any] = dict(await receive())
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge(limit)
-            return message
-
-        await self.app(scope, limited, send)

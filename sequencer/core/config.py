@@ -31,11 +31,32 @@ from l1_contracts.errors import DeploymentError
 from protocol.params import MAX_BATCH_TXS, MAX_TX_BYTES
 from protocol.signing import Domain, address_from_hex, address_of, to_checksum_address
 from sequencer.core.errors import ConfigError
+from sequencer.faults import DEVNET_CHAIN_IDS, FaultKind
+from service.jsonlimits import DEFAULT_MAX_DEPTH
 
 # Batch data: u8 version ‖ u64 timestamp ‖ u32 count, then u24 length ‖ bytes a tx (docs/spec.md 4).
 BATCH_HEADER_BYTES = 13
 BATCH_TX_OVERHEAD = 3
 MIN_BATCH_BYTES = BATCH_HEADER_BYTES + BATCH_TX_OVERHEAD + MAX_TX_BYTES  # one largest tx must fit
+
+# The largest legitimate request bodies, in compact JSON. One tx in its typed form with its tensors
+# as nested lists takes at most 7 characters an encoded byte (`[-128],` for a one-byte element in a
+# row of its own), plus its other fields and a typed-data document's `types`: every tx fits
+# MIN_BODY_BYTES. A list sends each tx as `{"raw": "0x…"}` (two hex digits a byte), with room for
+# `from` and `domain`.
+MIN_BODY_BYTES = 8 * MAX_TX_BYTES + 2**16
+LIST_TX_BYTES = 2 * MAX_TX_BYTES + 512
+DEFAULT_MAX_LIST_TXS = 1_000
+
+
+def list_body_bytes(max_list_txs: int) -> int:
+    """The largest legitimate `POST /v1/txs/batch` body: `max_list_txs` raw txs of MAX_TX_BYTES."""
+    return 2**10 + max_list_txs * LIST_TX_BYTES
+
+
+def default_max_body_bytes(max_list_txs: int = DEFAULT_MAX_LIST_TXS) -> int:
+    """The body limit that admits every legitimate request: one tx in any form, or a full list."""
+    return max(MIN_BODY_BYTES, list_body_bytes(max_list_txs))
 
 
 def read_deployment(path: Path) -> Deployment:
@@ -105,11 +126,40 @@ class Settings(BaseSettings):
     )
 
     # --- API limits ---------------------------------------------------------------------------------
-    max_body_bytes: int = Field(default=4 * 2**20, ge=2**16, le=2**30)
-    max_list_txs: int = Field(default=1_000, ge=1, le=MAX_BATCH_TXS)
+    max_list_txs: int = Field(default=DEFAULT_MAX_LIST_TXS, ge=1, le=MAX_BATCH_TXS)
+    max_body_bytes: int = Field(
+        default_factory=lambda data: default_max_body_bytes(data.get("max_list_txs", DEFAULT_MAX_LIST_TXS)),
+        ge=MIN_BODY_BYTES,
+        le=2**30,
+        description="largest request body; by default a list of max_list_txs raw txs of MAX_TX_BYTES "
+        "(240 MB for 1,000), and never less than one tx in any form",
+    )
+    max_json_depth: int = Field(
+        default=DEFAULT_MAX_DEPTH,
+        ge=8,
+        le=1_000,
+        description="deepest nesting of arrays and objects in a request body (legitimate ones nest 6)",
+    )
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65_535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(default="info")
+
+    # --- following L1, and the unsafe fault drills (sequencer.follower, sequencer.faults) -----------
+    follow_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=3_600,
+        description="how often the sequencer reads L1's batches (MLROLLUP_DEPOSIT_CONFIRMATIONS deep) to "
+        "follow deletions and other proposers' batches (with MLROLLUP_FOLLOW_L1)",
+    )
+    unsafe_fault: FaultKind | None = Field(
+        default=None,
+        description="UNSAFE, tests only: commit this wrong result once in a posted batch (a fault drill, "
+        "sequencer.faults); refused unless the chain id is a devnet's (31337, 1337)",
+    )
+    unsafe_fault_at: int = Field(
+        default=0, ge=0, description="the fault drill fires in the first batch from this id on that it fits"
+    )
 
     _deployment: Deployment | None = PrivateAttr(None)  # set by `_resolve_domain`
 
@@ -185,6 +235,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_fault_drill(self) -> Settings:
+        if self.unsafe_fault is not None and self.chain_id not in DEVNET_CHAIN_IDS:
+            raise ConfigError(
+                f"MLROLLUP_UNSAFE_FAULT={self.unsafe_fault.value} makes the sequencer post a wrong batch: "
+                "it is a test drill for devnets only (chain id 31337 or 1337), and this is chain "
+                f"{self.chain_id}: unset MLROLLUP_UNSAFE_FAULT"
+            )
+        return self
+
     @property
     def deployment(self) -> Deployment | None:
         """The deployment file's contents, when the domain came from one."""
@@ -207,6 +267,7 @@ class Settings(BaseSettings):
             "batch_max_bytes": self.batch_max_bytes,
             "batch_max_age_s": self.batch_max_age_s,
             "max_body_bytes": self.max_body_bytes,
+            "max_json_depth": self.max_json_depth,
             "max_list_txs": self.max_list_txs,
         }
 

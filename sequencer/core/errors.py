@@ -58,7 +58,8 @@ REASON_CODES: dict[Reason, str] = {
 
 # Every code the API answers with, its status and when: the OpenAPI description prints this table.
 ERROR_CODES: dict[str, tuple[int, str]] = {
-    "malformed_json": (400, "the body is not JSON"),
+    "malformed_json": (400, "the body is not JSON (or is JSON in UTF-16 or UTF-32, not UTF-8)"),
+    "json_too_deep": (400, "the body nests arrays and objects deeper than max_json_depth"),
     "invalid_request": (422, "the JSON does not have the documented shape"),
     "invalid_field": (422, "a typed field is out of its range or badly written (address, hex, int)"),
     "invalid_hex": (400, "`raw`, a hash, key or address is not the hex it should be"),

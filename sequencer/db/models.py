@@ -14,7 +14,12 @@ protocol bounds to u64 but that stay small in practice (nonces, ids, block numbe
   batch (for proofs against a finalized root, or a rollback) is the current state minus the undos.
 - `deposits`: the L1 deposit queue as seen by the watcher, and the block that consumed each one.
 - `commitments`: which miners committed on which task (the leaderboard's index; values are leaves).
-- `sequencer_meta`: the domain the database was created for, checked at start.
+- `sequencer_meta`: the domain the database was created for, checked at start (and whether the
+  unsafe fault drill was spent, `sequencer.faults`).
+- `sync_log`: what following L1 did (`sequencer.follower`): rollbacks, adopted and refused batches.
+
+Batches and txs have an `origin`: `local` (built here; a local tx was acknowledged here) or `foreign`
+(another proposer's batch adopted from L1, and the txs only it carried).
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ class Base(DeclarativeBase):
     pass
 
 
+class Origin:
+    LOCAL = "local"
+    FOREIGN = "foreign"
+
+
 class TxStatus:
     PENDING = "pending"
     EXECUTED = "executed"  # in a block, successful
@@ -57,7 +67,8 @@ class TxRow(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     tx_type: Mapped[int] = mapped_column(SmallInteger)
-    sender: Mapped[bytes] = mapped_column(LargeBinary(20), index=True)
+    sender: Mapped[bytes | None] = mapped_column(LargeBinary(20), index=True)  # None: a foreign tx
+    # that did not decode or whose signature did not recover
     nonce: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[float] = mapped_column(Float)
@@ -69,6 +80,7 @@ class TxRow(Base):
     first_step: Mapped[int | None] = mapped_column(Integer)  # within the block
     last_step: Mapped[int | None] = mapped_column(Integer)
     executed_at: Mapped[float | None] = mapped_column(Float)
+    origin: Mapped[str] = mapped_column(String(8), default=Origin.LOCAL, server_default=Origin.LOCAL)
 
     __table_args__ = (Index("ix_txs_status_seq", "status", "seq"),)
 
@@ -106,6 +118,8 @@ class BatchRow(Base):
     l1_block: Mapped[int | None] = mapped_column(BigInteger)
     gas_used: Mapped[int | None] = mapped_column(BigInteger)
     posted_at: Mapped[float | None] = mapped_column(Float)
+    origin: Mapped[str] = mapped_column(String(8), default=Origin.LOCAL, server_default=Origin.LOCAL)
+    proposer: Mapped[str | None] = mapped_column(String(42))  # the L1 sender, when known (checksummed)
 
 
 class BlockRow(Base):
@@ -180,3 +194,13 @@ class MetaRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SyncLogRow(Base):
+    __tablename__ = "sync_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))  # rollback | adopt | refuse
+    batch_id: Mapped[int] = mapped_column(BigInteger)
+    detail: Mapped[str] = mapped_column(Text)

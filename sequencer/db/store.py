@@ -1,8 +1,9 @@
 """Every read and write of the sequencer's database. Each method is one transaction.
 
-The two writes that matter for crash consistency are `insert_txs` (a tx is acknowledged only after
-it commits) and `write_block` (a block, its receipts, its state leaves, undo entries and steps, and
-the deposits it consumed: all or nothing).
+The writes that matter for crash consistency are `insert_txs` (a tx is acknowledged only after it
+commits), `write_block` (a block, its receipts, its state leaves, undo entries and steps, and the
+deposits it consumed: all or nothing) and `rollback_to` (every batch from one on undone, and their
+txs pending again: all or nothing).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Engine, Result, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,9 @@ from sequencer.db.models import (
     LeafRow,
     LeafUndoRow,
     MetaRow,
+    Origin,
     StepRow,
+    SyncLogRow,
     TxRow,
     TxStatus,
 )
@@ -71,6 +74,21 @@ class BlockWrite:
     steps: list[dict[str, Any]]
     deposit_indices: range
     commitments: list[tuple[int, bytes]] = field(default_factory=list)
+    new_txs: list[dict[str, Any]] = field(default_factory=list)  # rows inserted first (foreign txs)
+    meta: dict[str, str] = field(default_factory=dict)  # `sequencer_meta` values set with the block
+    log: SyncLogRow | None = None  # what following L1 records about this block (an adopted batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Rollback:
+    """What `Store.rollback_to` undid."""
+
+    batch_id: int  # the first batch removed
+    batch_ids: tuple[int, ...]
+    blocks: int
+    requeued: tuple[TxRow, ...]  # local txs pending again, in arrival (seq) order
+    dropped: int  # foreign txs forgotten (they came only with a removed foreign batch)
+    height: int  # the last block kept (0: none)
 
 
 class Store:
@@ -121,6 +139,13 @@ class Store:
     def known_hashes(self, hashes: Sequence[bytes]) -> set[bytes]:
         with self.db.read() as s:
             return {bytes(h) for h in s.scalars(select(TxRow.hash).where(TxRow.hash.in_(list(hashes))))}
+
+    def txs_by_hash(self, hashes: Sequence[bytes]) -> dict[bytes, TxRow]:
+        """The stored txs among `hashes`, by hash."""
+        if not hashes:
+            return {}
+        with self.db.read() as s:
+            return {bytes(r.hash): r for r in s.scalars(select(TxRow).where(TxRow.hash.in_(list(hashes))))}
 
     def insert_txs(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store accepted txs; returns once they are committed (durable). Core, not the ORM: this is
@@ -223,6 +248,8 @@ class Store:
                 s.add(w.new_batch)
                 s.flush()
             s.add(w.block)
+            if w.new_txs:
+                s.execute(insert(TxRow), w.new_txs)
             if w.receipts:
                 s.execute(
                     update(TxRow),
@@ -261,7 +288,91 @@ class Store:
                     insert(CommitmentRow),
                     [{"task_id": t, "miner": m, "block_number": w.block.number} for t, m in w.commitments],
                 )
-            s.execute(update(BatchRow).where(BatchRow.id == w.block.batch_id).values(**w.batch_update))
+            if w.batch_update:
+                s.execute(update(BatchRow).where(BatchRow.id == w.block.batch_id).values(**w.batch_update))
+            for name, value in w.meta.items():
+                s.merge(MetaRow(name=name, value=value))
+            if w.log is not None:
+                s.add(w.log)
+
+    def rollback_to(self, batch_id: int, at: float, reason: str) -> Rollback:
+        """Undo every batch from `batch_id` on, in one transaction: each leaf they changed back to its
+        value before them (the undo log), their blocks, steps, commitments and undo entries gone,
+        the deposits they consumed unconsumed, their local txs pending again (a local tx was
+        acknowledged here and is never lost) and their foreign txs forgotten, the batches deleted
+        (their ids are L1 indices, which L1 gives out again), and the rollback logged with `reason`.
+        `SequencerError` for a final batch: L1 never deletes one."""
+        with self.db.write() as s, s.begin():
+            final = s.scalar(select(func.max(BatchRow.id)).where(BatchRow.status == BatchStatus.FINAL))
+            if final is not None and batch_id <= final:
+                raise SequencerError(
+                    f"batch {batch_id} is final (the last final batch is {final}): L1 never deletes a "
+                    "final batch, so this database does not follow this L1 deployment"
+                )
+            ids = tuple(s.scalars(select(BatchRow.id).where(BatchRow.id >= batch_id).order_by(BatchRow.id)))
+            first = s.scalar(select(func.min(BlockRow.number)).where(BlockRow.batch_id >= batch_id))
+            undo = s.execute(
+                select(LeafUndoRow.key, LeafUndoRow.prev_value)
+                .where(LeafUndoRow.batch_id >= batch_id)
+                .order_by(LeafUndoRow.batch_id.desc())
+            )
+            restore: dict[bytes, bytes | None] = {}
+            for key, prev in undo:  # the oldest batch's entry comes last and wins
+                restore[bytes(key)] = None if prev is None else bytes(prev)
+            self._upsert_leaves(s, [(k, v) for k, v in restore.items() if v is not None])
+            gone = [k for k, v in restore.items() if v is None]
+            for start in range(0, len(gone), LEAF_CHUNK):
+                s.execute(delete(LeafRow).where(LeafRow.key.in_(gone[start : start + LEAF_CHUNK])))
+            s.execute(delete(LeafUndoRow).where(LeafUndoRow.batch_id >= batch_id))
+            s.execute(delete(StepRow).where(StepRow.batch_id >= batch_id))
+            requeued: tuple[TxRow, ...] = ()
+            dropped = blocks = 0
+            if first is not None:
+                in_removed = TxRow.block_number >= first
+                local = TxRow.origin == Origin.LOCAL
+                requeued = tuple(s.scalars(select(TxRow).where(in_removed, local).order_by(TxRow.seq)))
+                s.execute(
+                    update(TxRow)
+                    .where(in_removed, local)
+                    .values(
+                        status=TxStatus.PENDING,
+                        block_number=None,
+                        block_index=None,
+                        reason=None,
+                        detail=None,
+                        created_id=None,
+                        first_step=None,
+                        last_step=None,
+                        executed_at=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                dropped = _count(s.execute(delete(TxRow).where(in_removed, TxRow.origin == Origin.FOREIGN)))
+                unconsumed = update(DepositRow).where(DepositRow.block_number >= first)
+                s.execute(unconsumed.values(block_number=None))
+                s.execute(delete(CommitmentRow).where(CommitmentRow.block_number >= first))
+                blocks = _count(s.execute(delete(BlockRow).where(BlockRow.number >= first)))
+            s.execute(delete(BatchRow).where(BatchRow.id >= batch_id))
+            if ids:
+                s.add(SyncLogRow(at=at, kind="rollback", batch_id=batch_id, detail=reason))
+            height = s.scalar(select(func.max(BlockRow.number))) or 0
+            return Rollback(batch_id, ids, blocks, requeued, dropped, height)
+
+    def log_sync(self, kind: str, batch_id: int, detail: str, at: float) -> None:
+        """Record a decision of the L1 follower that changes nothing else (a refused batch)."""
+        with self.db.write() as s, s.begin():
+            s.add(SyncLogRow(at=at, kind=kind, batch_id=batch_id, detail=detail))
+
+    def sync_log(self, limit: int = 20) -> list[SyncLogRow]:
+        """The follower's last decisions, newest first."""
+        with self.db.read() as s:
+            return list(s.scalars(select(SyncLogRow).order_by(SyncLogRow.id.desc()).limit(limit)))
+
+    def meta(self, name: str) -> str | None:
+        """A `sequencer_meta` value."""
+        with self.db.read() as s:
+            row = s.get(MetaRow, name)
+            return None if row is None else row.value
 
     def _upsert_leaves(self, s: Session, leaves: list[tuple[bytes, bytes]]) -> None:
         if not leaves:
@@ -385,3 +496,9 @@ class Store:
         with self.db.read() as s:
             rows = s.scalars(select(CommitmentRow.miner).where(CommitmentRow.task_id == task_id))
             return [bytes(m) for m in rows]
+
+
+def _count(result: Result[Any]) -> int:
+    """The rows a DELETE or UPDATE statement matched."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)

@@ -68,5 +68,6 @@ async def info(node: SequencerDep, settings: SettingsDep) -> InfoOut:
             "max_tensor_elements": MAX_TENSOR_ELEMENTS,
             "max_list_txs": settings.max_list_txs,
             "max_body_bytes": settings.max_body_bytes,
+            "max_json_depth": settings.max_json_depth,
         },
     )

@@ -148,3 +148,27 @@ def test_a_deployment_with_another_genesis_is_refused_at_start(tmp_path: Path) -
     with pytest.raises(StartupError, match="genesis root 0x0101"):
         node.start()
     node.close()
+
+
+def test_body_limit_admits_the_largest_legitimate_bodies() -> None:
+    import json
+
+    from protocol.params import MAX_BATCH_TXS, MAX_TX_BYTES
+    from sequencer.core.config import MIN_BODY_BYTES, default_max_body_bytes
+
+    def list_body(n: int) -> int:  # len(json.dumps({"txs": [{"raw": "0x…"}] * n})) without building it
+        item = len(json.dumps({"raw": "0x" + "00" * MAX_TX_BYTES}))
+        return len(json.dumps({"txs": []})) + n * item + (n - 1) * len(", ")
+
+    s = Settings(chain_id=31337, rollup_address=ROLLUP)
+    assert s.max_body_bytes == default_max_body_bytes(s.max_list_txs) >= list_body(s.max_list_txs)
+    widest = Settings(chain_id=31337, rollup_address=ROLLUP, max_list_txs=MAX_BATCH_TXS)
+    assert list_body(MAX_BATCH_TXS) <= widest.max_body_bytes <= 2**30
+    assert Settings(chain_id=31337, rollup_address=ROLLUP, max_list_txs=1).max_body_bytes == MIN_BODY_BYTES
+    assert MIN_BODY_BYTES >= 7 * MAX_TX_BYTES  # one tx with its tensors as nested lists
+    explicit = Settings(chain_id=31337, rollup_address=ROLLUP, max_body_bytes=MIN_BODY_BYTES)
+    assert explicit.max_body_bytes == MIN_BODY_BYTES
+    with pytest.raises(ConfigError, match="MLROLLUP_MAX_BODY_BYTES"):
+        load_settings(chain_id=31337, rollup_address=ROLLUP, max_body_bytes=MIN_BODY_BYTES - 1)
+    with pytest.raises(ConfigError, match="MLROLLUP_MAX_JSON_DEPTH"):
+        load_settings(chain_id=31337, rollup_address=ROLLUP, max_json_depth=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +27,11 @@ from protocol.txs import (
     Transfer,
     Tx,
 )
+from sequencer.core.config import MIN_BODY_BYTES
+from sequencer.main import create_app
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.api.conftest import Chain
-from tests.sequencer.helpers import hexed, raw_body, typed_body
+from tests.sequencer.helpers import FakeClock, hexed, make_settings, raw_body, sqlite_url, typed_body
 
 OTHER_CHAIN = Domain(1, DOMAIN.verifying_contract)
 OTHER_ROLLUP = Domain(DOMAIN.chain_id, b"\x42" * 20)
@@ -301,32 +304,65 @@ def test_insufficient_balance(client: TestClient, chain: Chain) -> None:
 # --- refused: sizes -----------------------------------------------------------------------------------
 
 
-def test_oversized_payload(client: TestClient, chain: Chain) -> None:
-    limit = chain.node.settings.max_body_bytes
-    big = b'{"raw": "0x' + b"00" * limit + b'"}'
+def test_oversized_payload(tmp_path: Path, clock: FakeClock, wallets: list[Wallet]) -> None:
+    # The default limit admits a list of max_list_txs txs of MAX_TX_BYTES (240 MB); this app has the
+    # least one allowed, which still admits one tx in any form.
+    settings = make_settings(sqlite_url(tmp_path, "small.db"), max_body_bytes=MIN_BODY_BYTES)
+    app = create_app(settings, clock=clock, run_builder=False)
+    with TestClient(app) as client:
+        chain = Chain(app, wallets)
+        limit = settings.max_body_bytes
+        big = b'{"raw": "0x' + b"00" * limit + b'"}'
+        refused(
+            client,
+            chain,
+            None,
+            413,
+            "payload_too_large",
+            content=big,
+            headers={"content-type": "application/json"},
+        )
+
+        def chunks() -> Any:  # no Content-Length: counted while streaming
+            yield b'{"raw": "0x'
+            for _ in range(limit // 65536 + 2):
+                yield b"00" * 32768
+            yield b'"}'
+
+        refused(
+            client,
+            chain,
+            None,
+            413,
+            "payload_too_large",
+            content=chunks(),
+            headers={"content-type": "application/json"},
+        )
+        rejected = chain.node.metrics.txs_rejected.labels("payload_too_large")._value.get()
+        assert rejected == 2  # counted with the other refusals
+
+
+def test_over_deep_json_is_refused_before_parsing(client: TestClient, chain: Chain) -> None:
+    depth = chain.node.settings.max_json_depth
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"raw": ' + b"[" * depth + b"]" * depth + b"}"):
+        refused(
+            client,
+            chain,
+            None,
+            400,
+            "json_too_deep",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+    # at the limit the body is parsed, and refused for what it says
+    body = b'{"raw": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
     refused(
         client,
         chain,
         None,
-        413,
-        "payload_too_large",
-        content=big,
-        headers={"content-type": "application/json"},
-    )
-
-    def chunks() -> Any:  # no Content-Length: counted while streaming
-        yield b'{"raw": "0x'
-        for _ in range(limit // 65536 + 2):
-            yield b"00" * 32768
-        yield b'"}'
-
-    refused(
-        client,
-        chain,
-        None,
-        413,
-        "payload_too_large",
-        content=chunks(),
+        422,
+        "invalid_request",
+        content=body,
         headers={"content-type": "application/json"},
     )
 
