@@ -27,12 +27,15 @@ class StartupError(SequencerError):
 class ApiError(SequencerError):
     """A request the service refuses: `status`, a stable `code`, a message and optional extra fields."""
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.extra = extra
+        self.headers = headers  # HTTP headers of the answer (Retry-After)
         self.counted = False  # by the metrics, once
 
     def body(self) -> dict[str, Any]:
@@ -91,6 +94,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "not_found": (404, "no such route, tx, block, batch or withdrawal"),
     "method_not_allowed": (405, "the route does not take this method"),
     "storage_unavailable": (503, "the database did not take the write; nothing was accepted, retry"),
+    "catching_up": (
+        503,
+        "the sequencer is bringing its chain in line with L1 (our batches deleted, another proposer's "
+        "batch, one it refused): nothing was accepted; retry after `Retry-After` seconds",
+    ),
     "not_ready": (503, "the service is starting or its block builder stopped"),
     "internal_error": (500, "a bug: the service logged it"),
 }
@@ -102,6 +110,6 @@ def error_table_markdown() -> str:
     return "| code | status | when |\n| --- | --- | --- |\n" + rows
 
 
-def api_error(code: str, message: str, **extra: Any) -> ApiError:
+def api_error(code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any) -> ApiError:
     """An `ApiError` with the status the table gives `code`."""
-    return ApiError(ERROR_CODES[code][0], code, message, **extra)
+    return ApiError(ERROR_CODES[code][0], code, message, headers=headers, **extra)
