@@ -29,6 +29,7 @@ from l1_contracts.bindings.prover import deploy_prover
 from l1_contracts.bindings.tx import KeySender, Sender, transact
 from l1_contracts.errors import DeploymentError, L1Error
 from protocol.state import State
+from service.recursion import cap_recursion_limit
 
 # Creation gas (measured 0.72M for the Bridge and 2.4M for the Rollup), with a margin.
 GAS_DEPLOY_BRIDGE = 1_200_000
@@ -212,6 +213,7 @@ def _root(text: str) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
+    cap_recursion_limit()  # web3 raised it on import (py_ecc): see service.recursion
     parser = argparse.ArgumentParser(
         prog="python -m l1_contracts.deploy", description=__doc__.splitlines()[0]
     )

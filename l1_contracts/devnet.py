@@ -21,8 +21,16 @@ gets wrong for a node that other processes talk to:
 - block timestamps follow the wall clock; `evm_increaseTime`, `evm_setNextBlockTimestamp` and
   `evm_mine` (anvil's and hardhat's names) move them for tests. The rollup never calls these.
 
-Every transaction is mined into its own block at once. eth-tester is not thread-safe: one lock
-serialises all requests.
+Every transaction is mined into its own block at once, and with a block interval (the command's
+default, 1 s) an empty block is mined whenever the head is older than the clock, so that a follower
+waiting for confirmations sees the chain move while nobody sends transactions. eth-tester is not
+thread-safe: one lock serialises all requests and the block timer.
+
+Before any body is parsed, the HTTP server refuses one over `max_body_bytes` (413) or nested deeper
+than `max_json_depth` (400), with a JSON-RPC error object (`service.jsonlimits`). The body limit
+admits the largest transaction a block can hold: Prague's EIP-7623 floor makes every calldata byte
+cost at least 10 gas, so a transaction carries at most (block gas limit - 21,000) / 10 bytes, sent
+as hex; 200 MB for the default 10^9 gas, and never less than geth's 5 MiB.
 """
 
 from __future__ import annotations
@@ -63,12 +71,20 @@ from web3.providers.eth_tester.middleware import (
 )
 
 from l1_contracts.devnet_chain import DEV_HD_PATH, DEV_MNEMONIC, EVM_FORK, DevnetBackend
+from l1_contracts.devnet_timer import BlockTimer
 from l1_contracts.errors import DevnetConfigError, DevnetError, DevnetRpcError, PortInUseError
+from service.errors import BodyRefused, BodyTooLarge
+from service.jsonlimits import DEFAULT_MAX_DEPTH, check_json_body
+from service.recursion import cap_recursion_limit
 
 log = logging.getLogger(__name__)
 
 PRIORITY_FEE_WEI = 10**9  # the tip the provider suggests (eth_maxPriorityFeePerGas)
-MAX_BODY_BYTES = 128 * 2**20
+DEFAULT_BLOCK_INTERVAL_S = 1.0  # `mlrollup devnet`'s; a DevnetConfig mines only on demand by default
+TX_BASE_GAS = 21_000
+FLOOR_GAS_PER_BYTE = 10  # EIP-7623: a zero calldata byte costs at least this much, a non-zero one 40
+TX_ENVELOPE_BYTES = 2**10  # a transaction's fields and signature around its data, with room to spare
+GETH_MAX_BODY_BYTES = 5 * 2**20  # geth's HTTP JSON-RPC body limit: batches of ordinary requests fit
 ZERO_ADDRESS = "0x" + "00" * 20
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -87,9 +103,21 @@ BLOCK_PARAM_ARITY = {"eth_getBalance": 2, "eth_getCode": 2, "eth_getTransactionC
 TX_PARAM_METHODS = {"eth_call", "eth_estimateGas", "eth_sendTransaction"}
 
 
+def largest_tx_bytes(block_gas_limit: int) -> int:
+    """The largest transaction (raw bytes) a block of `block_gas_limit` gas holds on Prague."""
+    return max(0, block_gas_limit - TX_BASE_GAS) // FLOOR_GAS_PER_BYTE + TX_ENVELOPE_BYTES
+
+
+def default_max_body_bytes(block_gas_limit: int) -> int:
+    """The HTTP body limit admitting an `eth_sendRawTransaction` of the largest transaction (as hex)."""
+    return max(GETH_MAX_BODY_BYTES, 2 * largest_tx_bytes(block_gas_limit) + 2**16)
+
+
 @dataclass(frozen=True)
 class DevnetConfig:
-    """Settings of a devnet. `port=0` picks a free port."""
+    """Settings of a devnet. `port=0` picks a free port. `block_interval_s=0` (the default here, which
+    tests that count blocks rely on) mines only on a transaction or `evm_mine`; `max_body_bytes=None`
+    sizes the body limit from the block gas limit (`default_max_body_bytes`)."""
 
     host: str = "127.0.0.1"
     port: int = 8545
@@ -97,6 +125,9 @@ class DevnetConfig:
     block_gas_limit: int = 1_000_000_000
     accounts: int = 10
     balance_eth: int = 10_000
+    block_interval_s: float = 0.0
+    max_body_bytes: int | None = None
+    max_json_depth: int = DEFAULT_MAX_DEPTH
 
     def __post_init__(self) -> None:
         checks = [
@@ -109,10 +140,26 @@ class DevnetConfig:
             ),
             (1 <= self.accounts <= 1_000, f"accounts {self.accounts} is not in 1..1000"),
             (0 <= self.balance_eth <= 10**12, f"balance {self.balance_eth} ETH is not in 0..10**12"),
+            (
+                0 <= self.block_interval_s <= 3_600,
+                f"block interval {self.block_interval_s} s is not in 0..3600 (0 turns it off)",
+            ),
+            (
+                self.max_body_bytes is None or 2**10 <= self.max_body_bytes <= 2**32,
+                f"max body bytes {self.max_body_bytes} is not in 1024..2**32",
+            ),
+            (1 <= self.max_json_depth <= 1_000, f"max JSON depth {self.max_json_depth} is not in 1..1000"),
         ]
         for ok, problem in checks:
             if not ok:
                 raise DevnetConfigError(f"invalid devnet setting: {problem}")
+
+    @property
+    def body_limit(self) -> int:
+        """The largest HTTP body served: `max_body_bytes`, or the one sized from the gas limit."""
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return default_max_body_bytes(self.block_gas_limit)
 
 
 @dataclass(frozen=True)
@@ -319,7 +366,7 @@ class Devnet:
         """Answer one JSON-RPC 2.0 body (a request or a batch); b"" when it held only notifications."""
         try:
             message = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # the HTTP server checks depth first
             return _dump(_error(None, PARSE_ERROR, f"parse error: {exc}"))
         if isinstance(message, list):
             if not message:
@@ -335,6 +382,23 @@ class Devnet:
         """Call one method in-process: its JSON result, or `DevnetRpcError`."""
         with self._lock:
             return self._dispatch(method, list(params))
+
+    def mine_idle_block(self) -> bool:
+        """Mine an empty block if the head is older than the chain's clock; returns whether it did.
+
+        The block timer calls it. It leaves the chain alone when the head is already at the clock
+        (blocks of transactions sent within the second, which take the parent's timestamp + 1,
+        would otherwise keep the chain ahead of the clock) and when a test pinned the next block's
+        timestamp for its own transaction."""
+        with self._lock:
+            backend = self._backend
+            if backend.next_timestamp_pinned:
+                return False
+            if backend.chain.get_canonical_head().timestamp >= backend.clock():
+                return False
+            backend.stamp_pending_block()
+            self._tester.mine_blocks(1)
+            return True
 
     # -- JSON-RPC ----------------------------------------------------------------------------------
 
@@ -592,12 +656,19 @@ class _Handler(BaseHTTPRequestHandler):
         if length_header is None or not length_header.isdigit():
             self._reply(411, _dump(_error(None, INVALID_REQUEST, "a Content-Length header is required")))
             return
+        config = self.server.devnet.config
         length = int(length_header)
-        if length > MAX_BODY_BYTES:
-            self._reply(413, _dump(_error(None, INVALID_REQUEST, f"body over {MAX_BODY_BYTES} bytes")))
-            self.close_connection = True
+        try:
+            if length > config.body_limit:  # refused unread: the connection cannot carry another request
+                self.close_connection = True
+                raise BodyTooLarge(f"the request body exceeds {config.body_limit} bytes", config.body_limit)
+            body = self.rfile.read(length)
+            check_json_body(body, max_bytes=config.body_limit, max_depth=config.max_json_depth)
+        except BodyRefused as exc:
+            code = INVALID_REQUEST if isinstance(exc, BodyTooLarge) else PARSE_ERROR
+            data = {"reason": exc.code, "limit": exc.limit}
+            self._reply(exc.status, _dump(_error(None, code, exc.message, data)))
             return
-        body = self.rfile.read(length)
         answer = self.server.devnet.handle(body)
         self._reply(200 if answer else 204, answer)
 
@@ -659,7 +730,8 @@ def serve(config: DevnetConfig | None = None, ready: Callable[[str], None] | Non
 
     Raises `PortInUseError` (or another `DevnetError`) when the address cannot be bound."""
     config = config or DevnetConfig()
-    httpd = _bind(config, Devnet(config))
+    devnet = Devnet(config)
+    httpd = _bind(config, devnet)
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
@@ -669,11 +741,16 @@ def serve(config: DevnetConfig | None = None, ready: Callable[[str], None] | Non
 
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
             previous[stop_signal] = signal.signal(stop_signal, stop)
+    timer = BlockTimer(devnet.mine_idle_block, config.block_interval_s) if config.block_interval_s else None
     try:
+        if timer is not None:
+            timer.start()
         if ready is not None:
             ready(httpd.url)
         httpd.serve_forever(poll_interval=0.1)
     finally:
+        if timer is not None:
+            timer.stop()
         httpd.server_close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
@@ -690,6 +767,7 @@ class DevnetServer:
         self.url = ""
         self._httpd: _DevnetHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._timer: BlockTimer | None = None
 
     def start(self) -> DevnetServer:
         if self._httpd is not None:
@@ -701,9 +779,14 @@ class DevnetServer:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="devnet-http", daemon=True
         )
         self._thread.start()
+        if self.config.block_interval_s:
+            self._timer = BlockTimer(self.devnet.mine_idle_block, self.config.block_interval_s).start()
         return self
 
     def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         if self._httpd is None:
             return
         self._httpd.shutdown()
@@ -733,7 +816,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlrollup devnet",
         description="Serve an embedded Ethereum devnet (py-evm, Prague) over HTTP JSON-RPC. Every "
-        "transaction is mined at once; funded development accounts and their keys are printed.",
+        "transaction is mined at once, and an empty block every --block-interval seconds while idle; "
+        "funded development accounts and their keys are printed.",
     )
     parser.add_argument("--host", default=defaults.host, help="address to bind (default %(default)s)")
     parser.add_argument(
@@ -754,6 +838,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--balance", type=int, default=defaults.balance_eth, help="ETH per dev account (default %(default)s)"
     )
+    parser.add_argument(
+        "--block-interval",
+        type=float,
+        default=DEFAULT_BLOCK_INTERVAL_S,
+        help="seconds between empty blocks while no transaction comes, so that followers waiting for "
+        "confirmations see the chain move; 0 mines only on a transaction (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=None,
+        help="largest JSON-RPC request body; larger ones get HTTP 413 (default: an "
+        "eth_sendRawTransaction of the largest transaction a block holds, at least 5 MiB)",
+    )
+    parser.add_argument(
+        "--max-json-depth",
+        type=int,
+        default=defaults.max_json_depth,
+        help="deepest nesting of arrays and objects in a request; deeper ones get HTTP 400 "
+        "(default %(default)s)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every RPC call and its time")
     return parser
 
@@ -764,6 +869,9 @@ def _banner(config: DevnetConfig, url: str) -> str:
         f"RPC URL:         {url}",
         f"Chain id:        {config.chain_id}",
         f"Block gas limit: {config.block_gas_limit}",
+        "Empty blocks:    "
+        + (f"every {config.block_interval_s:g} s while idle" if config.block_interval_s else "off"),
+        f"Request limits:  {config.body_limit} bytes, JSON nested {config.max_json_depth} deep",
         "",
         f"Accounts ({config.balance_eth} ETH each), from the public test mnemonic "
         f'"{DEV_MNEMONIC}" (anyone can spend from these keys on a public chain):',
@@ -776,6 +884,7 @@ def _banner(config: DevnetConfig, url: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`mlrollup devnet`: serve the devnet until Ctrl-C or SIGTERM. Returns the exit status."""
+    cap_recursion_limit()  # py-evm's imports raised it (py_ecc): see service.recursion
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     if args.verbose:  # this package only: py-evm's debug logging traces every opcode
@@ -788,6 +897,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             block_gas_limit=args.block_gas_limit,
             accounts=args.accounts,
             balance_eth=args.balance,
+            block_interval_s=args.block_interval,
+            max_body_bytes=args.max_body_bytes,
+            max_json_depth=args.max_json_depth,
         )
     except DevnetConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -142,6 +142,15 @@ class DevnetBackend(PyEVMBackend):  # type: ignore[misc]  # eth-tester ships no 
         """Give the next block `timestamp` (evm_setNextBlockTimestamp, evm_mine with a timestamp)."""
         self._pinned = (self.chain.header.block_number, timestamp)
 
+    def clock(self) -> int:
+        """The chain's idea of now: the wall clock plus the offset of evm_increaseTime."""
+        return int(time.time()) + self.time_offset
+
+    @property
+    def next_timestamp_pinned(self) -> bool:
+        """Whether the next block's timestamp was pinned (evm_setNextBlockTimestamp) and not yet used."""
+        return self._pinned is not None and self._pinned[0] == self.chain.header.block_number
+
     def stamp_pending_block(self) -> None:
         """Give the (empty) pending block its timestamp: the pinned one, or else the wall clock plus
         the offset, and at least its parent's + 1. Call it before a block is built or read."""
@@ -149,10 +158,7 @@ class DevnetBackend(PyEVMBackend):  # type: ignore[misc]  # eth-tester ships no 
         if header.gas_used != 0:  # pragma: no cover - auto-mining keeps the pending block empty
             return
         pinned = self._pinned
-        if pinned is not None and pinned[0] == header.block_number:
-            wanted = pinned[1]
-        else:
-            wanted = int(time.time()) + self.time_offset
+        wanted = pinned[1] if pinned is not None and pinned[0] == header.block_number else self.clock()
         timestamp = max(self.chain.get_canonical_head().timestamp + 1, wanted)
         if timestamp != header.timestamp:
             self.chain.header = header.copy(timestamp=timestamp)
