@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 
+from service.recursion import cap_recursion_limit
 from verifier.api import create_app
 from verifier.core.config import ENV_PREFIX, Settings, load_settings
 from verifier.core.errors import ConfigError, VerifierError
@@ -97,6 +98,9 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """`mlrollup verifier`: returns the exit status (0 stopped by a signal, 1 could not start, 2 bad
     settings)."""
+    # web3's and py-evm's imports (done above) raise the recursion limit far past what the C stack
+    # holds: a parse nested that deep would kill the process instead of raising RecursionError
+    cap_recursion_limit()
     settings = settings_from(parser().parse_args(argv))
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

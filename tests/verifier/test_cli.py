@@ -25,6 +25,7 @@ from protocol.hashing import keccak
 from protocol.signing import Domain
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
+from service.recursion import SAFE_RECURSION_LIMIT
 from verifier.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,7 @@ def test_bad_settings_exit_2_with_the_fix(
         main(["--rollup-address", "0x" + "12" * 20, "--challenger-key", "0x1234"])
     assert info.value.code == 2
     assert "MLROLLUP_VERIFIER_CHALLENGER_KEY: must be a 32-byte" in capsys.readouterr().err
+    assert sys.getrecursionlimit() <= SAFE_RECURSION_LIMIT  # capped before anything is parsed
 
 
 def test_an_unreadable_database_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -8,10 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from service.asgi import JsonLimitsMiddleware
 from verifier.api.errors import install_error_handlers
 from verifier.api.routes import ROUTERS
 from verifier.core.config import Settings, load_settings
 from verifier.node import VerifierNode
+
+# The API reads no request body; anything larger is refused before it is read (and anything nested
+# deeper than a few levels before it is parsed), as by every server of the project.
+MAX_BODY_BYTES = 2**16
 
 DESCRIPTION = """
 The mlrollup verifier: it follows the L1 Rollup, re-executes every posted batch from L1 data alone
@@ -58,6 +63,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.run_loop = run_loop
+    app.add_middleware(JsonLimitsMiddleware, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

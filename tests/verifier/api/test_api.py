@@ -20,6 +20,7 @@ from tests.l1.game import BOND, CHALLENGER_BOND, SHARE_BPS, Game
 from tests.protocol.harness import ETH
 from tests.verifier.support import L2, make_node, wrong_step
 from verifier.api import create_app
+from verifier.api.app import MAX_BODY_BYTES
 from verifier.node import VerifierNode
 
 
@@ -132,6 +133,17 @@ def test_errors_have_one_shape(client: TestClient) -> None:
     r = client.get("/v1/disputes", params={"outcome": "maybe"})
     assert r.status_code == 422
     assert client.post("/v1/status").status_code == 405
+
+
+def test_over_deep_and_over_large_bodies_are_refused_before_parsing(client: TestClient) -> None:
+    json_type = {"content-type": "application/json"}
+    r = client.post("/v1/status", content=b"[" * 100_000, headers=json_type)  # also over the size limit
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    r = client.post("/v1/status", content=b"[" * 1_000, headers=json_type)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "json_too_deep"
+    r = client.post("/v1/status", content=b" " * (MAX_BODY_BYTES + 1), headers=json_type)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    assert client.get("/healthz").status_code == 200  # still serving
 
 
 def test_watch_only_status(game: Game, tmp_path: Path) -> None:
