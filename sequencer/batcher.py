@@ -13,9 +13,14 @@ One pass (`Batcher.run_once`):
 4. finalize the batches whose challenge window has passed and mark them final in the database.
 
 A failure (transport, revert, timeout) is logged and retried with exponential backoff, starting
-with a fresh reconciliation. A contradiction with L1 (L1 holds another batch at one of our ids, or
-lost batches we posted: a fraud proof or a reorg deleted them) stops the daemon with a
-`BatcherHalted` that says what to do: posting on top would only extend a chain L1 rejected.
+with a fresh reconciliation (and a fresh look at the bond: a proven fraud slashes it).
+
+A contradiction with L1 (L1 holds another batch at one of our ids, lost batches we posted because a
+fraud proof or a reorg deleted them, or builds on another root than our next batch) is `L1Diverged`:
+the daemon posts nothing and waits, since posting would only extend a chain L1 does not hold, until
+the sequencer, which follows L1 (`sequencer.follower`), has brought the database in line (rolled back,
+or adopted the other batch and rebuilt ours on top); then it goes on. It keeps answering challenges
+and finalizing meanwhile, and it reveals and marks final only batches L1 still holds as recorded.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 from sequencer.core.config import Settings
 from sequencer.core.errors import SequencerError
 from sequencer.core.metrics import Metrics
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchRow, BatchStatus, Origin
 from sequencer.db.store import Store
 from sequencer.l1 import BatchPoster, ChallengePhase, PostedBatch, batch_to_post
 
@@ -38,8 +43,8 @@ log = logging.getLogger("sequencer.batcher")
 Sleep = Callable[[float], object]
 
 
-class BatcherHalted(SequencerError):
-    """L1 contradicts the database: the daemon stops rather than post on top of it."""
+class L1Diverged(SequencerError):
+    """L1 contradicts the database: nothing is posted until the sequencer follows L1 again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,34 +100,33 @@ class Batcher:
         self._thread: threading.Thread | None = None
         self.failures = 0
         self.last_error: str | None = None
-        self.halted: BatcherHalted | None = None
+        self.waiting: str | None = None  # why nothing is posted now (L1 contradicts the database)
 
     # --- one pass -----------------------------------------------------------------------------------
 
     def reconcile(self) -> int:
         """Record every batch L1 holds that the database still calls sealed; check the ones it calls
-        posted. Returns L1's batch count. `BatcherHalted` on a contradiction."""
+        posted. Returns L1's batch count. `L1Diverged` on a contradiction."""
         count = self.poster.posted_count()
         last_posted = self.store.last_batch_with(
             BatchStatus.POSTED, BatchStatus.CHALLENGED, BatchStatus.FINAL
         )
         if last_posted is not None and last_posted.id >= count:
-            raise BatcherHalted(
-                f"batch {last_posted.id} was posted, but L1 now holds only {count} batches: L1 deleted it "
-                "(a fraud proof, or a reorg of the L1 chain). This sequencer's state after batch "
-                f"{count - 1} is not L1's; restore the database of batch {count - 1} or resync from L1 "
-                "before posting again"
+            raise L1Diverged(
+                f"batch {last_posted.id} is recorded as posted, but L1 holds only {count} batches: L1 "
+                "deleted it (a fraud proof, or a reorg of the L1 chain); waiting for the sequencer to "
+                f"roll back to batch {count - 1} and rebuild"
             )
         for row in self.store.batches_with(BatchStatus.SEALED, -1, 1_000_000):
             if row.id >= count:
                 break
             onchain = self.poster.onchain(row.id)
             if (onchain.data_hash, onchain.post_root) != (row.data_hash, row.post_root):
-                raise BatcherHalted(
+                raise L1Diverged(
                     f"L1 batch {row.id} has data hash 0x{onchain.data_hash.hex()} and post root "
                     f"0x{onchain.post_root.hex()}, ours 0x{(row.data_hash or b'').hex()} and "
-                    f"0x{(row.post_root or b'').hex()}: another proposer posted, or this database "
-                    "belongs to another deployment"
+                    f"0x{(row.post_root or b'').hex()}: another proposer posted there; waiting for the "
+                    "sequencer to adopt or refuse it"
                 )
             posted = onchain.posted or PostedBatch(row.id, b"\x00" * 32, 0, 0)
             log.info("batch %d is already on L1 (tx 0x%s): recorded", row.id, posted.l1_tx_hash.hex())
@@ -142,6 +146,13 @@ class Batcher:
             if batch.id != expected:
                 self._reconciled = False  # someone else moved L1, or our record is behind: re-check
                 raise SequencerError(f"batch {batch.id} is next here, but L1 expects batch {expected}")
+            last_root = self.poster.last_root()
+            if last_root != batch.prev_root:  # a revert would cost gas and say less
+                raise L1Diverged(
+                    f"batch {batch.id} builds on 0x{batch.prev_root.hex()}, L1's last root is "
+                    f"0x{last_root.hex()}: L1 holds another batch {batch.id - 1}; waiting for the sequencer "
+                    "to follow it"
+                )
             # The block that includes appendBatch is at least as late as the latest one and, on a
             # chain that follows the wall clock, about now: a batch later than both waits.
             if batch.timestamp > max(self.poster.l1_time(), int(self.clock())):
@@ -169,6 +180,9 @@ class Batcher:
         for row in self.store.batches_with(BatchStatus.POSTED, -1, 1_000_000):
             if row.id >= count:
                 break
+            if not self._still_on_l1(row):  # final drops the undo log: never for a batch L1 replaced
+                log.warning("L1 finalized another batch %d than ours: left to the sequencer", row.id)
+                break
             self.store.set_batch_status(row.id, BatchStatus.FINAL)
             last = row.id
         if last is not None:
@@ -185,8 +199,14 @@ class Batcher:
         revealed = []
         rows = self.store.batches_with(BatchStatus.POSTED, -1, 1_000_000)
         rows += self.store.batches_with(BatchStatus.CHALLENGED, -1, 1_000_000)
+        count = self.poster.posted_count()
         for row in sorted(rows, key=lambda r: r.id):
+            if not self._ours(row) or row.id >= count:
+                continue  # another proposer's (adopted) batch, or one L1 deleted
             phase = self.poster.challenge_phase(row.id)
+            if phase == ChallengePhase.AWAITING_REVEAL and not self._still_on_l1(row):
+                log.warning("batch %d is challenged, but L1 holds another batch there: not ours", row.id)
+                continue
             if phase == ChallengePhase.AWAITING_REVEAL:
                 hashes = [bytes(step.hash) for step in self.store.steps(row.id)]
                 posted = self.poster.reveal(row.id, hashes)
@@ -207,15 +227,35 @@ class Batcher:
         return revealed
 
     def run_once(self) -> PassResult:
-        """One pass: bond, reconcile if needed, post, answer challenges, finalize."""
-        if self.config.auto_bond and not self._bonded:
-            self.poster.ensure_bonded()
-            self._bonded = True
-        if not self._reconciled:
-            self.reconcile()
-        posted = self.post_ready()
+        """One pass: bond, reconcile if needed, post, answer challenges, finalize. While L1 contradicts
+        the database nothing is posted (`waiting` says why), but challenges are answered and final
+        batches marked."""
+        posted: list[PostedBatch] = []
+        try:
+            if not self._reconciled:
+                self.reconcile()
+            if self.config.auto_bond and not self._bonded:
+                self.poster.ensure_bonded()
+                self._bonded = True
+            posted = self.post_ready()
+            if self.waiting is not None:
+                log.info("L1 agrees with the database again: posting")
+            self.waiting = None
+        except L1Diverged as exc:
+            self._reconciled = self._bonded = False
+            if self.waiting != str(exc):
+                log.warning("not posting: %s", exc)
+            self.waiting = str(exc)
         revealed = self.answer_challenges()
         return PassResult(tuple(posted), self.sync_final(), tuple(revealed))
+
+    def _ours(self, row: BatchRow) -> bool:
+        """Whether we posted batch `row` (built here, or adopted from L1 with our proposer)."""
+        return row.origin == Origin.LOCAL or row.proposer == self.poster.proposer
+
+    def _still_on_l1(self, row: BatchRow) -> bool:
+        """Whether L1 still holds the batch recorded in `row` at its index."""
+        return self.poster.batch_roots(row.id) == (row.data_hash, row.post_root)
 
     def _record(self, posted: PostedBatch) -> None:
         record_posted(self.store, self.metrics, posted, self.clock())
@@ -223,7 +263,7 @@ class Batcher:
     # --- the loop -----------------------------------------------------------------------------------
 
     def run(self, sleep: Sleep | None = None) -> None:
-        """Pass after pass until `stop()`; retries failures with backoff; returns on `BatcherHalted`."""
+        """Pass after pass until `stop()`; retries failures with backoff."""
         wait = sleep or self._stop.wait
         backoff = self.config.backoff_s
         while not self._stop.is_set():
@@ -232,15 +272,10 @@ class Batcher:
                 self.failures, self.last_error = 0, None
                 backoff = self.config.backoff_s
                 wait(self.config.poll_s)
-            except BatcherHalted as exc:
-                self.halted = exc
-                self.last_error = str(exc)
-                log.error("batch posting stopped: %s", exc)
-                return
             except Exception as exc:  # transport, revert, database: retried after a reconciliation
                 self.failures += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                self._reconciled = False
+                self._reconciled = self._bonded = False
                 log.warning(
                     "batch posting failed (%d in a row), retrying in %.1fs: %s", self.failures, backoff, exc
                 )

@@ -16,12 +16,14 @@ import uvicorn
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
 from l1_contracts.bindings.tx import KeySender
+from l1_contracts.reader import L1Reader
 from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.core.config import Settings, load_settings
 from sequencer.core.errors import ConfigError, StartupError
 from sequencer.core.metrics import Metrics
 from sequencer.db.session import Database
 from sequencer.db.store import Store
+from sequencer.l1 import L1Batches
 from sequencer.l1_web3 import BridgeDeposits, RollupPoster, connect
 from sequencer.main import create_app
 from sequencer.node import Sequencer
@@ -84,6 +86,23 @@ def _deposits(settings: Settings) -> BridgeDeposits:
     )
 
 
+def _l1_batches(settings: Settings) -> Callable[[], L1Batches]:
+    """What makes the follower's L1 reader (on first use: the service starts while L1 is down). It
+    reads the batches as deep as the deposits, MLROLLUP_DEPOSIT_CONFIRMATIONS blocks."""
+    assert settings.rollup_address is not None
+    rollup_address = settings.rollup_address
+
+    def make() -> L1Batches:
+        return L1Reader.connect(
+            connect(settings.l1_rpc_url),
+            rollup_address,
+            from_block=_from_block(settings),
+            confirmations=settings.deposit_confirmations,
+        )
+
+    return make
+
+
 def main(argv: list[str] | None = None) -> None:
     """`mlrollup sequencer`: the REST API, mempool and block builder; with `--batcher` (or
     MLROLLUP_BATCHER=1) also the batch posting daemon; follows L1 deposits unless told not to."""
@@ -93,7 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int)
     parser.add_argument("--batcher", action="store_const", const=True, help="also post batches to L1")
     parser.add_argument(
-        "--no-follow-l1", dest="follow_l1", action="store_const", const=False, help="ignore L1 deposits"
+        "--no-follow-l1",
+        dest="follow_l1",
+        action="store_const",
+        const=False,
+        help="ignore L1's deposits and batches",
     )
     settings = _settings(parser.parse_args(argv))
     node = Sequencer(settings)
@@ -104,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(1) from None
     source = _deposits(settings) if settings.follow_l1 else None
     poster = _poster(settings) if settings.batcher else None
-    app = create_app(settings, sequencer=node, deposit_source=source, poster=poster)
+    l1_batches = _l1_batches(settings) if settings.follow_l1 else None
+    app = create_app(settings, sequencer=node, deposit_source=source, poster=poster, l1_batches=l1_batches)
     uvicorn.run(
         app,
         host=settings.host,
@@ -116,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def batcher_main(argv: list[str] | None = None) -> int:
     """`mlrollup batcher`: post the sealed batches a sequencer stores in its database, until Ctrl-C
-    or SIGTERM. Exit status 0 when stopped, 1 when L1 contradicts the database."""
+    or SIGTERM (exit status 0). While L1 contradicts the database it waits for the sequencer, which
+    follows L1, to bring the database in line."""
     cap_recursion_limit()  # the imports above raised it (py_ecc); see service.recursion
     parser = _parser("mlrollup batcher", "Post the sequencer's sealed batches to the L1 Rollup.")
     settings = _settings(parser.parse_args(argv))
@@ -144,7 +169,7 @@ def batcher_main(argv: list[str] | None = None) -> int:
     log.info("batcher started: proposer %s, L1 %s", poster.sender.address, settings.l1_rpc_url)
     batcher.run()
     db.dispose()
-    return 1 if batcher.halted is not None else 0
+    return 0
 
 
 if __name__ == "__main__":

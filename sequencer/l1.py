@@ -5,9 +5,12 @@
 - A `BatchPoster` appends a sealed batch to the Rollup contract and reports its L1 transaction.
   The posting daemon (`sequencer.batcher`) takes the sealed batches in id order, reconciling with
   what L1 holds first so that a batch is never posted twice nor skipped, and records each one.
+- An `L1Batches` reads the batches L1 holds and the deposit queue, from L1 data alone: the shared
+  reader `l1_contracts.reader.L1Reader` is one. The follower (`sequencer.follower`) keeps the
+  sequencer's chain in line with it.
 
-Both are synchronous (web3 is); the service calls them from worker threads. The web3
-implementations are in `sequencer.l1_web3`.
+All are synchronous (web3 is); the service calls them from worker threads. The web3
+implementations are in `sequencer.l1_web3` and `l1_contracts.reader`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
 
+from l1_contracts.reader import L1Update
 from protocol.deposits import Deposit
+from protocol.derive import PostedBatch as L1Batch
+from protocol.signing import Domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,21 @@ class OnChainBatch:
 class BatchPoster(Protocol):
     """Appends batches to the Rollup contract with the proposer's key, and reads its progress."""
 
+    @property
+    def proposer(self) -> str:
+        """The checksummed address batches are posted from."""
+        ...
+
+    def last_root(self) -> bytes:
+        """The post root of the last batch L1 holds (the genesis root first): what the next batch
+        must build on."""
+        ...
+
+    def batch_roots(self, batch_id: int) -> tuple[bytes, bytes]:
+        """The data hash and post root L1 holds at `batch_id` (< `posted_count()`): a cheap check
+        that the batch there is still the one recorded."""
+        ...
+
     def posted_count(self) -> int:
         """How many batches the Rollup contract holds: the id of the next batch to post."""
         ...
@@ -132,6 +153,29 @@ class BatchPoster(Protocol):
 
     def reveal(self, batch_id: int, step_hashes: Sequence[bytes]) -> PostedBatch:
         """Answer a challenge with the batch's step hashes (`revealSteps`), gas set explicitly."""
+        ...
+
+
+class L1Batches(Protocol):
+    """The batches L1 holds and its confirmed deposit queue, read forward from the deployment
+    (`l1_contracts.reader.L1Reader`; docs/spec.md section 10)."""
+
+    def poll(self, max_blocks: int | None = None) -> L1Update:
+        """Read the confirmed blocks not read yet; the changes they hold, in L1 order."""
+        ...
+
+    @property
+    def live_batches(self) -> list[L1Batch]:
+        """The batches L1 holds as of the last poll, in index order, each with its data."""
+        ...
+
+    @property
+    def deposits(self) -> list[Deposit]:
+        """Every confirmed deposit so far, index i at position i."""
+        ...
+
+    def domain(self) -> Domain:
+        """The deployment's signing domain, checked against the Rollup."""
         ...
 
 

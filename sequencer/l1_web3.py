@@ -83,8 +83,19 @@ class RollupPoster:
     def w3(self) -> Web3:
         return self.rollup.w3
 
+    @property
+    def proposer(self) -> str:
+        return self.sender.address
+
     def posted_count(self) -> int:
         return self.rollup.batch_count()
+
+    def last_root(self) -> bytes:
+        return self.rollup.last_root()
+
+    def batch_roots(self, batch_id: int) -> tuple[bytes, bytes]:
+        info = self.rollup.get_batch(batch_id)
+        return info.data_hash, info.post_root
 
     def post(self, batch: BatchToPost) -> PostedBatch:
         receipt = self.rollup.append_batch(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -17,7 +17,8 @@ from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.builder import BlockBuilder
 from sequencer.core.config import Settings, load_settings
 from sequencer.core.errors import error_table_markdown
-from sequencer.l1 import BatchPoster, DepositSource
+from sequencer.follower import Follower
+from sequencer.l1 import BatchPoster, DepositSource, L1Batches
 from sequencer.node import Clock, Sequencer
 from service.asgi import JsonLimitsMiddleware
 
@@ -38,6 +39,13 @@ a crash loses no acknowledged tx. Acceptance means it will be executed, in arriv
 next blocks; its receipt (`GET /v1/txs/{{hash}}?wait=5`) says whether it succeeded (a deadline can
 pass in between).
 
+**Following L1**: L1 is the source of truth. When L1 deletes batches (a proven fraud, a reorg), the
+sequencer rolls back to L1's last batch and executes the acknowledged txs of the deleted batches
+again; when another proposer's valid batch lands, it adopts it and rebuilds its own blocks on top
+(an acknowledged tx is never lost; one that became invalid gets a failed receipt with its reason).
+Meanwhile it is *catching up*: submissions get a 503 `catching_up` with `Retry-After`, and `/readyz`
+says why; reads go on.
+
 **Blocks and batches**: a block is built every block interval (or as soon as a block's worth of txs
 is pending); blocks are grouped into batches, which are what goes to L1. All blocks of a batch
 execute at the batch's timestamp; L1 deposits enter at the start of a batch.
@@ -57,11 +65,13 @@ def create_app(
     deposit_source: DepositSource | None = None,
     poster: BatchPoster | None = None,
     batcher_config: BatcherConfig | None = None,
+    l1_batches: Callable[[], L1Batches] | None = None,
 ) -> FastAPI:
     """The app. `sequencer` (already started or not) and `clock` are for tests and embedding; with
     `run_builder=False` blocks are built only by calling `app.state.builder.tick()`. With a
     `deposit_source` the service follows L1 deposits; with a `poster` it runs the batch posting
-    daemon (`sequencer.batcher`) on a thread."""
+    daemon (`sequencer.batcher`) on a thread; with `l1_batches` (which makes the L1 reader) it follows
+    the batches L1 holds (`sequencer.follower`) on a thread."""
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -74,20 +84,29 @@ def create_app(
         app.state.builder = builder
         if run_builder:
             builder.start()
-        follower = None
+        watcher = None
         if deposit_source is not None:
-            follower = asyncio.create_task(_follow_deposits(node, deposit_source, settings.deposit_poll_s))
+            watcher = asyncio.create_task(_follow_deposits(node, deposit_source, settings.deposit_poll_s))
         batcher = None
         if poster is not None:
             config = batcher_config or BatcherConfig.from_settings(settings)
             batcher = Batcher(node.store, poster, config, metrics=node.metrics, on_final=node.forget_before)
             batcher.start()
         app.state.batcher = batcher
+        l1_follower = None
+        if l1_batches is not None:
+            l1_follower = Follower(
+                node, builder, l1_batches, poll_s=settings.follow_poll_s, proposer=settings.proposer_address
+            )
+            l1_follower.start()
+        app.state.follower = l1_follower
         try:
             yield
         finally:
-            if follower is not None:
-                follower.cancel()
+            if watcher is not None:
+                watcher.cancel()
+            if l1_follower is not None:
+                await run_in_threadpool(l1_follower.stop)
             if batcher is not None:
                 await run_in_threadpool(batcher.stop)
             await run_in_threadpool(builder.stop)

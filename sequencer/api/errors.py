@@ -28,7 +28,7 @@ def error_response(error: ApiError, request: Request | None = None) -> JSONRespo
         node = getattr(request.app.state, "sequencer", None)
         if node is not None:
             node.metrics.count_rejection(error)
-    return JSONResponse(error.body(), status_code=error.status)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
 def count_refused_body(scope: Scope, refused: BodyRefused) -> None:

@@ -105,7 +105,7 @@ class TxOut(BaseModel):
     hash: str
     status: Literal["pending", "executed", "failed"]
     type: str
-    sender: str
+    sender: str | None = Field(description="null for a tx of another proposer's batch that did not recover")
     nonce: int
     raw: str
     received_at: float
@@ -202,6 +202,10 @@ class L1Out(BaseModel):
 class BatchOut(BaseModel):
     id: int
     status: Literal["open", "sealed", "posted", "challenged", "final", "rolled_back"]
+    origin: Literal["local", "foreign"] = Field(
+        "local", description="foreign: another proposer's batch, adopted from L1"
+    )
+    proposer: str | None = Field(None, description="who posted it on L1, when known")
     timestamp: int
     first_block: int | None
     last_block: int | None

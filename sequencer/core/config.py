@@ -101,7 +101,8 @@ class Settings(BaseSettings):
     deposit_poll_s: float = Field(default=2.0, gt=0, le=3_600)
     follow_l1: bool = Field(
         default=True,
-        description="follow the Bridge's deposits on L1 (`mlrollup sequencer` only; needs the L1 RPC URL)",
+        description="follow L1: the Bridge's deposits and the Rollup's batches (rolling back what L1 "
+        "deleted, adopting other proposers' valid batches; `mlrollup sequencer` only; needs the L1 RPC URL)",
     )
     batcher: bool = Field(
         default=False,
@@ -244,6 +245,14 @@ class Settings(BaseSettings):
                 f"{self.chain_id}: unset MLROLLUP_UNSAFE_FAULT"
             )
         return self
+
+    @property
+    def proposer_address(self) -> str | None:
+        """The checksummed address of MLROLLUP_PROPOSER_KEY, when it is set."""
+        if self.proposer_key is None:
+            return None
+        key = bytes.fromhex(self.proposer_key.get_secret_value().removeprefix("0x"))
+        return to_checksum_address(address_of(key))
 
     @property
     def deployment(self) -> Deployment | None:

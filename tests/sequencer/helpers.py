@@ -1,5 +1,6 @@
 """Helpers of the sequencer tests: settings on a temporary database, a clock the tests move,
-signed txs in both submission forms, funding through deposits, and a replay from batch data."""
+signed txs in both submission forms, funding through deposits, the stored batches derived with the
+shared derivation (`protocol.derive`, as L1 would hold them), and an in-memory Rollup."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from protocol.codec import decode_batch
 from protocol.deposits import Deposit
+from protocol.derive import Derivation, Derived, Verdict
+from protocol.derive import PostedBatch as L1Batch
 from protocol.hashing import keccak, merkle_root
 from protocol.signing import Domain, sign_tx, to_checksum_address, typed_data
 from protocol.state import State
-from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Tx
 from sequencer.builder import BlockBuilder
 from sequencer.core.config import Settings
@@ -24,6 +25,7 @@ from tests.protocol.harness import DOMAIN, ETH, Wallet
 
 ROLLUP = to_checksum_address(DOMAIN.verifying_contract)
 NOW = 1_800_000_000.0
+FAKE_PROPOSER = to_checksum_address(b"\x0b" * 20)
 
 
 class FakeClock:
@@ -98,24 +100,50 @@ def fund(node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], amount: 
     builder.seal()
 
 
-def replay_from_batches(store: Store) -> State:
-    """The state rebuilt from genesis by executing every sealed batch from its data and the stored
-    deposits with `apply_batch`, checking each batch's roots on the way (a stand-in for L1 data)."""
-    state = State()
-    batch_id = 0
-    while (row := store.batch(batch_id)) is not None and row.status != BatchStatus.OPEN:
-        assert row.data is not None and row.prev_root == state.root
-        header, txs = decode_batch(row.data)
-        deposits = [
-            Deposit(d.index, d.recipient, d.amount)
-            for d in store.deposits_from(row.deposit_start, row.deposit_count)
-        ]
-        result = apply_batch(state, deposits, txs, BatchContext(DOMAIN, header.timestamp))
-        assert result.post_root == row.post_root, f"batch {batch_id}: post root differs"
-        assert result.trace_root == row.trace_root, f"batch {batch_id}: trace root differs"
-        state = result.post_state
-        batch_id += 1
-    return state
+def stored_batches(store: Store) -> list[L1Batch]:
+    """Every sealed (or later) batch of `store`, in id order, as L1 holds one: its `appendBatch`
+    arguments and the deposits it consumes."""
+    out = []
+    for row in store.batches(-1, 1_000_000):
+        if row.status == BatchStatus.OPEN:
+            break
+        assert row.data is not None and row.data_hash is not None
+        assert row.post_root is not None and row.trace_root is not None
+        out.append(
+            L1Batch(
+                index=row.id,
+                data=row.data,
+                data_hash=row.data_hash,
+                prev_root=row.prev_root,
+                post_root=row.post_root,
+                trace_root=row.trace_root,
+                deposit_start=row.deposit_start,
+                deposit_end=row.deposit_start + row.deposit_count,
+                proposer=row.proposer or "",
+            )
+        )
+    return out
+
+
+def stored_deposits(store: Store) -> list[Deposit]:
+    """The deposit queue as the sequencer stored it (index i at position i)."""
+    return [Deposit(d.index, d.recipient, d.amount) for d in store.deposits_from(0, 1_000_000)]
+
+
+def derive_stored(store: Store, domain: Domain = DOMAIN) -> tuple[Derivation, list[Derived]]:
+    """The stored batches pushed through the shared derivation from genesis: the chain and the
+    verdict on each."""
+    chain = Derivation(domain)
+    return chain, chain.extend(stored_batches(store), stored_deposits(store))
+
+
+def replay_from_batches(store: Store, domain: Domain = DOMAIN) -> State:
+    """The state the shared derivation gives the stored batches, every one of which must be VALID
+    (their data, deposits and roots are what L1 would hold)."""
+    chain, derived = derive_stored(store, domain)
+    bad = [(d.batch.index, d.verdict, d.reason) for d in derived if d.verdict is not Verdict.VALID]
+    assert not bad, f"stored batches the derivation does not find valid: {bad}"
+    return chain.state
 
 
 class FakeRollup:
@@ -137,8 +165,18 @@ class FakeRollup:
         self.challenges: dict[int, ChallengePhase] = {}  # set by the test: a challenger's move
         self.revealed: dict[int, list[bytes]] = {}
 
+    @property
+    def proposer(self) -> str:
+        return FAKE_PROPOSER
+
     def posted_count(self) -> int:
         return len(self.batches)
+
+    def last_root(self) -> bytes:
+        return self.batches[-1].post_root if self.batches else State().root
+
+    def batch_roots(self, batch_id: int) -> tuple[bytes, bytes]:
+        return self.batches[batch_id].data_hash, self.batches[batch_id].post_root
 
     def post(self, batch: BatchToPost) -> PostedBatch:
         self.posts += 1

@@ -1,5 +1,6 @@
 """The batch posting daemon against an in-memory Rollup that checks order like the contract:
-exactly once and in order across failures and restarts, waiting for L1 time, finality, halts."""
+exactly once and in order across failures and restarts, waiting for L1 time, finality, and waiting
+(never halting) while L1 contradicts the database, then posting again once the sequencer followed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from protocol.txs import Transfer
-from sequencer.batcher import Batcher, BatcherConfig, BatcherHalted
+from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.builder import BlockBuilder
 from sequencer.db.models import BatchStatus
 from sequencer.l1 import BatchPoster, ChallengePhase
@@ -127,7 +128,7 @@ def test_a_batch_from_the_future_waits_for_l1_time(
     assert [p.batch_id for p in batcher.run_once().posted] == [0]
 
 
-def test_l1_holding_another_batch_halts(
+def test_l1_holding_another_batch_makes_it_wait_not_halt(
     node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], rollup: FakeRollup, clock: FakeClock
 ) -> None:
     fund(node, builder, wallets[:1])
@@ -135,24 +136,49 @@ def test_l1_holding_another_batch_halts(
     other = FakeRollup(now=clock)
     other.batches.append(replace(rows[0], post_root=b"\x07" * 32))
     other.posted_at.append(clock())
-    with pytest.raises(BatcherHalted, match="another proposer posted"):
-        make_batcher(node, other, clock).run_once()
     batcher = make_batcher(node, other, clock)
-    batcher.run(sleep=lambda s: batcher.stop(timeout=0))
-    assert batcher.halted is not None and statuses(node, 1) == [BatchStatus.SEALED]
+    assert batcher.run_once().posted == ()
+    assert batcher.waiting is not None and "another proposer posted" in batcher.waiting
+    batcher.run(sleep=lambda s: batcher.stop(timeout=0))  # a pass, no failure: it waits
+    assert batcher.failures == 0 and batcher.waiting is not None
+    assert statuses(node, 1) == [BatchStatus.SEALED] and len(other.batches) == 1
+    del other.batches[0], other.posted_at[0]  # a fraud proof deleted the other batch
+    batcher = make_batcher(node, other, clock)  # (the one above was stopped)
+    assert [p.batch_id for p in batcher.run_once().posted] == [0] and batcher.waiting is None
 
 
-def test_batches_deleted_on_l1_halt_posting(
+def test_batches_deleted_on_l1_wait_for_the_rollback_then_post_the_same_txs(
     node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], rollup: FakeRollup, clock: FakeClock
 ) -> None:
     fund(node, builder, wallets[:1])
     seal_batches(node, builder, wallets, 1)
     make_batcher(node, rollup, clock).run_once()
+    deleted_txs = [t.hash for t in node.store.block_txs(2)]
     del rollup.batches[1:], rollup.posted_at[1:]  # a fraud proof deleted batch 1
     seal_batches(node, builder, wallets, 1)
-    with pytest.raises(BatcherHalted, match="L1 deleted it"):
-        make_batcher(node, rollup, clock).run_once()
-    assert len(rollup.batches) == 1
+    batcher = make_batcher(node, rollup, clock)
+    assert batcher.run_once().posted == () and len(rollup.batches) == 1
+    assert batcher.waiting is not None and "L1 deleted it" in batcher.waiting
+    undone = builder.rollback_to(1, "L1 deleted batch 1")  # what the follower does
+    assert undone is not None and undone.batch_ids == (1, 2) and len(undone.requeued) == 2
+    assert [t.hash for t in node.mempool.txs][:1] == deleted_txs  # first, in their order
+    assert builder.tick() is not None
+    builder.seal()
+    assert [p.batch_id for p in batcher.run_once().posted] == [1] and batcher.waiting is None
+    again = node.store.tx(deleted_txs[0])
+    assert again is not None and again.status == "executed" and again.block_number == 2
+    assert rollup.batches[1].tx_count == 2 and rollup.batches[1].prev_root == rollup.batches[0].post_root
+
+
+def test_a_challenge_of_a_batch_that_is_not_ours_is_not_answered(
+    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], rollup: FakeRollup, clock: FakeClock
+) -> None:
+    fund(node, builder, wallets[:1])
+    batcher = make_batcher(node, rollup, clock)
+    batcher.run_once()
+    rollup.batches[0] = replace(rollup.batches[0], post_root=b"\x09" * 32)  # L1 holds another one
+    rollup.challenges[0] = ChallengePhase.AWAITING_REVEAL
+    assert batcher.run_once().revealed == () and rollup.revealed == {}
 
 
 def test_challenges_are_answered_with_the_stored_steps(

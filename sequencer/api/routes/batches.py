@@ -39,6 +39,8 @@ def batch_out(b: BatchRow, *, data: bool = False) -> BatchOut:
     return BatchOut(
         id=b.id,
         status=b.status,  # type: ignore[arg-type]
+        origin=b.origin,  # type: ignore[arg-type]
+        proposer=b.proposer,
         timestamp=b.timestamp,
         first_block=b.first_block,
         last_block=b.last_block,

@@ -19,7 +19,13 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: state loaded, database reachable, block builder running")
+@router.get(
+    "/readyz",
+    summary="Readiness: state loaded, database reachable, block builder running, in line with L1",
+    description="503 `not_ready` or `catching_up` (with `Retry-After`) while txs would be refused; "
+    "`catching_up` gives the reason (reading L1, a rollback, another proposer's batch, a refused one), "
+    "`l1` the follower's view and `batcher` the posting daemon's.",
+)
 def readyz(request: Request) -> JSONResponse:
     node: Sequencer | None = getattr(request.app.state, "sequencer", None)
     builder = getattr(request.app.state, "builder", None)
@@ -40,20 +46,29 @@ def readyz(request: Request) -> JSONResponse:
                 f"the block builder failed {builder.failures} times in a row: {builder.last_error}"
             )
     batcher = getattr(request.app.state, "batcher", None)
-    if batcher is not None and batcher.halted is not None:
-        problems.append(f"batch posting stopped: {batcher.halted}")
-    if problems:
-        error = {"error": {"code": "not_ready", "message": "; ".join(problems)}}
-        return JSONResponse(error, status_code=503)
-    assert node is not None
-    body: dict[str, object] = {"status": "ready", "block": node.height, "mempool": len(node.mempool)}
+    follower = getattr(request.app.state, "follower", None)
+    catching_up = None if node is None else node.catching_up
+    details: dict[str, object] = {"catching_up": None if catching_up is None else catching_up.as_dict()}
+    if follower is not None:
+        details["l1"] = follower.status()
     if batcher is not None:
-        body["batcher"] = {
+        details["batcher"] = {
             "running": batcher.alive,
             "failures": batcher.failures,
             "last_error": batcher.last_error,
+            "waiting": batcher.waiting,
         }
-    return JSONResponse(body)
+    if problems:
+        error = {"error": {"code": "not_ready", "message": "; ".join(problems), **details}}
+        return JSONResponse(error, status_code=503)
+    assert node is not None
+    if catching_up is not None:
+        message = f"catching up with L1, not taking txs: {catching_up.reason}"
+        error = {"error": {"code": "catching_up", "message": message, **details}}
+        headers = {"Retry-After": str(catching_up.retry_after_s)}
+        return JSONResponse(error, status_code=503, headers=headers)
+    body: dict[str, object] = {"status": "ready", "block": node.height, "mempool": len(node.mempool)}
+    return JSONResponse({**body, **details})
 
 
 @router.get("/v1/info", summary="The signing domain and the limits", tags=["info"])

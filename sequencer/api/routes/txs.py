@@ -40,7 +40,11 @@ _SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _type_name(tx_type: int) -> str:
-    return TX_CLASSES[TxType(tx_type)].__name__
+    """The tx type's name; `Undecodable` for a byte no type has (a foreign batch can carry any)."""
+    try:
+        return TX_CLASSES[TxType(tx_type)].__name__
+    except ValueError:
+        return "Undecodable"
 
 
 def to_submission(body: TxSubmission, domain: Domain) -> Submission:
@@ -159,7 +163,7 @@ def _tx_out(node: Sequencer, row: TxRow) -> TxOut:
         hash=hx(row.hash),
         status=status,
         type=_type_name(row.tx_type),
-        sender=checksum(row.sender),
+        sender=None if row.sender is None else checksum(row.sender),
         nonce=row.nonce,
         raw=hx(row.raw),
         received_at=row.received_at,
