@@ -299,8 +299,8 @@ class DisputeGame:
                 b.index,
             )
             return
-        if current is not None and self._tx_pending():
-            return  # our challenge may be waiting to be mined: never send a second
+        if self._tx_pending():
+            return  # a challenge of ours may be waiting to be mined: never send a second
         row = current or self.store.open_dispute(
             batch_index=b.index,
             batch_tx_hash=b.l1_tx_hash,
@@ -364,7 +364,8 @@ class DisputeGame:
         log.error("batch %d dispute missed: it is wrong but %s", b.index, note)
 
     def _tx_pending(self) -> bool:
-        """Whether our account has a transaction sent but not mined."""
+        """Whether our account has a transaction sent but not mined (one whose receipt we stopped
+        waiting for, or sent before a restart): the next move waits for it rather than repeat it."""
         assert self.address is not None
         eth = self.rollup.w3.eth
         account = Web3.to_checksum_address(self.address)
@@ -414,6 +415,8 @@ class DisputeGame:
     def _await_reveal(self, target: Derived, challenge: ChallengeInfo, row: DisputeRow, now: int) -> None:
         if now < challenge.deadline or self.sender is None or row.timeout_tx is not None:
             return
+        if self._tx_pending():
+            return  # our timeout (or another tx) is not mined yet
         b = target.batch
         try:
             receipt = self.rollup.settle_timeout(self.sender, b.index)
@@ -469,6 +472,8 @@ class DisputeGame:
         if proof is None:
             self._give_up(row, PROOF_NONE, "the revealed trace agrees with the honest execution")
             return
+        if self._tx_pending():
+            return  # a proof of ours that timed out waiting for its receipt may still be mined
         deleted = max(1, self.rollup.batch_count() - b.index)
         kind = "last_step" if isinstance(proof, LastStepProof) else "step"
         try:

@@ -424,3 +424,27 @@ def test_a_proof_the_rollup_refuses_is_recorded_and_not_retried(
     (d,) = disputes(node)
     assert d.outcome == Outcome.UNPROVABLE and game.rollup.get_batch(0).status == BatchStatus.PENDING
     assert nonce(game, game.challenger) == 1  # the one challenge
+
+
+def test_nothing_is_sent_while_a_transaction_of_ours_is_pending(
+    game: Game, node: VerifierNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction whose receipt we stopped waiting for may still be mined: the next move waits."""
+    l2 = L2.funded(game)
+    wrong = l2.transfers(ETH)
+    leaves, post = wrong_step(wrong, 1)
+    game.post_result(wrong, leaves=leaves, post_root=post)
+    node.connect()
+    assert node.game is not None
+    monkeypatch.setattr(node.game, "_tx_pending", lambda: True)
+    node.tick()
+    assert nonce(game, game.challenger) == 0
+    monkeypatch.undo()
+    node.tick()
+    game.reveal(0, leaves)
+    monkeypatch.setattr(node.game, "_tx_pending", lambda: True)
+    node.tick()
+    assert nonce(game, game.challenger) == 1 and disputes(node)[0].phase == DisputePhase.AWAITING_PROOF
+    monkeypatch.undo()
+    node.tick()
+    assert disputes(node)[0].outcome == Outcome.WON
