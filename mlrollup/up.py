@@ -1,6 +1,7 @@
 """`mlrollup up`: the local stack in one command, on the embedded defaults.
 
-Starts the py-evm devnet (`mlrollup devnet`) as a child process, deploys the contracts from dev
+Starts the py-evm devnet (`mlrollup devnet`, an empty block every `--l1-block-interval` seconds
+while idle) as a child process, deploys the contracts from dev
 account 0, then the sequencer (`mlrollup sequencer --batcher`) with dev account 1 as the proposer,
 its SQLite database and the deployment file under `--data-dir`. Prints the URLs, the addresses and
 the funded development keys, and waits. Ctrl-C (or SIGTERM) stops the sequencer, then the devnet;
@@ -31,8 +32,9 @@ from web3 import HTTPProvider, Web3
 
 from l1_contracts.bindings.tx import KeySender
 from l1_contracts.deploy import Deployment, deploy, save
-from l1_contracts.devnet import DevAccount, dev_accounts
+from l1_contracts.devnet import DEFAULT_BLOCK_INTERVAL_S, DevAccount, dev_accounts
 from l1_contracts.errors import L1Error
+from service.recursion import cap_recursion_limit
 
 DEPLOYER, PROPOSER = 0, 1
 START_TIMEOUT_S = 120.0  # importing torch and py-evm takes several seconds on a cold machine
@@ -51,6 +53,7 @@ class Options:
     challenge_window: int
     batch_max_age_s: float
     block_interval_s: float
+    l1_block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--block-interval", type=float, default=1.0, help="seconds between L2 blocks (default %(default)s)"
+    )
+    parser.add_argument(
+        "--l1-block-interval",
+        type=float,
+        default=DEFAULT_BLOCK_INTERVAL_S,
+        help="seconds between the devnet's empty blocks while idle, which confirm deposits "
+        "(default %(default)s; 0 mines only on a transaction and leaves deposits unconfirmed)",
     )
     return parser
 
@@ -157,9 +167,9 @@ def start(options: Options, console: Console) -> tuple[Stack, Deployment, list[D
     api_url = f"http://{options.host}:{options.port}"
     try:
         console.print(f"starting the devnet on {l1_url} …")
-        stack.spawn(
-            "devnet", ["-m", "l1_contracts.devnet", "--host", options.host, "--port", str(options.l1_port)]
-        )
+        devnet_args = ["--host", options.host, "--port", str(options.l1_port)]
+        devnet_args += ["--block-interval", str(options.l1_block_interval_s)]
+        stack.spawn("devnet", ["-m", "l1_contracts.devnet", *devnet_args])
         w3 = Web3(HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
         _wait_for("devnet", w3.is_connected, stack)
         accounts = dev_accounts()
@@ -183,9 +193,8 @@ def start(options: Options, console: Console) -> tuple[Stack, Deployment, list[D
             "MLROLLUP_BATCH_MAX_AGE_S": str(options.batch_max_age_s),
             "MLROLLUP_BLOCK_INTERVAL_S": str(options.block_interval_s),
             "MLROLLUP_DEPOSIT_POLL_S": "0.5",
-            # The devnet mines a block per transaction and never reorgs: a deposit's own block is
-            # final at once, and waiting for one on top would wait for the next L1 transaction.
-            "MLROLLUP_DEPOSIT_CONFIRMATIONS": "0",
+            # Deposits wait for the default confirmations (1): the devnet's block timer mines the
+            # block on top of a deposit's within --l1-block-interval.
             "MLROLLUP_LOG_LEVEL": "info",
         }
         stack.spawn("sequencer", ["-m", "sequencer.cli"], env)
@@ -228,6 +237,7 @@ def key_lines(accounts: list[DevAccount]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the stack until Ctrl-C; the exit status is 0 after a clean stop."""
+    cap_recursion_limit()  # web3's imports raised it (py_ecc): see service.recursion
     args = _parser().parse_args(argv)
     options = Options(
         args.data_dir,
@@ -237,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.challenge_window,
         args.batch_max_age,
         args.block_interval,
+        args.l1_block_interval,
     )
     console = Console()
     stopping = False
