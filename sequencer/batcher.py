@@ -141,11 +141,19 @@ class Batcher:
             rows = self.store.batches_with(BatchStatus.SEALED, -1, 1)
             if not rows:
                 break
+            if not out and self.config.auto_bond:
+                self.poster.ensure_bonded()  # a proven fraud slashed it: lock it again before posting
             batch = batch_to_post(rows[0])
             expected = self.poster.posted_count()
             if batch.id != expected:
-                self._reconciled = False  # someone else moved L1, or our record is behind: re-check
-                raise SequencerError(f"batch {batch.id} is next here, but L1 expects batch {expected}")
+                # Someone else moved L1, or our record is behind (a lost receipt): reconciling records
+                # ours or says how L1 contradicts us (L1Diverged).
+                self.reconcile()
+                again = self.store.batches_with(BatchStatus.SEALED, -1, 1)
+                if again and again[0].id == batch.id:
+                    self._reconciled = False
+                    raise SequencerError(f"batch {batch.id} is next here, but L1 expects batch {expected}")
+                continue
             last_root = self.poster.last_root()
             if last_root != batch.prev_root:  # a revert would cost gas and say less
                 raise L1Diverged(

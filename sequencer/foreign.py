@@ -24,6 +24,7 @@ from protocol.codec import decode_tx
 from protocol.derive import Derived
 from protocol.hashing import keccak
 from protocol.jobs import job_hash
+from protocol.receipts import Reason
 from protocol.txs import CommitModel, TxType
 from sequencer.db.models import BatchRow, BatchStatus, BlockRow, Origin, SyncLogRow, TxRow, TxStatus
 from sequencer.db.store import BlockWrite, TxReceiptWrite
@@ -97,7 +98,7 @@ def foreign_block(
                     "seq": next_seq + len(new_txs),
                     "hash": tx_hash,
                     "raw": raw,
-                    "tx_type": raw[0] if raw else 0,
+                    "tx_type": 0 if receipt.reason is Reason.DECODE_ERROR else raw[0],  # 0: no type
                     "sender": receipt.sender,
                     "nonce": tx_nonce(raw) if len(raw) >= 9 else 0,
                     "status": status,

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from l1_contracts.reader import L1Update
 from protocol.deposits import Deposit
 from protocol.derive import Derivation, Derived, Verdict
 from protocol.derive import PostedBatch as L1Batch
@@ -229,3 +230,29 @@ class FakeRollup:
         ):
             self.finalized += 1
         return self.finalized
+
+
+class FakeL1:
+    """An `L1Batches` with no batches and no deposits that the test takes down and up (`down`)."""
+
+    def __init__(self, domain: Domain = DOMAIN, *, down: bool = False) -> None:
+        self._domain = domain
+        self.down = down
+        self.polls = 0
+
+    def poll(self, max_blocks: int | None = None) -> L1Update:
+        if self.down:
+            raise ConnectionError("L1 unreachable")
+        self.polls += 1
+        return L1Update(safe_block=self.polls)
+
+    @property
+    def live_batches(self) -> list[L1Batch]:
+        return []
+
+    @property
+    def deposits(self) -> list[Deposit]:
+        return []
+
+    def domain(self) -> Domain:
+        return self._domain

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -11,8 +13,9 @@ from fastapi.testclient import TestClient
 from protocol.txs import Transfer
 from sequencer.core.errors import ERROR_CODES
 from sequencer.main import create_app
+from tests.protocol.harness import Wallet
 from tests.sequencer.api.conftest import Chain
-from tests.sequencer.helpers import FakeClock, make_settings, raw_body, sqlite_url
+from tests.sequencer.helpers import FakeClock, FakeL1, make_settings, raw_body, sqlite_url
 
 
 def test_health_and_readiness(client: TestClient, chain: Chain) -> None:
@@ -28,6 +31,42 @@ def test_readiness_with_the_builder_thread(tmp_path: Path) -> None:
         app.state.builder.stop()
         r = client.get("/readyz")
         assert r.status_code == 503 and "not running" in r.json()["error"]["message"]
+
+
+def wait_for(client: TestClient, ready: bool, timeout: float = 10.0) -> httpx.Response:
+    """`/readyz` once it answers ready (200) or not (503)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r: httpx.Response = client.get("/readyz")
+        if (r.status_code == 200) == ready or time.monotonic() > deadline:
+            return r
+        time.sleep(0.02)
+
+
+def test_readiness_and_submissions_while_catching_up_with_l1(tmp_path: Path) -> None:
+    l1 = FakeL1(down=True)
+    settings = make_settings(sqlite_url(tmp_path), follow_poll_s=0.05)
+    app = create_app(settings, clock=FakeClock(), l1_batches=lambda: l1)
+    wallet = Wallet.from_seed(40)
+    with TestClient(app) as client:
+        r = wait_for(client, ready=False)
+        error = r.json()["error"]
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert error["code"] == "catching_up" and "L1 unreachable" in error["catching_up"]["reason"]
+        assert error["l1"]["synced"] is False and error["l1"]["failures"] >= 1
+        raw = wallet.sign(lambda n: Transfer(n, wallet.address, 0))
+        refused = client.post("/v1/txs", json=raw_body(raw))
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        body = refused.json()["error"]
+        assert body["code"] == "catching_up" and body["catching_up"]["retry_after_s"] == 1
+        assert client.post("/v1/txs/batch", json={"txs": [raw_body(raw)]}).status_code == 503
+        assert client.get(f"/v1/accounts/0x{wallet.address.hex()}").status_code == 200  # reads go on
+
+        l1.down = False
+        r = wait_for(client, ready=True)
+        assert r.status_code == 200, r.text
+        assert r.json()["catching_up"] is None and r.json()["l1"]["synced"] is True
+        assert client.post("/v1/txs", json=raw_body(raw)).status_code == 202
 
 
 def test_metrics(client: TestClient, chain: Chain) -> None:
