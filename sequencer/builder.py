@@ -457,6 +457,7 @@ class BlockBuilder:
         m.block_height.set(node.height)
         m.mempool_size.set(size)
         m.batch_height.labels(BatchStatus.POSTED).set(batch.index)
+        m.l1_sync.labels("adopt").inc()
         log.warning(
             "adopted L1 batch %d by %s (%d txs, %d of them ours): %s",
             batch.index,
@@ -486,6 +487,7 @@ class BlockBuilder:
         node.metrics.block_height.set(node.height)
         node.metrics.mempool_size.set(size)
         node.metrics.batch_height.labels(BatchStatus.OPEN).set(-1)
+        node.metrics.l1_sync.labels("rollback").inc()
         log.warning(
             "rolled back batches %s (%d blocks): %d txs of ours pending again, %d foreign txs dropped; "
             "back at batch %d, root 0x%s: %s",

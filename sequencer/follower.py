@@ -239,6 +239,7 @@ class Follower:
         self.refused = refused
         log.error("%s", refused.describe())
         self.node.store.log_sync("refuse", batch.index, refused.describe(), self.node.clock())
+        self.node.metrics.l1_sync.labels("refuse").inc()
 
     # --- the status -------------------------------------------------------------------------------
 

@@ -400,6 +400,7 @@ class Sequencer:
     def set_catching_up(self, reason: str | None, retry_after_s: int = 2) -> None:
         """Refuse new txs for `reason` (it keeps its `since` while it stays set), or take them again."""
         current = self._catching_up
+        self.metrics.catching_up.set(0 if reason is None else 1)
         if reason is None:
             if current is not None:
                 log.info("caught up with L1 (after %.1fs): taking txs again", self.clock() - current.since)

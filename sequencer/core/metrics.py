@@ -56,6 +56,18 @@ class Metrics:
         for kind in StepKind:
             self.steps.labels(kind.name.lower())
             self.step_seconds.labels(kind.name.lower())
+        self.l1_sync = Counter(
+            "mlrollup_l1_sync",
+            "What following L1 did: rollback (batches L1 deleted), adopt (another proposer's valid batch), "
+            "refuse (a fraudulent one)",
+            ["action"],
+            registry=r,
+        )
+        for action in ("rollback", "adopt", "refuse"):
+            self.l1_sync.labels(action)
+        self.catching_up = Gauge(
+            "mlrollup_catching_up", "1 while the sequencer refuses txs to catch up with L1", registry=r
+        )
 
     def count_rejection(self, error: ApiError) -> None:
         """Count a refused submission once, by code (each refused tx of a list)."""

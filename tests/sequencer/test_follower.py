@@ -83,6 +83,7 @@ def test_batches_deleted_by_a_fraud_proof_are_rolled_back_and_posted_again(
         assert [t.hash for t in node.mempool.txs] == acknowledged  # in their order
         (log,) = node.store.sync_log()
         assert (log.kind, log.batch_id) == ("rollback", 1)
+        assert b'mlrollup_l1_sync_total{action="rollback"} 1.0' in node.metrics.render()
 
         rig.build()
         posted = rig.post().posted  # the bond was slashed: the batcher bonds again, then posts
@@ -178,6 +179,9 @@ def test_a_fraudulent_foreign_batch_is_refused_until_l1_deletes_it(
         waiting = node.catching_up
         assert waiting is not None and "not adopted" in waiting.reason and "L1 batch 1" in waiting.reason
         later = transfer(rig, b, c, 1)
+        metrics = node.metrics.render()
+        assert b'mlrollup_l1_sync_total{action="refuse"} 1.0' in metrics
+        assert b"mlrollup_catching_up 1.0" in metrics
         with pytest.raises(ApiError) as refused:
             rig.submit([later])
         assert (refused.value.status, refused.value.code) == (503, "catching_up")
