@@ -6,7 +6,7 @@ largest trace one reveal can carry under a 30M-gas block and under EIP-7825's 2^
 `timeout` both ways, `proveBadLastStep`, and `withdrawPayout`. The gas of `proveFraud` per step kind,
 prover included, is printed by `pytest -s tests/l1/test_fraud_game_steps.py`.
 
-Run: `python -m bench.fraud_game [--sizes 1,1000,4000,16000]`.
+Run: `python -m bench.fraud_game [--sizes 1,1000,4000,16000]` (`--quick`: traces of 1 and 100 hashes).
 """
 
 from __future__ import annotations
@@ -67,8 +67,11 @@ def _leaves(n: int, tag: int) -> list[bytes]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fraud_game", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,1000,4000,16000", help="trace lengths to reveal")
+    parser.add_argument(
+        "--quick", action="store_true", help="traces of 1 and 100 hashes (a smoke run, seconds)"
+    )
     args = parser.parse_args(argv)
-    sizes = [int(x) for x in args.sizes.split(",")]
+    sizes = [1, 100] if args.quick else [int(x) for x in args.sizes.split(",")]
     chain = Chain()
     r = chain.rollup
     rows: list[tuple[str, int]] = []

@@ -8,7 +8,7 @@ extrapolated from them (every epoch over the same points costs the same gas: it 
 LINREG(d=1) task with 50 test samples and a 64-32-10 MLP with 6 and 12 samples, whose difference
 gives the scoring cost per sample.
 
-Run: `python -m bench.onchain_twins [--full] [--json PATH]`.
+Run: `python -m bench.onchain_twins [--full] [--json PATH]` (`--quick`: one train() call measured).
 """
 
 from __future__ import annotations
@@ -141,7 +141,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--full", action="store_true", help="run all 2,000 train() calls (minutes on py-evm)")
     parser.add_argument("--epochs", type=int, default=5, help="train() calls measured without --full")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--quick", action="store_true", help="one train() call measured (a smoke run, seconds)"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.full, args.epochs = False, 1
     w3, tester = make_chain()
 
     start = time.perf_counter()

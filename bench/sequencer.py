@@ -1,9 +1,10 @@
 """Sequencer benchmark: accepted txs/s through HTTP (list and single submission), txs/s through the
 block builder, and the latency from submit to receipt.
 
-Run: `python -m bench.sequencer` (about a minute). It starts `python -m sequencer` on a free
-127.0.0.1 port over a fresh SQLite file (or `--database-url`), funds the accounts through the
-deposit table (as the deposit watcher would), and drives it with httpx clients in worker processes
+Run: `python -m bench.sequencer` (about a minute; `--quick`, as CI runs it, a few seconds of load).
+It starts `python -m sequencer` on a free 127.0.0.1 port over a fresh SQLite file (or
+`--database-url`), without following L1, funds the accounts through the deposit table (as the
+deposit watcher would), and drives it with httpx clients in worker processes
 (one httpx client tops out near 350 requests/s on this machine, so one process could not measure
 the server). Targets on the project's 2-core machine: 1,000 txs/s through list submission, 300
 through single submission.
@@ -92,6 +93,7 @@ def start_server(database_url: str, block_interval: float, log: Path) -> tuple[s
         MLROLLUP_ROLLUP_ADDRESS=to_checksum_address(DOMAIN.verifying_contract),
         MLROLLUP_PORT=str(port),
         MLROLLUP_BLOCK_INTERVAL_S=str(block_interval),
+        MLROLLUP_FOLLOW_L1="false",  # no L1: the deposits are seeded, and a follower would wait for one
         MLROLLUP_LOG_LEVEL="warning",
     )
     url = f"http://127.0.0.1:{port}"
@@ -209,7 +211,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
     parser.add_argument("--list-txs", type=int, default=12_000, help="txs sent as lists")
@@ -218,7 +220,13 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=4, help="sender processes for single submission")
     parser.add_argument("--rate", type=float, default=100, help="txs/s of the latency run")
     parser.add_argument("--block-interval", type=float, default=0.2)
-    args = parser.parse_args()
+    parser.add_argument("--paced-seconds", type=float, default=10, help="length of the latency run")
+    parser.add_argument("--builder-txs", type=int, default=6_000, help="txs through the builder alone")
+    parser.add_argument("--quick", action="store_true", help="small counts (a smoke run, seconds)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.list_txs, args.list_size, args.single_txs, args.senders = 1_000, 100, 200, 2
+        args.paced_seconds, args.builder_txs = 2, 1_000
     tmp = Path(tempfile.mkdtemp(prefix="bench-sequencer-"))
     database_url = args.database_url or f"sqlite:///{tmp / 'sequencer.db'}"
     accounts = Accounts(480)
@@ -235,7 +243,7 @@ def main() -> None:
         [body_of([r]) for r in accounts.transfers(args.single_txs // args.senders, c, args.senders)]
         for c in range(args.senders)
     ]
-    paced = [body_of([r]) for r in accounts.transfers(int(args.rate * 10))]
+    paced = [body_of([r]) for r in accounts.transfers(int(args.rate * args.paced_seconds))]
     proc, url = start_server(database_url, args.block_interval, tmp / "server.log")
     try:
         with httpx.Client(base_url=url, timeout=30) as http:
@@ -263,7 +271,7 @@ def main() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
-    builder_rate = bench_builder(f"sqlite:///{tmp / 'builder.db'}", 6_000)
+    builder_rate = bench_builder(f"sqlite:///{tmp / 'builder.db'}", args.builder_txs)
     results: dict[str, Any] = {
         "list": list_rate,
         "list_e2e": list_e2e,
