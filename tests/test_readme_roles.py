@@ -124,7 +124,8 @@ def test_the_readme_commands_credit_a_deposit(tmp_path: Path) -> None:
         def credited() -> bool:
             for role in (devnet, sequencer, batcher):
                 role.check_alive()
-            return httpx.get(f"{api_url}/v1/accounts/{recipient}").json()["balance"] == str(3 * ETH)
+            balance = httpx.get(f"{api_url}/v1/accounts/{recipient}").json()["balance"]
+            return bool(balance == str(3 * ETH))
 
         wait_until("the deposit credited on L2", credited, timeout=120)
         # and the batcher posts the batch that consumed it
