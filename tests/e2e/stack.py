@@ -103,9 +103,10 @@ class Roles:
 class L2:
     """A minimal client of the sequencer API (the SDK is another issue's)."""
 
-    def __init__(self, url: str, domain: Domain) -> None:
+    def __init__(self, url: str, domain: Domain, catch_up_timeout: float = 300.0) -> None:
         self.http = httpx.Client(base_url=url, timeout=30)
         self.domain = domain
+        self.catch_up_timeout = catch_up_timeout  # how long `send` retries a 503 (catching up)
 
     def ready(self) -> bool:
         return self.http.get("/readyz").status_code == 200
@@ -113,7 +114,13 @@ class L2:
     def send(self, wallet: Wallet, make: Callable[[int], Tx]) -> str:
         """Sign with `wallet`'s next nonce, submit, and return the tx hash (202 expected)."""
         raw = wallet.sign(make, self.domain)
-        r = self.http.post("/v1/txs", json={"raw": "0x" + raw.hex()})
+        deadline = time.monotonic() + self.catch_up_timeout
+        while True:
+            r = self.http.post("/v1/txs", json={"raw": "0x" + raw.hex()})
+            if r.status_code != 503 or time.monotonic() > deadline:
+                break
+            # catching up with L1 (a dispute in progress): come back when it says
+            time.sleep(float(r.headers.get("Retry-After", "1")))
         assert r.status_code == 202, r.text
         return str(r.json()["hash"])
 
