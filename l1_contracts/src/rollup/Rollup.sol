@@ -171,9 +171,7 @@ contract Rollup is IRollup {
         uint64 depositCount
     ) external virtual returns (uint256 index) {
         if (bondOf[msg.sender] == 0) revert NotBonded();
-        // Data availability: only a top-level call by an EOA without (EIP-7702 delegated) code puts
-        // `batchData` in the transaction's own calldata; a relayed call could hide it from verifiers.
-        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert NotDirectCall(msg.sender);
+        _requireDirectCall();
         index = _batchCount;
         bytes32 expectedPrev = genesisRoot;
         uint64 prevDeposits;
@@ -450,6 +448,12 @@ contract Rollup is IRollup {
             if (b.status != BatchStatus.Pending || block.timestamp < b.l1Timestamp + window) break;
             ++n;
         }
+    }
+
+    /// Data availability: only a top-level call by an EOA without (EIP-7702 delegated) code puts
+    /// `batchData` in the transaction's own calldata; a relayed call could hide it from verifiers.
+    function _requireDirectCall() internal view virtual {
+        if (msg.sender != tx.origin || msg.sender.code.length != 0) revert NotDirectCall(msg.sender);
     }
 
     /// Rolls back batches `index…batchCount()-1`, last first. `index` must not be finalized. A deleted

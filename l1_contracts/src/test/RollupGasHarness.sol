@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Rollup} from "../rollup/Rollup.sol";
+
+/// @notice Test-only: a Rollup that lets a contract post, so that `GasMeterHarness` can measure the
+///         execution gas of `appendBatch`, which a receipt hides under Prague's calldata floor. The
+///         skipped direct-call check (ORIGIN, CALLER, EXTCODESIZE of the warm sender) costs about 110 gas.
+contract RollupGasHarness is Rollup {
+    constructor(
+        address bridge_,
+        bytes32 genesisRoot_,
+        uint256 bondAmount_,
+        uint256 challengeWindow_,
+        address prover_,
+        uint256 challengerBond_,
+        uint256 responseWindow_,
+        uint256 proofWindow_,
+        uint256 challengerShareBps_
+    )
+        Rollup(
+            bridge_,
+            genesisRoot_,
+            bondAmount_,
+            challengeWindow_,
+            prover_,
+            challengerBond_,
+            responseWindow_,
+            proofWindow_,
+            challengerShareBps_
+        )
+    {}
+
+    function _requireDirectCall() internal view override {}
+}
