@@ -3,9 +3,10 @@
 Starts the py-evm devnet (`mlrollup devnet`, an empty block every `--l1-block-interval` seconds
 while idle) as a child process, deploys the contracts from dev
 account 0, then the sequencer (`mlrollup sequencer --batcher`) with dev account 1 as the proposer,
-its SQLite database and the deployment file under `--data-dir`. Prints the URLs, the addresses and
-the funded development keys, and waits. Ctrl-C (or SIGTERM) stops the sequencer, then the devnet;
-if either dies on its own, the other is stopped too and the exit status is 1.
+and the verifier (`mlrollup verifier`) with dev account 2 as the challenger, each with its own SQLite
+database under `--data-dir`, beside the deployment file. Prints the URLs, the addresses and the funded
+development keys, and waits. Ctrl-C (or SIGTERM) stops the verifier, the sequencer, then the devnet;
+if any dies on its own, the others are stopped too and the exit status is 1.
 
 The devnet keeps its chain in memory, so every `up` starts a new chain: the data directory's
 database of an earlier run would not match it and is cleared at start.
@@ -36,7 +37,7 @@ from l1_contracts.devnet import DEFAULT_BLOCK_INTERVAL_S, DevAccount, dev_accoun
 from l1_contracts.errors import L1Error
 from service.recursion import cap_recursion_limit
 
-DEPLOYER, PROPOSER = 0, 1
+DEPLOYER, PROPOSER, CHALLENGER = 0, 1, 2
 START_TIMEOUT_S = 120.0  # importing torch and py-evm takes several seconds on a cold machine
 
 
@@ -50,6 +51,7 @@ class Options:
     host: str
     l1_port: int
     port: int
+    verifier_port: int
     challenge_window: int
     batch_max_age_s: float
     block_interval_s: float
@@ -64,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         "--l1-port", type=int, default=8545, help="devnet JSON-RPC port (default %(default)s)"
     )
     parser.add_argument("--port", type=int, default=8000, help="sequencer API port (default %(default)s)")
+    parser.add_argument(
+        "--verifier-port", type=int, default=8100, help="verifier API port (default %(default)s)"
+    )
     parser.add_argument(
         "--challenge-window",
         type=int,
@@ -155,8 +160,13 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def start(options: Options, console: Console) -> tuple[Stack, Deployment, list[DevAccount]]:
-    """Start devnet, deployment and sequencer; returns the running stack."""
-    for name, port in (("--l1-port", options.l1_port), ("--port", options.port)):
+    """Start devnet, deployment, sequencer and verifier; returns the running stack."""
+    ports = (
+        ("--l1-port", options.l1_port),
+        ("--port", options.port),
+        ("--verifier-port", options.verifier_port),
+    )
+    for name, port in ports:
         if not _port_free(options.host, port):
             raise UpError(f"port {port} on {options.host} is in use: stop what holds it or pass {name}")
     if options.data_dir.exists():
@@ -199,6 +209,20 @@ def start(options: Options, console: Console) -> tuple[Stack, Deployment, list[D
         }
         stack.spawn("sequencer", ["-m", "sequencer.cli"], env)
         _wait_for("sequencer", lambda: httpx.get(f"{api_url}/readyz", timeout=2).status_code == 200, stack)
+        verifier_url = f"http://{options.host}:{options.verifier_port}"
+        console.print(f"starting the verifier on {verifier_url} …")
+        verifier_env = {
+            "MLROLLUP_VERIFIER_DATABASE_URL": f"sqlite:///{(options.data_dir / 'verifier.db').resolve()}",
+            "MLROLLUP_VERIFIER_DEPLOYMENT_FILE": str(deployment_file.resolve()),
+            "MLROLLUP_VERIFIER_L1_RPC_URL": l1_url,
+            "MLROLLUP_VERIFIER_CHALLENGER_KEY": accounts[CHALLENGER].private_key,
+            "MLROLLUP_VERIFIER_HOST": options.host,
+            "MLROLLUP_VERIFIER_PORT": str(options.verifier_port),
+        }
+        stack.spawn("verifier", ["-m", "verifier"], verifier_env)
+        _wait_for(
+            "verifier", lambda: httpx.get(f"{verifier_url}/readyz", timeout=2).status_code == 200, stack
+        )
     except BaseException:
         stack.stop()
         raise
@@ -212,6 +236,10 @@ def banner(options: Options, deployment: Deployment, accounts: list[DevAccount])
     table.add_column()
     table.add_row(
         "Sequencer API", f"http://{options.host}:{options.port}/v1  (docs: /docs, metrics: /metrics)"
+    )
+    table.add_row(
+        "Verifier API",
+        f"http://{options.host}:{options.verifier_port}/v1/status  (/v1/disputes, /metrics)",
     )
     table.add_row("L1 JSON-RPC", f"http://{options.host}:{options.l1_port}  (chain id {deployment.chain_id})")
     table.add_row("Rollup", deployment.rollup)
@@ -230,7 +258,7 @@ def key_lines(accounts: list[DevAccount]) -> str:
     """The funded development accounts, one a line, never cropped (users copy the keys)."""
     lines = ["Funded development accounts (address, private key):"]
     for index, account in enumerate(accounts):
-        role = {DEPLOYER: " deployer", PROPOSER: " proposer"}.get(index, "")
+        role = {DEPLOYER: " deployer", PROPOSER: " proposer", CHALLENGER: " challenger"}.get(index, "")
         lines.append(f"({index}) {account.address} {account.private_key}{role}")
     return "\n".join(lines)
 
@@ -244,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.host,
         args.l1_port,
         args.port,
+        args.verifier_port,
         args.challenge_window,
         args.batch_max_age,
         args.block_interval,

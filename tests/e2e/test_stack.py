@@ -9,6 +9,7 @@ import socket
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from web3 import HTTPProvider, Web3
 
@@ -239,7 +240,7 @@ def all_posted(l2: L2, rollup: Rollup) -> bool:
 
 def test_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     roles = Roles(tmp_path)
-    l1_port, api_port = free_port(), free_port()
+    l1_port, api_port, verifier_port = free_port(), free_port(), free_port()
     up = roles.start(
         "up",
         [
@@ -250,6 +251,8 @@ def test_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             str(l1_port),
             "--port",
             str(api_port),
+            "--verifier-port",
+            str(verifier_port),
             "--challenge-window",
             "1",
             "--batch-max-age",
@@ -274,11 +277,20 @@ def test_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             lambda: Rollup(w3, deployment["rollup"]).finalized_count() >= 1,
         )
         assert int(l2.get(f"/v1/accounts/0x{user.address.hex()}")["balance"]) == ETH
+        # the verifier watches, judged the batch valid, and its URL is in the banner
+        verifier_url = f"http://127.0.0.1:{verifier_port}"
+        assert verifier_url in text
+        wait_until(
+            "the verifier judging the batch",
+            lambda: httpx.get(f"{verifier_url}/v1/status").json()["latest_checked"] is not None,
+        )
+        status = httpx.get(f"{verifier_url}/v1/status").json()
+        assert status["disagreements"] == 0 and status["challenger"] == dev_accounts()[2].address, status
     finally:
         code = up.stop(signal.SIGINT)
     assert code == 0, up.output()
     assert "stopped" in up.output()
-    for port in (l1_port, api_port):  # the children are gone: nothing listens on their ports
+    for port in (l1_port, api_port, verifier_port):  # the children are gone: nothing listens on their ports
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not a listener
             s.bind(("127.0.0.1", port))
