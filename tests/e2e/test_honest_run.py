@@ -1,0 +1,81 @@
+"""A long honest run with every role a process: hundreds of txs of every type over many batches, the
+verifier judging each batch from L1 data alone, and no batch ever challenged."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from bench.paper import PAPER_X, PAPER_Y
+from l1_contracts.devnet import dev_accounts
+from protocol.tensors import IntTensor
+from protocol.txs import AddData, Train
+from tests.e2e.stack import Roles, fund, replay_from_l1, start_stack, wait_until
+from tests.e2e.workload import (
+    Run,
+    Users,
+    check_all_executed,
+    check_competition,
+    check_paper_model,
+    competition,
+    shared_model,
+    transfers,
+    withdrawal,
+)
+from tests.protocol.harness import ETH
+
+pytestmark = pytest.mark.e2e
+
+
+def test_long_honest_run_is_never_challenged(tmp_path: Path) -> None:
+    roles = Roles(tmp_path)
+    try:
+        stack = start_stack(roles, tmp_path, batch_age_s=1.0)
+        users = Users.make(400)
+        fund(stack, users.all, 20 * ETH)
+        run = Run(stack.l2, 1.0)
+        transfers(run, users, rounds=40)
+        model_id = shared_model(run, users, epochs=1)
+        check_paper_model(run, model_id)
+        outcome = competition(run, users, samples=150)
+        check_competition(run, outcome)
+        other = shared_model(run, users, epochs=3)
+        model = stack.l2.get(f"/v1/models/{other}")
+        xs, ys = IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)
+        for _ in range(5):  # more data and more training on the second model
+            run.done(users.trainer, lambda n, xs=xs, ys=ys: AddData(n, other, xs, ys))  # type: ignore[misc]
+            run.done(users.trainer, lambda n: Train(n, other, 2))
+        recipient = dev_accounts()[8].address
+        for user in users.all:
+            withdrawal(run, user, recipient, ETH // 10)
+        transfers(run, users, rounds=10)
+        assert len(run.acknowledged) >= 200
+        check_all_executed(run)
+
+        wait_until(
+            "every batch on L1 and judged",
+            lambda: (
+                stack.l2.get("/v1/state/root")["current"]["root"] == "0x" + stack.rollup.last_root().hex()
+                and stack.verifier("/v1/status")["latest_checked"]["index"] == stack.rollup.batch_count() - 1
+            ),
+            timeout=120,
+        )
+        status = stack.verifier("/v1/status")
+        batches = stack.rollup.batch_count()
+        assert batches >= 10, batches
+        assert status["disagreements"] == 0 and status["disputes"] == {}, status
+        assert set(status["verdicts"]) == {"valid"}, status
+        assert stack.verifier("/v1/disputes")["disputes"] == []
+        assert len(replay_from_l1(stack.rollup, stack.bridge, stack.domain, stack.from_block)) == batches
+        assert stack.l2.get(f"/v1/models/{other}")["weights"] != model["weights"]
+        print(f"\nhonest run: {len(run.acknowledged)} txs in {batches} batches, none challenged")
+    except BaseException:
+        for proc in roles.procs:
+            print(f"----- {proc.name} ({proc.log})\n{proc.output()[-5000:]}")
+        raise
+    finally:
+        roles.stop_all()
+    for proc in roles.procs:
+        assert proc.popen.returncode in (0, -signal.SIGKILL), f"{proc.name} exited {proc.popen.returncode}"
