@@ -177,8 +177,8 @@ class BlockBuilder:
         out: list[PendingTx] = []
         durable = self.node.durable_seq
         for tx in self.node.mempool.txs[: self.settings.block_max_txs]:
-            if tx.seq > durable or not self._fits(batch, count, size, tx):
-                break
+            if tx.seq > durable or tx.replay_ts != batch.replay_ts or not self._fits(batch, count, size, tx):
+                break  # (a tx a rollback undid runs in a batch of its old time, the others after)
             out.append(tx)
             count += 1
             size += BATCH_TX_OVERHEAD + len(tx.raw)
@@ -204,12 +204,15 @@ class BlockBuilder:
             head = node.head
             deposits = tuple(Deposit(r.index, r.recipient, r.amount) for r in rows)
             assert all(d.index == start + i for i, d in enumerate(deposits)), "deposit queue has a gap"
+            pending = node.mempool.txs
+            replay = pending[0].replay_ts if pending and pending[0].seq <= node.durable_seq else None
             fresh = OpenBatch(
                 id=node.next_batch_id,
-                timestamp=max(int(now), node.batch_ts_floor),
+                timestamp=max(int(now) if replay is None else replay, node.batch_ts_floor),
                 opened_at=now,
                 prev_root=head.root,
                 deposit_start=start,
+                replay_ts=replay,
             )
             txs = self._take(fresh)
             if not deposits and not txs:

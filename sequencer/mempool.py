@@ -61,6 +61,7 @@ class PendingTx:
     sender: bytes
     nonce: int
     received_at: float
+    replay_ts: int | None = None  # undone by a rollback: runs again at its first batch's timestamp
 
 
 def tx_nonce(raw: bytes) -> int:
@@ -148,12 +149,20 @@ class Mempool:
             del self.txs[-count:]
 
     def rebuild(self, head: State, ts: int) -> None:
-        """Recompute the pending state on `head` at `ts` (after deposits or a new batch timestamp)."""
-        if self.txs:
-            result = apply_batch(head, (), [t.raw for t in self.txs], BatchContext(self.domain, ts))
-            self.state = result.post_state
-        else:
-            self.state = head
+        """Recompute the pending state on `head` at `ts` (after deposits or a new batch timestamp);
+        txs a rollback requeued run at their own `replay_ts`, as the builder will run them."""
+        state = head
+        start = 0
+        while start < len(self.txs):
+            replay = self.txs[start].replay_ts
+            end = start
+            while end < len(self.txs) and self.txs[end].replay_ts == replay:
+                end += 1
+            group = [t.raw for t in self.txs[start:end]]
+            at = ts if replay is None else replay
+            state = apply_batch(state, (), group, BatchContext(self.domain, at)).post_state
+            start = end
+        self.state = state
         self.ts = ts
         self.timed = sum(t.tx_type in TIMED for t in self.txs)
 

@@ -85,6 +85,7 @@ class OpenBatch:
     step_count: int = 0
     first_block: int | None = None
     undo_keys: set[bytes] = field(default_factory=set)
+    replay_ts: int | None = None  # a batch re-executing txs a rollback undid: only those of this time
 
     @property
     def input_count(self) -> int:
@@ -217,9 +218,13 @@ class Sequencer:
         the next batch's (now)."""
         now = self.clock()
         batch = self.open_batch
-        if batch is not None and now - batch.opened_at < self.settings.batch_max_age_s:
+        if (
+            batch is not None
+            and batch.replay_ts is None
+            and now - batch.opened_at < self.settings.batch_max_age_s
+        ):
             return batch.timestamp
-        return max(int(now), self.batch_ts_floor)
+        return max(int(now), self.batch_ts_floor)  # (a new tx never joins a batch that re-executes)
 
     def submit(self, subs: Sequence[Submission], *, listed: bool = False) -> list[PendingTx]:
         """Admit txs, all or nothing: dry-run them after the pending ones, store them durably, then
@@ -414,11 +419,15 @@ class Sequencer:
     def reset_head(self, state: State, undone: Rollback) -> None:
         """After `store.rollback_to`: the state is `state` (the post-state of the batch before
         `undone.batch_id`, or genesis), no batch is open, and the requeued txs go back to the mempool,
-        ahead of the ones pending. The caller holds the lock and keeps the block builder out."""
+        ahead of the ones pending (the builder runs each group at the timestamp of the batch it ran
+        in, which L1 accepts: it is not before the batch kept last, nor after now). The caller holds
+        the lock and keeps the block builder out."""
+        kept = self.store.batch(undone.batch_id - 1) if undone.batch_id > 0 else None
         self.head = state
         self.height = undone.height
         self.open_batch = None
         self.next_batch_id = undone.batch_id
+        self.batch_ts_floor = 0 if kept is None else kept.timestamp
         for old in [b for b in self.snapshots if b >= undone.batch_id]:
             del self.snapshots[old]
         self.requeue([_pending(r) for r in undone.requeued])
@@ -558,7 +567,9 @@ class GroupCommitter:
 def _pending(row: TxRow) -> PendingTx:
     """A stored pending tx as the mempool holds it (a local tx always has its sender)."""
     assert row.sender is not None, f"pending tx {row.seq} has no sender"
-    return PendingTx(row.seq, row.hash, row.raw, row.tx_type, row.sender, row.nonce, row.received_at)
+    return PendingTx(
+        row.seq, row.hash, row.raw, row.tx_type, row.sender, row.nonce, row.received_at, row.replay_ts
+    )
 
 
 def _cheap(sub: Submission) -> bool:

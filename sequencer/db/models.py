@@ -81,6 +81,9 @@ class TxRow(Base):
     last_step: Mapped[int | None] = mapped_column(Integer)
     executed_at: Mapped[float | None] = mapped_column(Float)
     origin: Mapped[str] = mapped_column(String(8), default=Origin.LOCAL, server_default=Origin.LOCAL)
+    # Pending again after a rollback: the timestamp of the deleted batch it ran in, which it runs
+    # again at (its deadlines compare the same way); cleared once it has run.
+    replay_ts: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_txs_status_seq", "status", "seq"),)
 

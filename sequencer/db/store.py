@@ -86,7 +86,7 @@ class Rollback:
     batch_id: int  # the first batch removed
     batch_ids: tuple[int, ...]
     blocks: int
-    requeued: tuple[TxRow, ...]  # local txs pending again, in arrival (seq) order
+    requeued: tuple[TxRow, ...]  # local txs pending again, in arrival (seq) order, with `replay_ts`
     dropped: int  # foreign txs forgotten (they came only with a removed foreign batch)
     height: int  # the last block kept (0: none)
 
@@ -265,6 +265,7 @@ class Store:
                             "first_step": r.first_step,
                             "last_step": r.last_step,
                             "executed_at": w.block.created_at,
+                            "replay_ts": None,
                         }
                         for r in w.receipts
                     ],
@@ -330,11 +331,13 @@ class Store:
             if first is not None:
                 in_removed = TxRow.block_number >= first
                 local = TxRow.origin == Origin.LOCAL
-                requeued = tuple(s.scalars(select(TxRow).where(in_removed, local).order_by(TxRow.seq)))
+                seqs = list(s.scalars(select(TxRow.seq).where(in_removed, local).order_by(TxRow.seq)))
+                ran_at = select(BlockRow.timestamp).where(BlockRow.number == TxRow.block_number)
                 s.execute(
                     update(TxRow)
                     .where(in_removed, local)
                     .values(
+                        replay_ts=ran_at.scalar_subquery(),  # SET reads the row as it was
                         status=TxStatus.PENDING,
                         block_number=None,
                         block_index=None,
@@ -347,6 +350,11 @@ class Store:
                     )
                     .execution_options(synchronize_session=False)
                 )
+                rows: list[TxRow] = []
+                for start in range(0, len(seqs), LEAF_CHUNK):
+                    chunk = select(TxRow).where(TxRow.seq.in_(seqs[start : start + LEAF_CHUNK]))
+                    rows += s.scalars(chunk.order_by(TxRow.seq).execution_options(populate_existing=True))
+                requeued = tuple(rows)
                 dropped = _count(s.execute(delete(TxRow).where(in_removed, TxRow.origin == Origin.FOREIGN)))
                 unconsumed = update(DepositRow).where(DepositRow.block_number >= first)
                 s.execute(unconsumed.values(block_number=None))

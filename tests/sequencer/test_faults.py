@@ -38,9 +38,23 @@ def node_with(tmp_path: Path, clock: FakeClock, **settings: object) -> Sequencer
     return node
 
 
+@pytest.fixture(scope="module")
+def honest_root(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The state root the workload ends at without a drill."""
+    clock = FakeClock()
+    node = node_with(tmp_path_factory.mktemp("honest"), clock)
+    try:
+        workload = run_workload(node, BlockBuilder(node), clock)
+        rows = [node.store.tx(h) for h in workload.acknowledged]
+        assert all(r is not None and r.status == TxStatus.EXECUTED for r in rows)
+        return node.head.root
+    finally:
+        node.close()
+
+
 @pytest.mark.parametrize("kind", list(FaultKind))
 def test_each_drill_posts_one_batch_a_fraud_proof_wins_against(
-    tmp_path: Path, clock: FakeClock, kind: FaultKind
+    tmp_path: Path, clock: FakeClock, kind: FaultKind, honest_root: bytes
 ) -> None:
     node = node_with(tmp_path, clock)
     try:
@@ -78,14 +92,16 @@ def test_each_drill_posts_one_batch_a_fraud_proof_wins_against(
             if kind is FaultKind.SCORE:  # the job's last chunk, which writes the score
                 assert step.machine.job is None
 
-        # L1 deletes it (a proof won): the same txs run again, honestly, the drill spent.
+        # L1 deletes it (a proof won), later: the same txs run again, honestly (the drill is spent),
+        # each at the time of the batch it ran in, and everything ends as if it had never happened.
+        clock.advance(1_000)  # past every deadline of the workload
         assert builder.rollback_to(index, "a fraud proof deleted it") is not None
         while builder.tick() is not None:
             pass
         builder.seal()
-        assert replay_from_batches(node.store).root == node.head.root  # every batch valid now
+        assert replay_from_batches(node.store).root == node.head.root == honest_root
         rows = [node.store.tx(h) for h in workload.acknowledged]
-        assert all(r is not None and r.status in (TxStatus.EXECUTED, TxStatus.FAILED) for r in rows)
+        assert all(r is not None and r.status == TxStatus.EXECUTED and r.replay_ts is None for r in rows)
     finally:
         node.close()
 

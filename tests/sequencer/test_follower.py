@@ -59,6 +59,7 @@ def test_batches_deleted_by_a_fraud_proof_are_rolled_back_and_posted_again(
         acknowledged += [p.hash for p in rig.submit([transfer(rig, b, a, 5)])]
         rig.build()  # batch 2, on top of it
         assert [p.batch_id for p in rig.post().posted] == [0, 1, 2]
+        ran_at = [b.timestamp for b in rig.node.store.batches(0, 2)]  # batches 1 and 2
         _, derived = rig.derive_l1()
         after = "valid" if kind is FaultKind.TRACE_SHORT else "off_chain"  # its state was honest
         assert [d.verdict.value for d in derived] == ["valid", "wrong_roots", after]
@@ -85,9 +86,12 @@ def test_batches_deleted_by_a_fraud_proof_are_rolled_back_and_posted_again(
         assert (log.kind, log.batch_id) == ("rollback", 1)
         assert b'mlrollup_l1_sync_total{action="rollback"} 1.0' in node.metrics.render()
 
+        game.advance(100)
         rig.build()
         posted = rig.post().posted  # the bond was slashed: the batcher bonds again, then posts
-        assert [p.batch_id for p in posted] == [1]
+        assert posted and posted[0].batch_id == 1
+        again = node.store.batch(1)  # the txs run again at the time they first ran at, not now
+        assert again is not None and again.timestamp == ran_at[0] < game.now() - 100
         assert game.rollup.bond_of(game.proposer.address) > 0
         assert executed(rig, acknowledged) == [TxStatus.EXECUTED] * 3
         rig.assert_l1_is_ours()

@@ -31,7 +31,7 @@ def test_migrations_match_the_models(db_url: str) -> None:
         assert current_revision(db.engine) is None
         upgrade_head(db.engine)
         upgrade_head(db.engine)  # a no-op the second time
-        assert current_revision(db.engine) == head_revision() == "0002"
+        assert current_revision(db.engine) == head_revision() == "0003"
         assert schema_differences(db.engine) == []
     finally:
         db.dispose()
