@@ -1,60 +1,19 @@
-"""Run the Alembic migrations programmatically (`upgrade head` at start) and compare with the models."""
+"""The sequencer's Alembic migrations (`upgrade head` at start, serialized across processes) and the
+comparison with its models, through `service.db.Migrations`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
 
 from sequencer.db.models import Base
+from service.db import Migrations
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# The default version table; the lock key is any fixed number ("mlrollup"), not the verifier's.
+MIGRATIONS = Migrations(
+    Path(__file__).resolve().parent.parent / "migrations", Base.metadata, 0x6D6C726F6C6C7570
+)
 
-
-def alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-# Any fixed number: the key of the PostgreSQL advisory lock that serializes migrations.
-MIGRATION_LOCK = 0x6D6C726F6C6C7570  # "mlrollup"
-
-
-def upgrade_head(engine: Engine) -> None:
-    """Bring the database at `engine` to the newest revision (a no-op when it is there already).
-
-    Safe when several processes start at once (`mlrollup up`'s sequencer and a batcher on the same
-    database): one migrates while the others wait, then find it done. On SQLite the transaction takes
-    the write lock at BEGIN (a deferred one that reads first and then writes fails at once with
-    "database is locked" instead of waiting); on PostgreSQL an advisory lock held to the end of the
-    transaction does the same."""
-    config = alembic_config()
-    writer = engine.execution_options(sqlite_immediate=True) if engine.dialect.name == "sqlite" else engine
-    with writer.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-
-
-def schema_differences(engine: Engine) -> list[Any]:
-    """What differs between the migrated database and the models (empty when they agree)."""
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+upgrade_head = MIGRATIONS.upgrade_head
+head_revision = MIGRATIONS.head_revision
+current_revision = MIGRATIONS.current_revision
+schema_differences = MIGRATIONS.schema_differences

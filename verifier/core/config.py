@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL
 
 from l1_contracts.deploy import Deployment
 from l1_contracts.deploy import load as load_deployment
 from l1_contracts.errors import DeploymentError
 from protocol.signing import address_from_hex, address_of, to_checksum_address
+from service.db import normalize_database_url as _normalize_database_url
 from verifier.core.errors import ConfigError
 
 ENV_PREFIX = "MLROLLUP_VERIFIER_"
@@ -160,30 +160,8 @@ class Settings(BaseSettings):
 
 
 def normalize_database_url(value: str) -> URL:
-    """Parse and check a database URL; `postgresql://` is driven by psycopg 3. Creates a SQLite
-    file's directory. `ValueError` with the accepted forms otherwise."""
-    try:
-        url = make_url(value)
-    except ArgumentError:
-        raise ValueError(
-            f"{value!r} is not a database URL: use sqlite:///path/to/file.db or "
-            "postgresql://user@host:5432/dbname"
-        ) from None
-    backend, _, driver = url.drivername.partition("+")
-    if backend in ("postgresql", "postgres"):
-        if driver not in ("", "psycopg"):
-            raise ValueError(f"driver {driver!r} is not installed: use postgresql+psycopg:// (psycopg 3)")
-        return url.set(drivername="postgresql+psycopg")
-    if backend != "sqlite" or driver not in ("", "pysqlite"):
-        raise ValueError(f"unsupported database {url.drivername!r}: use sqlite:/// or postgresql://")
-    if url.database in (None, "", ":memory:"):
-        raise ValueError("an in-memory SQLite database would forget the disputes: give a file path")
-    parent = Path(url.database).expanduser().resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"cannot create the database directory {parent}: {exc.strerror}") from None
-    return url
+    """`service.db.normalize_database_url` for this role's database."""
+    return _normalize_database_url(value, what_is_lost="the disputes")
 
 
 def load_settings(**overrides: Any) -> Settings:
