@@ -1,17 +1,12 @@
-"""Helpers of the end-to-end tests: role processes on free ports, an L2 client over HTTP, and the
-replay of every batch from L1 data alone."""
+"""Helpers of the end-to-end tests: a whole stack of role processes (`tests.support.servers` starts
+them), an L2 client over HTTP, and the replay of every batch from L1 data alone."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,77 +22,7 @@ from protocol.derive import Derivation, Verdict
 from protocol.signing import Domain
 from protocol.txs import Tx
 from tests.protocol.harness import Wallet
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float = 120.0, every: float = 0.2) -> None:
-    """Poll `check` until it holds; fail the test with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-
-
-@dataclass
-class Proc:
-    """A role started as `python -m mlrollup ROLE …`, logging to a file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 30.0) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return int(self.popen.returncode)
-
-
-@dataclass
-class Roles:
-    """Processes started by a test, all stopped at the end."""
-
-    directory: Path
-    procs: list[Proc] = field(default_factory=list)
-
-    def start(self, name: str, args: Sequence[str], env: dict[str, str] | None = None) -> Proc:
-        log = self.directory / f"{name}-{len(self.procs)}.log"
-        out = open(log, "wb")  # noqa: SIM115 - the child writes to it
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "mlrollup", *args],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-        )
-        proc = Proc(name, popen, log)
-        self.procs.append(proc)
-        return proc
-
-    def stop_all(self) -> None:
-        for proc in reversed(self.procs):
-            proc.stop()
+from tests.support.servers import START_TIMEOUT_S, Roles, clean_env, free_port, wait_until
 
 
 class L2:
@@ -186,7 +111,7 @@ class Stack:
         return r.json()
 
     def logs(self) -> str:
-        return "\n".join(f"----- {p.name} ({p.log})\n{p.output()[-6000:]}" for p in self.roles.procs)
+        return "\n".join(f"----- {p.name} ({p.log})\n{p.output()[-6000:]}" for p in self.roles.started)
 
 
 def start_stack(
@@ -203,14 +128,14 @@ def start_stack(
     accounts = dev_accounts()
     l1_port, api_port, verifier_port = free_port(), free_port(), free_port()
     l1_url = f"http://127.0.0.1:{l1_port}"
-    roles.start("devnet", ["devnet", "--port", str(l1_port)])
+    roles.start("devnet", ["devnet", "--port", str(l1_port)], clean_env())
     w3 = Web3(HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
     wait_until("the devnet", w3.is_connected, timeout=START_TIMEOUT_S)
     out = directory / "deployments"
     args = ["deploy", "--rpc", l1_url, "--key", accounts[0].private_key, "--out", str(out)]
     if challenge_window_s is not None:
         args += ["--challenge-window", str(challenge_window_s)]
-    deploy = roles.start("deploy", args)
+    deploy = roles.start("deploy", args, clean_env())
     assert deploy.popen.wait(START_TIMEOUT_S) == 0, deploy.output()
     deployment_file = out / f"{w3.eth.chain_id}.json"
     deployment = json.loads(deployment_file.read_text())
@@ -229,7 +154,7 @@ def start_stack(
         "MLROLLUP_PROPOSER_KEY": accounts[1].private_key,
         **(sequencer_extra or {}),
     }
-    roles.start("sequencer", ["sequencer"], env)
+    roles.start("sequencer", ["sequencer"], clean_env(**env))
     verifier_url = None
     if verifier:
         verifier_url = f"http://127.0.0.1:{verifier_port}"
@@ -248,6 +173,7 @@ def start_stack(
                 "--port",
                 str(verifier_port),
             ],
+            clean_env(),
         )
     l2 = L2(f"http://127.0.0.1:{api_port}", domain)
     wait_until("the sequencer", l2.ready, timeout=START_TIMEOUT_S)

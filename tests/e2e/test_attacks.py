@@ -24,9 +24,10 @@ from protocol.keys import withdrawal_key
 from protocol.records import Withdrawal
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch, step_hash
-from tests.e2e.stack import Roles, Stack, fund, start_stack, wait_until
+from tests.e2e.stack import Stack, fund, start_stack
 from tests.e2e.workload import Run, Users, check_all_executed, transfers
 from tests.protocol.harness import ETH
+from tests.support.servers import Roles, wait_until
 
 pytestmark = pytest.mark.e2e
 FORGER = dev_accounts()[6]
@@ -39,11 +40,11 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         stack = start_stack(roles, tmp_path)
         yield stack
     except BaseException:
-        print("\n".join(f"----- {p.name}\n{p.output()[-6000:]}" for p in roles.procs))
+        print("\n".join(f"----- {p.name}\n{p.output()[-6000:]}" for p in roles.started))
         raise
     finally:
         roles.stop_all()
-    for proc in roles.procs:
+    for proc in roles.started:
         assert proc.popen.returncode in (0, -signal.SIGKILL), f"{proc.name} exited {proc.popen.returncode}"
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from l1_contracts.bindings.rollup import BatchStatus
 from l1_contracts.devnet import dev_accounts
-from tests.e2e.stack import Roles, Stack, fund, replay_from_l1, start_stack, wait_until
+from tests.e2e.stack import Stack, fund, replay_from_l1, start_stack
 from tests.e2e.workload import (
     Run,
     Users,
@@ -34,6 +34,7 @@ from tests.e2e.workload import (
     withdrawal,
 )
 from tests.protocol.harness import ETH
+from tests.support.servers import Roles, wait_until
 
 pytestmark = pytest.mark.e2e
 BATCH_AGE_S = 1.0
@@ -117,11 +118,11 @@ def test_fault_drill(kind: str, roles: Roles, tmp_path: Path) -> None:
     try:
         run_drill(kind, roles, tmp_path)
     except BaseException:
-        for proc in roles.procs:
+        for proc in roles.started:
             print(f"----- {proc.name} ({proc.log})\n{proc.output()[-5000:]}")
         raise
     roles.stop_all()
-    for proc in roles.procs:
+    for proc in roles.started:
         assert proc.popen.returncode in (0, -signal.SIGKILL), f"{proc.name} exited {proc.popen.returncode}"
 
 

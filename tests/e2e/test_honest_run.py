@@ -12,7 +12,7 @@ from bench.paper import PAPER_X, PAPER_Y
 from l1_contracts.devnet import dev_accounts
 from protocol.tensors import IntTensor
 from protocol.txs import AddData, Train
-from tests.e2e.stack import Roles, fund, replay_from_l1, start_stack, wait_until
+from tests.e2e.stack import fund, replay_from_l1, start_stack
 from tests.e2e.workload import (
     Run,
     Users,
@@ -25,6 +25,7 @@ from tests.e2e.workload import (
     withdrawal,
 )
 from tests.protocol.harness import ETH
+from tests.support.servers import Roles, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -72,10 +73,10 @@ def test_long_honest_run_is_never_challenged(tmp_path: Path) -> None:
         assert stack.l2.get(f"/v1/models/{other}")["weights"] != model["weights"]
         print(f"\nhonest run: {len(run.acknowledged)} txs in {batches} batches, none challenged")
     except BaseException:
-        for proc in roles.procs:
+        for proc in roles.started:
             print(f"----- {proc.name} ({proc.log})\n{proc.output()[-5000:]}")
         raise
     finally:
         roles.stop_all()
-    for proc in roles.procs:
+    for proc in roles.started:
         assert proc.popen.returncode in (0, -signal.SIGKILL), f"{proc.name} exited {proc.popen.returncode}"

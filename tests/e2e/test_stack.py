@@ -36,8 +36,9 @@ from protocol.txs import (
     Transfer,
     Withdraw,
 )
-from tests.e2e.stack import L2, Roles, free_port, replay_from_l1, wait_until
+from tests.e2e.stack import L2, replay_from_l1
 from tests.protocol.harness import ETH, Wallet
+from tests.support.servers import Roles, clean_env, free_port, wait_until
 
 S = params.FIXED_SCALE
 BATCH_AGE_S = 1.0
@@ -71,12 +72,12 @@ def test_roles_apart_end_to_end(tmp_path: Path) -> None:
     try:
         run_end_to_end(roles, tmp_path)
     except BaseException:
-        for proc in roles.procs:
+        for proc in roles.started:
             print(f"----- {proc.name} ({proc.log})\n{proc.output()[-4000:]}")
         raise
     finally:
         roles.stop_all()
-    for proc in roles.procs:
+    for proc in roles.started:
         assert proc.popen.returncode in (0, -signal.SIGKILL), f"{proc.name} exited {proc.popen.returncode}"
 
 
@@ -107,9 +108,9 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
     domain = Domain.from_hex(int(deployment["chain_id"]), deployment["rollup"])
     rollup, bridge = Rollup(w3, deployment["rollup"]), Bridge(w3, deployment["bridge"])
     env = sequencer_env(tmp_path, l1_url, deployment_file, api_port)
-    roles.start("sequencer", ["sequencer"], env)
+    roles.start("sequencer", ["sequencer"], clean_env(**env))
     batcher_env = {**env, "MLROLLUP_PROPOSER_KEY": accounts[1].private_key}
-    roles.start("batcher", ["batcher"], batcher_env)
+    roles.start("batcher", ["batcher"], clean_env(**batcher_env))
     l2 = L2(f"http://127.0.0.1:{api_port}", domain)
     wait_until("the sequencer", l2.ready, timeout=120)
 
@@ -207,9 +208,9 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
 
     # a killed sequencer loses no acknowledged tx, and its state is L1's
     acked = l2.send(miner_b, lambda n: Transfer(n, submitter.address, 1))
-    sequencer = next(p for p in roles.procs if p.name == "sequencer")
+    sequencer = next(p for p in roles.started if p.name == "sequencer")
     sequencer.stop(signal.SIGKILL)
-    roles.start("sequencer", ["sequencer"], env)
+    roles.start("sequencer", ["sequencer"], clean_env(**env))
     wait_until("the restarted sequencer", l2.ready, timeout=120)
     l2.receipt(acked)
     wait_until("every batch on L1", lambda: all_posted(l2, rollup), timeout=150)

@@ -22,9 +22,9 @@ from protocol.txs import Transfer
 from sequencer.db.session import Database
 from sequencer.db.store import Store
 from sequencer.l1 import L1Deposit
-from tests.e2e.stack import free_port
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import ROLLUP, hexed, replay_from_batches, sqlite_url
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
