@@ -28,7 +28,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from l1_contracts.reader import Deleted, L1Update
 from protocol.deposits import Deposit
@@ -58,6 +58,7 @@ class Refused:
     proposer: str
     verdict: Verdict
     reason: str
+    final: bool = False  # L1 finalized it: no proof can delete it any more
 
     def describe(self) -> str:
         by = f" by {self.proposer}" if self.proposer else ""
@@ -65,6 +66,11 @@ class Refused:
             what = "builds on a wrong batch"
         else:
             what = f"is fraud ({self.verdict.value}: {self.reason})"
+        if self.final:
+            return (
+                f"L1 batch {self.index}{by} {what}, and L1 finalized it unchallenged: this deployment's "
+                "chain is wrong from there on and nothing can be posted on it; redeploy"
+            )
         return (
             f"L1 batch {self.index}{by} {what}: not adopted; waiting for a fraud proof to delete it "
             "(the verifier's job) before posting again"
@@ -141,6 +147,8 @@ class Follower:
                 if self.refused is not None and change.index <= self.refused.index:
                     log.info("L1 deleted batch %d, which was refused: following L1 again", change.index)
                     self.refused = None
+        if self.refused is not None and update.finalized_count > self.refused.index:
+            self.refused = replace(self.refused, final=True)
         live = source.live_batches
         rolled_back = self._roll_back_deleted(live, update)
         adopted = self._walk(live, source.deposits, update)

@@ -22,7 +22,7 @@ from sequencer.core.errors import ApiError
 from sequencer.db.models import BatchStatus, Origin, TxStatus
 from sequencer.faults import FaultDrill, FaultKind
 from sequencer.main import create_app
-from tests.l1.game import RESPONSE
+from tests.l1.game import RESPONSE, WINDOW
 from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.rig import Rig, make_rig
 
@@ -243,5 +243,29 @@ def test_a_fresh_sequencer_adopts_the_whole_chain_another_proposer_built(
         rig.build()
         assert [p.batch_id for p in rig.post().posted] == [2]
         rig.assert_l1_is_ours()
+    finally:
+        rig.close()
+
+
+def test_a_fraudulent_batch_finalized_unchallenged_is_reported_for_good(
+    tmp_path: Path, wallets: list[Wallet]
+) -> None:
+    a, _, c = wallets
+    rig = make_rig(tmp_path)
+    game, node = rig.game, rig.node
+    try:
+        rig.fund([a])
+        rig.post()
+        forged = apply_batch(node.state_at_batch(0), [], [JUNK_TX], BatchContext(rig.domain, game.now()))
+        game.post_result(forged, post_root=keccak(b"a forged root"), sender=game.other_proposer)
+        assert rig.follow().refused is not None
+        game.advance(WINDOW + 1)  # nobody challenges
+        game.rollup.finalize(game.watcher)
+        assert game.rollup.finalized_count() == 2
+        rig.follow()
+        waiting = node.catching_up
+        assert waiting is not None and "finalized it unchallenged" in waiting.reason
+        with pytest.raises(ApiError, match="catching up"):
+            rig.submit([transfer(rig, a, c, 1)])
     finally:
         rig.close()

@@ -1,4 +1,4 @@
-"""Storage on SQLite and PostgreSQL: migrations, crash-consistent blocks, restart without replay."""
+"""Storage on SQLite and PostgreSQL: migrations, crash-consistent blocks, restart without replay, rollback."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from protocol.hashing import keccak
 from protocol.state import State
 from protocol.txs import Transfer, Withdraw
 from sequencer.builder import BlockBuilder
-from sequencer.core.errors import StartupError
+from sequencer.core.errors import SequencerError, StartupError
 from sequencer.db.migrate import current_revision, head_revision, schema_differences, upgrade_head
 from sequencer.db.models import BatchStatus, DepositRow, LeafRow, TxStatus
 from sequencer.db.session import Database
@@ -122,6 +122,66 @@ def test_restart_restores_state_mempool_and_batches(db_url: str, wallets: list[W
         assert built is not None and built.tx_count == 2
         assert all(again.store.tx(keccak(r)).status == TxStatus.EXECUTED for r in pending)  # type: ignore[union-attr]
         assert again.metrics.l1_gas_spent._value.get() == 0  # counted by the process that posted
+    finally:
+        again.close()
+
+
+def test_rollback_undoes_batches_in_one_transaction_and_survives_a_restart(
+    db_url: str, wallets: list[Wallet]
+) -> None:
+    clock = FakeClock()
+    settings = make_settings(db_url)
+    node = Sequencer(settings, clock=clock)
+    node.start()
+    builder = BlockBuilder(node)
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a])  # batch 0
+    node.set_batch_status(0, BatchStatus.FINAL)
+    kept = node.head.root
+    ran_at = int(clock())
+    first = [a.sign(lambda n: Transfer(n, b.address, ETH)), a.sign(lambda n: Withdraw(n, b"\x09" * 20, 1))]
+    node.submit([Submission(r) for r in first], listed=True)
+    builder.tick()
+    builder.seal()  # batch 1
+    node.ingest_deposits([L1Deposit(Deposit(1, b.address, 5), 2)])
+    clock.advance(30)
+    node.submit([Submission(b.sign(lambda n: Transfer(n, a.address, 2)))])
+    builder.tick()  # batch 2, open: the deposit and a tx
+    later = a.sign(lambda n: Transfer(n, b.address, 3))
+    node.submit([Submission(later)])  # pending
+    with pytest.raises(SequencerError, match="final"):
+        node.store.rollback_to(0, clock(), "no")
+
+    undone = builder.rollback_to(1, "a test")
+    assert undone is not None and undone.batch_ids == (1, 2) and undone.blocks == 2
+    assert [r.replay_ts for r in undone.requeued] == [ran_at, ran_at, ran_at + 30]
+    assert node.head.root == kept and node.next_batch_id == 1 and node.open_batch is None
+    assert State.from_leaves(node.store.iter_leaves()).root == kept  # the leaves are batch 0's again
+    assert node.store.batch(1) is None and node.store.steps(1) == [] and node.store.undo_keys(2) == set()
+    assert node.store.deposits_from(1, 1)[0].block_number is None  # to be consumed again
+    assert [keccak(t.raw) for t in node.mempool.txs][-1] == keccak(later)  # after the requeued ones
+    assert node.head.withdrawal(0) is None
+    (log,) = node.store.sync_log()
+    assert (log.kind, log.batch_id, log.detail) == ("rollback", 1, "a test")
+    node.close()
+
+    again = Sequencer(settings, clock=clock)  # a restart before anything ran again
+    again.start()
+    try:
+        assert again.head.root == kept and again.next_batch_id == 1
+        assert [t.replay_ts for t in again.mempool.txs] == [ran_at, ran_at, ran_at + 30, None]
+        builder = BlockBuilder(again)
+        while builder.tick() is not None:
+            pass
+        builder.seal()
+        batches = again.store.batches(0, 10)
+        assert [(x.id, x.timestamp, x.tx_count) for x in batches] == [
+            (1, ran_at, 2),
+            (2, ran_at + 30, 1),
+            (3, int(clock()), 1),
+        ]
+        assert replay_from_batches(again.store).root == again.head.root
+        assert all(r.replay_ts is None for r in again.store.block_txs(2))
     finally:
         again.close()
 
