@@ -17,7 +17,6 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -27,12 +26,14 @@ from sqlalchemy.engine import URL
 from l1_contracts.deploy import Deployment
 from l1_contracts.deploy import load as load_deployment
 from l1_contracts.errors import DeploymentError
+from l1_contracts.settings_checks import check_address, check_l1_url, check_private_key
 from protocol.params import MAX_BATCH_TXS, MAX_TX_BYTES
-from protocol.signing import Domain, address_from_hex, address_of, to_checksum_address
+from protocol.signing import Domain, address_of, to_checksum_address
 from sequencer.core.errors import ConfigError
 from sequencer.faults import DEVNET_CHAIN_IDS, FaultKind
 from service.db import normalize_database_url as _normalize_database_url
 from service.jsonlimits import DEFAULT_MAX_DEPTH
+from service.settings import load_settings as _load_settings
 
 # Batch data: u8 version ‖ u64 timestamp ‖ u32 count, then u24 length ‖ bytes a tx (docs/spec.md 4).
 BATCH_HEADER_BYTES = 13
@@ -172,34 +173,17 @@ class Settings(BaseSettings):
     @field_validator("l1_rpc_url")
     @classmethod
     def _check_l1_url(cls, value: str) -> str:
-        scheme, sep, rest = value.partition("://")
-        if not sep or scheme not in ("http", "https", "ws", "wss") or not rest.strip("/"):
-            raise ValueError(
-                f"{value!r} is not an L1 JSON-RPC URL: use http(s)://host:port (e.g. http://127.0.0.1:8545)"
-            )
-        return value
+        return check_l1_url(value)
 
     @field_validator("rollup_address")
     @classmethod
     def _check_rollup(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return to_checksum_address(address_from_hex(value))
-        except ValueError as exc:
-            raise ValueError(f"not a 20-byte 0x address: {exc}") from None
+        return check_address(value)
 
     @field_validator("proposer_key")
     @classmethod
     def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        text = value.get_secret_value().removeprefix("0x")
-        try:
-            address_of(bytes.fromhex(text))
-        except Exception:
-            raise ValueError("must be a 32-byte secp256k1 private key in hex (0x…)") from None
-        return value
+        return check_private_key(value)
 
     @model_validator(mode="after")
     def _resolve_domain(self) -> Settings:
@@ -288,13 +272,4 @@ def normalize_database_url(value: str) -> URL:
 
 def load_settings(**overrides: Any) -> Settings:
     """`Settings` from the environment and `overrides`; `ConfigError` with one line per problem."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]).upper() or "SETTINGS"
-            env = where if where.startswith("MLROLLUP_") else f"MLROLLUP_{where}"
-            message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"{env}: {message}")
-        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    return _load_settings(Settings, "MLROLLUP_", ConfigError, **overrides)

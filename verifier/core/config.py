@@ -13,15 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL
 
 from l1_contracts.deploy import Deployment
 from l1_contracts.deploy import load as load_deployment
 from l1_contracts.errors import DeploymentError
-from protocol.signing import address_from_hex, address_of, to_checksum_address
+from l1_contracts.settings_checks import check_address, check_l1_url, check_private_key
 from service.db import normalize_database_url as _normalize_database_url
+from service.settings import load_settings as _load_settings
 from verifier.core.errors import ConfigError
 
 ENV_PREFIX = "MLROLLUP_VERIFIER_"
@@ -88,34 +89,17 @@ class Settings(BaseSettings):
     @field_validator("l1_rpc_url")
     @classmethod
     def _check_l1_url(cls, value: str) -> str:
-        scheme, sep, rest = value.partition("://")
-        if not sep or scheme not in ("http", "https", "ws", "wss") or not rest.strip("/"):
-            raise ValueError(
-                f"{value!r} is not an L1 JSON-RPC URL: use http(s)://host:port (e.g. http://127.0.0.1:8545)"
-            )
-        return value
+        return check_l1_url(value)
 
     @field_validator("rollup_address")
     @classmethod
     def _check_rollup(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return to_checksum_address(address_from_hex(value))
-        except ValueError as exc:
-            raise ValueError(f"not a 20-byte 0x address: {exc}") from None
+        return check_address(value)
 
     @field_validator("challenger_key")
     @classmethod
     def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value():
-            return None
-        text = value.get_secret_value().removeprefix("0x")
-        try:
-            address_of(bytes.fromhex(text))
-        except Exception:
-            raise ValueError("must be a 32-byte secp256k1 private key in hex (0x…)") from None
-        return value
+        return check_private_key(value)
 
     @model_validator(mode="after")
     def _resolve_rollup(self) -> Settings:
@@ -166,13 +150,4 @@ def normalize_database_url(value: str) -> URL:
 
 def load_settings(**overrides: Any) -> Settings:
     """`Settings` from the environment and `overrides`; `ConfigError` with one line per problem."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]).upper() or "SETTINGS"
-            env = where if where.startswith(ENV_PREFIX) else f"{ENV_PREFIX}{where}"
-            message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"{env}: {message}")
-        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    return _load_settings(Settings, ENV_PREFIX, ConfigError, **overrides)
