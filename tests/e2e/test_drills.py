@@ -12,7 +12,6 @@ slash, and the dispute's L1 txs with their gas.
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -168,9 +167,16 @@ def run_drill(kind: str, roles: Roles, tmp_path: Path) -> None:
 
     txs = {k: v for k, v in dispute["txs"].items() if v is not None and k != "resolved"}
     slashed_s = l1_time(stack, dispute["txs"]["resolved"]["hash"]) - l1_time(stack, dispute["batch_tx_hash"])
-    gas = ", ".join(f"{k} {v['gas_used']:,}" for k, v in txs.items() if v["gas_used"] is not None)
+    gas = {k: int(v["gas_used"]) for k, v in txs.items() if v["gas_used"] is not None}
+    reveals = stack.rollup.contract.events["StepsRevealed"]().get_logs(
+        argument_filters={"batchIndex": index}, from_block=stack.from_block
+    )
+    for log in reveals[-1:]:  # the dishonest proposer's answer to the challenge
+        gas["reveal (proposer)"] = int(
+            stack.w3.eth.get_transaction_receipt(log["transactionHash"])["gasUsed"]
+        )
     print(
         f"\ndrill {kind}: batch {index} slashed {slashed_s} s after its appendBatch; "
         f"{dispute['proof_kind']} at step {dispute['step_index']} of {dispute['revealed_steps']}; "
-        f"verifier txs: {gas} (+ the proposer's reveal); at {time.strftime('%H:%M:%S')}"
+        f"{len(gas)} L1 txs: " + ", ".join(f"{k} {v:,}" for k, v in gas.items())
     )
