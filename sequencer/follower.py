@@ -181,8 +181,11 @@ class Follower:
         count = len(live)
         rows = self.node.store.batches(count - 1, 1, (BatchStatus.POSTED, BatchStatus.CHALLENGED))
         row = rows[0] if rows else None
-        if row is None or not row.l1_block or row.l1_block > update.safe_block:
-            return None  # nothing beyond L1's batches, or only appends younger than what was read
+        if row is None:
+            return None
+        deleted = [c.index for c in update.changes if isinstance(c, Deleted) and c.index <= row.id]
+        if not deleted and (not row.l1_block or row.l1_block > update.safe_block):
+            return None  # only appends younger than what was read (or of an unknown block)
         reason = (
             f"L1 holds {count} batches and no longer batch {row.id}, appended in L1 block {row.l1_block}: "
             "a fraud proof or a reorg deleted it"
