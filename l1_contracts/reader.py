@@ -17,7 +17,7 @@ then starts over from the deployment block and says so (`L1Update.reset`), and t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hexbytes import HexBytes
@@ -92,7 +92,12 @@ class L1Reader:
     """Follows one deployment's Rollup and Bridge. Not thread-safe: one consumer polls it."""
 
     def __init__(
-        self, rollup: Rollup, bridge: Bridge, *, from_block: int = 0, confirmations: int = 1
+        self,
+        rollup: Rollup,
+        bridge: Bridge,
+        *,
+        from_block: int = 0,
+        confirmations: int = 1,
     ) -> None:
         if confirmations < 0:
             raise ValueError("confirmations must be 0 or more")
@@ -106,12 +111,21 @@ class L1Reader:
 
     @classmethod
     def connect(
-        cls, w3: Web3, rollup_address: str, *, from_block: int = 0, confirmations: int = 1
+        cls,
+        w3: Web3,
+        rollup_address: str,
+        *,
+        from_block: int = 0,
+        confirmations: int = 1,
     ) -> L1Reader:
         """A reader of the Rollup at `rollup_address` and the Bridge it names."""
         rollup = Rollup(w3, rollup_address)
+        bridge = Bridge(w3, rollup.bridge_address())
         return cls(
-            rollup, Bridge(w3, rollup.bridge_address()), from_block=from_block, confirmations=confirmations
+            rollup,
+            bridge,
+            from_block=from_block,
+            confirmations=confirmations,
         )
 
     @property
@@ -127,8 +141,18 @@ class L1Reader:
 
     @property
     def live_batches(self) -> list[PostedBatch]:
-        """The batches L1 holds as of the last poll, in index order."""
+        """The batches L1 holds as of the last poll, in index order (without their data below what
+        `forget_data` was told)."""
         return [self._view.live[i] for i in range(len(self._view.live))]
+
+    def forget_data(self, below: int) -> None:
+        """Drop the batch data of live batches `0 … below - 1`, which the consumer has derived and
+        which are final (no proof can concern them again): a long-running role's memory then stays
+        bounded by the batches still in their window. Their roots and deposit counts stay."""
+        for index in range(min(below, self._view.finalized_count)):
+            batch = self._view.live.get(index)
+            if batch is not None and batch.data:
+                self._view.live[index] = replace(batch, data=b"")
 
     @property
     def finalized_count(self) -> int:

@@ -152,6 +152,7 @@ class Follower:
         live = source.live_batches
         rolled_back = self._roll_back_deleted(live, update)
         adopted = self._walk(live, source.deposits, update)
+        source.forget_data(min(self.checked, update.finalized_count))  # in line and final: not needed
         self.synced = True
         self._show_status()
         self.last = FollowResult(update.safe_block, len(live), rolled_back, tuple(adopted), self.refused)

@@ -178,6 +178,10 @@ class L1Batches(Protocol):
         """The deployment's signing domain, checked against the Rollup."""
         ...
 
+    def forget_data(self, below: int) -> None:
+        """Drop the data of final batches below `below` (memory stays bounded)."""
+        ...
+
 
 def batch_to_post(row: BatchRowLike) -> BatchToPost:
     """The `appendBatch` arguments of a sealed batch row."""

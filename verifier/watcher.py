@@ -111,6 +111,7 @@ class Watcher:
                 log.info("batch %d deleted on L1 (block %d)", change.index, change.l1_block)
         if update.finalized_count > self.finalized_count:
             self.derivation.settle(update.finalized_count - 1)
+            self.reader.forget_data(update.finalized_count)  # derived and final: memory stays bounded
             self.store.mark_finalized(update.finalized_count)
             self.finalized_count = update.finalized_count
         self.batch_count = update.batch_count

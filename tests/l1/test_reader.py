@@ -78,6 +78,26 @@ def test_reader_follows_appends_deletes_and_reappends() -> None:
     assert [b.post_root for b in reader.live_batches] == [r0.post_root, r1.post_root]
 
 
+def test_a_long_running_reader_drops_the_data_of_final_batches() -> None:
+    game = make_game(window=10)
+    fund(game)
+    domain = deployment_domain(game.rollup)
+    result = apply_batch(
+        State(), [d.deposit for d in game.bridge.deposit_logs()], [], BatchContext(domain, game.now())
+    )
+    game.post_result(result)
+    reader = reader_of(game)
+    assert reader.poll().changes[0].batch.data != b""  # type: ignore[union-attr]
+    reader.forget_data(1)  # not final yet: kept
+    assert reader.live_batches[0].data != b""
+    game.advance(10)
+    game.rollup.finalize(game.watcher)
+    assert reader.poll().finalized_count == 1
+    reader.forget_data(1)
+    assert reader.live_batches[0].data == b""
+    assert reader.live_batches[0].deposit_end == 2  # what the next batch's derivation needs stays
+
+
 def test_confirmations_hold_back_the_latest_blocks() -> None:
     game = make_game()
     fund(game)

@@ -256,3 +256,6 @@ class FakeL1:
 
     def domain(self) -> Domain:
         return self._domain
+
+    def forget_data(self, below: int) -> None:
+        pass  # it holds no batch
