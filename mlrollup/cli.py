@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from client.cli import app as client_app
+
 app = typer.Typer(
     name="mlrollup",
-    help="An optimistic L2 rollup for decentralized AI. `mlrollup ROLE --help` for a role's flags.",
+    help="An optimistic L2 rollup for decentralized AI. `mlrollup ROLE --help` for a role's flags; "
+    "`mlrollup COMMAND --help` for a user command's.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -61,3 +64,7 @@ def up(ctx: typer.Context) -> None:
     from mlrollup.up import main
 
     raise typer.Exit(main(ctx.args))
+
+
+# The user commands (account, deposit, transfer, …) sit beside the roles, in their own help panel.
+app.add_typer(client_app)

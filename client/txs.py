@@ -1,0 +1,112 @@
+"""The ten tx types as functions of the nonce, for `Client.submit`: the SDK fills the nonce in.
+
+Addresses are 20 bytes or hex; hashes and salts 32 bytes or 0x hex; tensors `IntTensor`s or (nested)
+lists of ints; amounts in wei.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from protocol.models import ModelSpec
+from protocol.signing import address_from_hex
+from protocol.tensors import IntTensor, as_tensor
+from protocol.txs import (
+    AddData,
+    CommitModel,
+    CreateModel,
+    CreateTask,
+    FinalizeTask,
+    RevealModel,
+    RevealTestSet,
+    Train,
+    Transfer,
+    Tx,
+    Withdraw,
+)
+
+MakeTx = Callable[[int], Tx]
+TensorLike = IntTensor | Sequence[int] | Sequence[Sequence[int]]
+
+
+def address_bytes(address: str | bytes) -> bytes:
+    """20 bytes from an address given as bytes or (EIP-55 or lower-case) hex."""
+    if isinstance(address, bytes):
+        if len(address) != 20:
+            raise ValueError(f"an address is 20 bytes, got {len(address)}")
+        return address
+    return address_from_hex(address)
+
+
+def bytes32(value: str | bytes, name: str) -> bytes:
+    """32 bytes from bytes or 0x hex."""
+    raw = value if isinstance(value, bytes) else bytes.fromhex(value.removeprefix("0x"))
+    if len(raw) != 32:
+        raise ValueError(f"{name} is 32 bytes, got {len(raw)}")
+    return raw
+
+
+def transfer(to: str | bytes, amount: int) -> MakeTx:
+    recipient = address_bytes(to)
+    return lambda n: Transfer(n, recipient, amount)
+
+
+def withdraw(recipient: str | bytes, amount: int) -> MakeTx:
+    l1_recipient = address_bytes(recipient)
+    return lambda n: Withdraw(n, l1_recipient, amount)
+
+
+def create_task(
+    spec: ModelSpec,
+    reward: int,
+    commit_deadline: int,
+    reveal_deadline: int,
+    test_commitment: str | bytes,
+    train_data_ref: str | bytes = b"\x00" * 32,
+) -> MakeTx:
+    commitment, ref = bytes32(test_commitment, "test_commitment"), bytes32(train_data_ref, "train_data_ref")
+    return lambda n: CreateTask(
+        n,
+        int(spec.arch),
+        spec.inputs,
+        spec.hidden,
+        spec.outputs,
+        reward,
+        commit_deadline,
+        reveal_deadline,
+        commitment,
+        ref,
+    )
+
+
+def commit_model(task_id: int, commitment: str | bytes) -> MakeTx:
+    value = bytes32(commitment, "commitment")
+    return lambda n: CommitModel(n, task_id, value)
+
+
+def reveal_test_set(task_id: int, salt: str | bytes, features: TensorLike, labels: TensorLike) -> MakeTx:
+    s, x, y = bytes32(salt, "salt"), as_tensor(features), as_tensor(labels)
+    return lambda n: RevealTestSet(n, task_id, s, x, y)
+
+
+def reveal_model(task_id: int, salt: str | bytes, weights: TensorLike) -> MakeTx:
+    s, w = bytes32(salt, "salt"), as_tensor(weights)
+    return lambda n: RevealModel(n, task_id, s, w)
+
+
+def finalize_task(task_id: int) -> MakeTx:
+    return lambda n: FinalizeTask(n, task_id)
+
+
+def create_model(n_features: int, learning_rate: int, weights: TensorLike) -> MakeTx:
+    w = as_tensor(weights)
+    return lambda n: CreateModel(n, n_features, learning_rate, w)
+
+
+def add_data(model_id: int, xs: TensorLike, ys: TensorLike) -> MakeTx:
+    x, y = as_tensor(xs), as_tensor(ys)
+    return lambda n: AddData(n, model_id, x, y)
+
+
+def train(model_id: int, epochs: int) -> MakeTx:
+    return lambda n: Train(n, model_id, epochs)
