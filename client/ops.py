@@ -198,6 +198,30 @@ def batches(
     return parse(models.BatchPage, body)
 
 
+def block(session: Session, number: int, wait: float = 0.0) -> Op[models.Block]:
+    """L2 block `number` (from 1); with `wait`, the server waits that long for it to be built."""
+    wait = min(max(wait, 0.0), MAX_SERVER_WAIT_S)
+    params = {"wait": wait} if wait > 0 else None
+    body = yield from request(session, Call("GET", f"/v1/blocks/{number}", params, extra_timeout=wait))
+    return parse(models.Block, body)
+
+
+def latest_block(session: Session) -> Op[models.Block]:
+    return (yield from get(session, models.Block, "/v1/blocks/latest"))
+
+
+def steps(session: Session, batch_id: int, offset: int = 0, limit: int = 10_000) -> Op[models.Steps]:
+    """A page of a batch's trace: every step's state root, cursor, job hash and leaf hash."""
+    path = f"/v1/batches/{batch_id}/steps"
+    return (yield from get(session, models.Steps, path, offset=offset, limit=limit))
+
+
+def state_proof(session: Session, key: str | bytes, batch_id: int | None = None) -> Op[models.StateProof]:
+    """The sparse Merkle proof of a state key, against the current state or a sealed batch's."""
+    text = hx(key) if isinstance(key, bytes) else key
+    return (yield from get(session, models.StateProof, f"/v1/state/proof/{text}", batch=batch_id))
+
+
 def roots(session: Session) -> Op[models.Roots]:
     return (yield from get(session, models.Roots, "/v1/state/root"))
 
@@ -214,28 +238,48 @@ def withdrawal_proof(
 
 
 def submit(session: Session, make: Callable[[int], Tx]) -> Op[models.TxAccepted]:
-    """Sign `make(nonce)` with the next nonce and submit it. The nonce is tracked locally; after a
-    nonce error the server's pending nonce is adopted and the tx signed and sent once more; after
-    any other refusal the local view is dropped (the nonce taken was not used)."""
+    """Sign `make(nonce)` with the next nonce and submit it (`POST /v1/txs`)."""
+    answer = yield from _sign_and_post(session, [make], listed=False)
+    return parse(models.TxAccepted, answer)
+
+
+def submit_many(session: Session, makes: Sequence[Callable[[int], Tx]]) -> Op[list[models.TxAccepted]]:
+    """Sign each of `makes` with consecutive nonces and submit them all or none (`POST /v1/txs/batch`)."""
+    if not makes:
+        raise ClientError("invalid_request", "submit_many needs at least one tx")
+    answer = yield from _sign_and_post(session, makes, listed=True)
+    return parse(models.TxListAccepted, answer).txs
+
+
+def _sign_and_post(session: Session, makes: Sequence[Callable[[int], Tx]], *, listed: bool) -> Op[Any]:
+    """Sign with the next nonces and post. The nonces are tracked locally; after a nonce error the
+    server's pending nonce is adopted and the txs signed and sent once more; after any other
+    refusal the local view is dropped (the nonces taken were not used)."""
     wallet = session.need_wallet()
     signing_domain = yield from domain(session)
     for attempt in range(2):
         if not session.nonces.known:
             current = yield from account(session, wallet.address)
             session.nonces.sync(current.pending_nonce)
-        signed = wallet.sign(signing_domain, make(session.nonces.take()))
-        body = {"raw": hx(signed.encoded), "from": wallet.checksum}
+        items = [
+            {
+                "raw": hx(wallet.sign(signing_domain, make(session.nonces.take())).encoded),
+                "from": wallet.checksum,
+            }
+            for make in makes
+        ]
+        call = Call("POST", "/v1/txs/batch", json={"txs": items}, submission=True)
+        if not listed:
+            call = Call("POST", "/v1/txs", json=items[0], submission=True)
         try:
-            answer = yield from request(session, Call("POST", "/v1/txs", json=body, submission=True))
+            return (yield from request(session, call))
         except NonceError:
             session.nonces.forget()
             if attempt == 1:
                 raise
-            continue
         except ClientError:
             session.nonces.forget()
             raise
-        return parse(models.TxAccepted, answer)
     raise AssertionError("unreachable")
 
 

@@ -124,6 +124,22 @@ class Client(_Base):
         """A page of batches in id order after `after`, optionally only in some statuses."""
         return self._run(ops.batches(self.session, after, limit, status))
 
+    def block(self, number: int, wait: float = 0.0) -> models.Block:
+        """L2 block `number` (from 1); `wait`: seconds the server may wait for it (at most 30)."""
+        return self._run(ops.block(self.session, number, wait))
+
+    def latest_block(self) -> models.Block:
+        """The last L2 block (`NotFound` before the first)."""
+        return self._run(ops.latest_block(self.session))
+
+    def steps(self, batch_id: int, offset: int = 0, limit: int = 10_000) -> models.Steps:
+        """A page of a batch's trace (what a verifier compares)."""
+        return self._run(ops.steps(self.session, batch_id, offset, limit))
+
+    def state_proof(self, key: str | bytes, batch: int | None = None) -> models.StateProof:
+        """The Merkle proof of a state key (protocol.keys) now, or against a sealed batch."""
+        return self._run(ops.state_proof(self.session, key, batch))
+
     def roots(self) -> models.Roots:
         """The current, last sealed and finalized state roots."""
         return self._run(ops.roots(self.session))
@@ -136,6 +152,11 @@ class Client(_Base):
     def submit(self, make: MakeTx) -> models.TxAccepted:
         """Sign `make(nonce)` with the next nonce and submit it (`TxRejected` if refused)."""
         return self._run(ops.submit(self.session, make))
+
+    def submit_many(self, makes: Sequence[MakeTx]) -> list[models.TxAccepted]:
+        """Sign each with consecutive nonces and submit them all or none (`TxRejected` names the
+        first refusal; `details["items"]` lists each refused tx by index)."""
+        return self._run(ops.submit_many(self.session, makes))
 
     def transfer(self, to: str | bytes, amount: int) -> models.TxAccepted:
         """Pay `amount` wei to `to` on L2."""
@@ -286,6 +307,22 @@ class AsyncClient(_Base):
         """A page of batches in id order after `after`, optionally only in some statuses."""
         return await self._run(ops.batches(self.session, after, limit, status))
 
+    async def block(self, number: int, wait: float = 0.0) -> models.Block:
+        """L2 block `number` (from 1); `wait`: seconds the server may wait for it (at most 30)."""
+        return await self._run(ops.block(self.session, number, wait))
+
+    async def latest_block(self) -> models.Block:
+        """The last L2 block (`NotFound` before the first)."""
+        return await self._run(ops.latest_block(self.session))
+
+    async def steps(self, batch_id: int, offset: int = 0, limit: int = 10_000) -> models.Steps:
+        """A page of a batch's trace (what a verifier compares)."""
+        return await self._run(ops.steps(self.session, batch_id, offset, limit))
+
+    async def state_proof(self, key: str | bytes, batch: int | None = None) -> models.StateProof:
+        """The Merkle proof of a state key (protocol.keys) now, or against a sealed batch."""
+        return await self._run(ops.state_proof(self.session, key, batch))
+
     async def roots(self) -> models.Roots:
         """The current, last sealed and finalized state roots."""
         return await self._run(ops.roots(self.session))
@@ -298,6 +335,11 @@ class AsyncClient(_Base):
     async def submit(self, make: MakeTx) -> models.TxAccepted:
         """Sign `make(nonce)` with the next nonce and submit it (`TxRejected` if refused)."""
         return await self._run(ops.submit(self.session, make))
+
+    async def submit_many(self, makes: Sequence[MakeTx]) -> list[models.TxAccepted]:
+        """Sign each with consecutive nonces and submit them all or none (`TxRejected` names the
+        first refusal; `details["items"]` lists each refused tx by index)."""
+        return await self._run(ops.submit_many(self.session, makes))
 
     async def transfer(self, to: str | bytes, amount: int) -> models.TxAccepted:
         """Pay `amount` wei to `to` on L2."""

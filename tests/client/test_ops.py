@@ -217,3 +217,24 @@ def test_signing_needs_a_key() -> None:
             ops.submit(Session(None), lambda n: Transfer(n, b"\x22" * 20, 1)), lambda c: Answer(200, INFO, {})
         )
     assert caught.value.code == "no_key"
+
+
+def test_a_list_is_signed_with_consecutive_nonces_and_posted_at_once() -> None:
+    posted: list[Call] = []
+
+    def handler(call: Call) -> Answer:
+        if call.path == "/v1/info":
+            return Answer(200, INFO, {})
+        if call.method == "GET":
+            return Answer(200, account(3), {})
+        posted.append(call)
+        nonces = [decode_tx(bytes.fromhex(t["raw"][2:])).tx.nonce for t in call.json["txs"]]
+        accepted = [{"hash": "0x", "type": "Transfer", "sender": "0x", "nonce": n} for n in nonces]
+        return Answer(202, {"txs": accepted}, {})
+
+    makes = [lambda n, a=a: Transfer(n, b"\x22" * 20, a) for a in (1, 2, 3)]
+    got, _ = drive(ops.submit_many(session(), makes), handler)
+    assert [t.nonce for t in got] == [3, 4, 5]
+    assert [c.path for c in posted] == ["/v1/txs/batch"]
+    with pytest.raises(ClientError):
+        drive(ops.submit_many(session(), []), handler)

@@ -11,9 +11,10 @@ import pytest
 
 from bench.paper import PAPER_X, PAPER_Y
 from client import miner
+from client import txs as build
 from client.errors import NotFound, TxRejected
 from client.sdk import Client
-from protocol import params
+from protocol import keys, params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
 from protocol.signing import to_checksum_address
@@ -64,6 +65,16 @@ def test_reads_transfers_waits_and_errors(client_stack: ClientStack) -> None:
             assert {b.status for b in only_posted.batches} <= {"posted", "final"}
             roots = await c.roots()
             assert roots.current.root.startswith("0x") and roots.finalized.root.startswith("0x")
+            block = await c.block(receipts[-1].block, wait=1)
+            assert sent[-1].hash in block.txs and block.batch == posted.id
+            assert (await c.latest_block()).number >= block.number
+            trace = await c.steps(posted.id)
+            assert (
+                trace.total == posted.step_count == len(trace.steps) and trace.trace_root == posted.trace_root
+            )
+            key = keys.account_key(c.wallet.address)
+            assert (await c.state_proof(key)).terminal == "leaf"
+            assert (await c.state_proof(key, posted.id)).root == posted.post_root
 
             # typed errors carrying the server's reason
             with pytest.raises(NotFound) as missing:
@@ -85,10 +96,20 @@ def test_reads_transfers_waits_and_errors(client_stack: ClientStack) -> None:
             assert after_twin.nonce == again.nonce + 2
             await c.wait_for_receipt(after_twin.hash)
 
+            # a list, all or nothing: consecutive nonces; one refusal and none is stored
+            listed = await c.submit_many([build.transfer(rival, 5), build.transfer(rival, 6)])
+            assert [t.nonce for t in listed] == [after_twin.nonce + 1, after_twin.nonce + 2]
+            for t in listed:
+                await c.wait_for_receipt(t.hash)
+            with pytest.raises(TxRejected) as one_bad:
+                await c.submit_many([build.transfer(rival, 7), build.transfer(rival, 10**30)])
+            assert one_bad.value.code == "insufficient_balance"
+            assert one_bad.value.details["items"][0]["index"] == 1
+
             # a read-only client reads but does not sign
             reader = open_client(stack, flavour, None)
             try:
-                assert (await reader.account(c.address)).pending_nonce == after_twin.nonce + 1
+                assert (await reader.account(c.address)).pending_nonce == listed[-1].nonce + 1
             finally:
                 await reader.close()
 
