@@ -33,7 +33,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 test: setup lint contracts-check
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" --durations=15
 
 # The main job: the local stack (devnet, contracts, sequencer with its batcher) until Ctrl-C.
 up: setup
