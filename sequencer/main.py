@@ -21,6 +21,7 @@ from sequencer.follower import Follower
 from sequencer.l1 import BatchPoster, DepositSource, L1Batches
 from sequencer.node import Clock, Sequencer
 from service.asgi import JsonLimitsMiddleware
+from service.docs import install_docs
 
 log = logging.getLogger("sequencer")
 
@@ -117,6 +118,8 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # service.docs serves /docs from local files
+        redoc_url=None,
         openapi_tags=[
             {"name": "txs", "description": "submit transactions, read receipts"},
             {"name": "accounts"},
@@ -140,6 +143,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_docs(app)
     return app
 
 

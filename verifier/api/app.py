@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from service.asgi import JsonLimitsMiddleware
+from service.docs import install_docs
 from verifier.api.errors import install_error_handlers
 from verifier.api.routes import ROUTERS
 from verifier.core.config import Settings, load_settings
@@ -54,6 +55,8 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # service.docs serves /docs from local files
+        redoc_url=None,
         openapi_tags=[
             {"name": "status"},
             {"name": "batches", "description": "every posted batch and its verdict"},
@@ -67,4 +70,5 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_docs(app)
     return app
