@@ -367,10 +367,13 @@ class BlockBuilder:
                 node.next_batch_id = batch.id + 1
                 node.batch_ts_floor = batch.timestamp
             node.mempool.drop_executed(plan.txs)
-            if faulted is not None or node.mempool.stale(batch.timestamp):
-                node.mempool.rebuild(post, batch.timestamp)  # a faulted head is not the dry-runs' one
+            # The txs still pending run at this batch's time, except after a batch that re-executed
+            # rolled-back txs at their old time: new txs never join it, they run in a batch of now.
+            ts = batch.timestamp if batch.replay_ts is None else max(int(now), batch.timestamp)
+            if faulted is not None or node.mempool.stale(ts):
+                node.mempool.rebuild(post, ts)  # a faulted head is not the dry-runs' one
             elif plan.deposits:
-                node.mempool.credit(plan.deposits, batch.timestamp)
+                node.mempool.credit(plan.deposits, ts)
             if full or faulted is not None or after.tx_count >= self.settings.batch_max_txs:
                 self._seal(after, now)
             size = len(node.mempool)

@@ -152,3 +152,29 @@ def test_the_setting_is_refused_off_a_devnet(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="unsafe_fault"):
         make_settings(sqlite_url(tmp_path), unsafe_fault="no_such_fault")
+
+
+def test_new_txs_are_dry_run_at_now_while_rolled_back_ones_run_at_their_old_time(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """After the blocks that re-execute rolled-back txs at their old timestamps, the pending state is
+    at the time the next fresh batch will have (about now), not the last replayed one. Found by the
+    `score` drill: a FinalizeTask sent just after a rollback, past its task's reveal deadline, was
+    dry-run at the old time before the deadline, failed there, and its sender's next nonce was then
+    refused as a gap."""
+    node = node_with(tmp_path, clock)
+    try:
+        builder = BlockBuilder(node)
+        run_workload(node, builder, clock)
+        clock.advance(1_000)
+        assert builder.rollback_to(3, "a fraud proof deleted it") is not None
+        old = {tx.replay_ts for tx in node.mempool.txs}
+        assert None not in old and max(t for t in old if t is not None) < int(clock())
+        while builder.tick() is not None:
+            if node.mempool.txs and all(tx.replay_ts is None for tx in node.mempool.txs):
+                break
+        assert all(tx.replay_ts is None for tx in node.mempool.txs)
+        ts = node.mempool.ts
+        assert ts is not None and ts >= int(clock()) - 1  # the next fresh batch's time, not the replayed one
+    finally:
+        node.close()
