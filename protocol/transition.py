@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
@@ -52,9 +52,14 @@ class Machine:
     job_weights: IntTensor | None = None
 
 
+def trace_leaf(state_root: bytes, cursor: int, job_digest: bytes) -> bytes:
+    """`H(stateRoot ‖ u32 cursor ‖ jobHash)`: one leaf of the trace, from the job's hash."""
+    return keccak(state_root + cursor.to_bytes(4, "big") + job_digest)
+
+
 def step_hash(state_root: bytes, cursor: int, job: Job | None) -> bytes:
-    """`H(stateRoot ‖ u32 cursor ‖ jobHash)`: one leaf of the trace."""
-    return keccak(state_root + cursor.to_bytes(4, "big") + job_hash(job))
+    """`trace_leaf` of a machine state with its pending job."""
+    return trace_leaf(state_root, cursor, job_hash(job))
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +182,22 @@ def _check_deposits(state: State, deposits: Sequence[Deposit]) -> None:
             )
 
 
+StepFunction = Callable[[Overlay, Machine, Deposit | bytes | None, BatchContext], StepOutcome]
+
+
 def apply_batch(
-    state: State, deposits: Sequence[Deposit], txs: Sequence[bytes], ctx: BatchContext
+    state: State,
+    deposits: Sequence[Deposit],
+    txs: Sequence[bytes],
+    ctx: BatchContext,
+    *,
+    step: StepFunction = execute_step,
 ) -> BatchResult:
     """Execute a batch: its deposits (in queue order) then its txs, each tx as one or more steps.
 
     Returns the receipts, the post-state, every step's record (root, cursor, job) and the trace
     root. Invalid txs give failed receipts and change nothing; `state` itself is never modified.
+    `step` is `execute_step`; only the sequencer's unsafe fault drills pass a dishonest one.
     """
     _check_deposits(state, deposits)
     result_inputs: tuple[Deposit | bytes, ...] = (*deposits, *txs)
@@ -195,7 +209,7 @@ def apply_batch(
         cursor = machine.cursor
         next_input = result_inputs[cursor] if machine.job is None else None
         overlay = Overlay(tree)
-        outcome = execute_step(overlay, machine, next_input, ctx)
+        outcome = step(overlay, machine, next_input, ctx)
         changes = overlay.changes()
         if changes:
             tree = tree.set_many(changes)

@@ -16,7 +16,7 @@ from protocol.signing import Domain
 from protocol.smt import SmtProof, SparseMerkleTree, root_after_update, verify_proof
 from protocol.state import Overlay
 from protocol.tensors import IntTensor, weights_hash
-from protocol.transition import BatchContext, BatchResult, Machine, execute_step, step_hash
+from protocol.transition import BatchContext, BatchResult, Machine, execute_step, step_hash, trace_leaf
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ class StepResult:
     def step_hash(self) -> bytes:
         if self.finished:
             return NO_STEP
-        return keccak(self.state_root + self.cursor.to_bytes(4, "big") + self.job_hash)
+        return trace_leaf(self.state_root, self.cursor, self.job_hash)
 
 
 def _rolled_accesses(overlay: Overlay, tree: SparseMerkleTree) -> tuple[StateAccess, ...]:

@@ -37,10 +37,9 @@ from dataclasses import dataclass, replace
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
 from protocol.derive import Derived, Verdict
-from protocol.hashing import keccak
 from protocol.params import MAX_BATCH_STEPS, MAX_JOB_STEPS
 from protocol.state import State
-from protocol.transition import BatchContext, StepKind
+from protocol.transition import BatchContext, StepKind, trace_leaf
 from protocol.txs import CommitModel, TxType
 from sequencer.core.config import BATCH_TX_OVERHEAD, Settings
 from sequencer.core.errors import SequencerError
@@ -264,7 +263,7 @@ class BlockBuilder:
                     "state_root": s.state_root,
                     "cursor": cursor,
                     "job_hash": s.job_hash,
-                    "hash": keccak(s.state_root + cursor.to_bytes(4, "big") + s.job_hash),  # step_hash
+                    "hash": trace_leaf(s.state_root, cursor, s.job_hash),
                 }
             )
         receipts = []

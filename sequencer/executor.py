@@ -27,7 +27,7 @@ from protocol.jobs import job_hash
 from protocol.receipts import Receipt
 from protocol.signing import Domain
 from protocol.state import State
-from protocol.transition import BatchContext, StepKind, apply_batch
+from protocol.transition import BatchContext, BatchResult, StepKind, apply_batch
 from sequencer.core.errors import SequencerError
 
 log = logging.getLogger("sequencer.executor")
@@ -73,12 +73,17 @@ def _run(
 ) -> tuple[State, bytes, tuple[StepInfo, ...], tuple[Receipt, ...], tuple[tuple[bytes, bytes], ...], float]:
     started = time.perf_counter()
     result = apply_batch(head, deposits, txs, ctx)
-    seconds = time.perf_counter() - started
+    block = executed_block(head, result, time.perf_counter() - started)
+    return block.post_state, block.trace_root, block.steps, block.receipts, block.changes, block.seconds
+
+
+def executed_block(head: State, result: BatchResult, seconds: float) -> ExecutedBlock:
+    """What a block's execution returns to the builder: `result` on `head`, in `seconds`."""
     steps = tuple(
         StepInfo(s.kind, s.state_root, s.machine.cursor, job_hash(s.machine.job)) for s in result.steps
     )
     changes = tuple(result.post_state.tree.changes_since(head.tree))
-    return result.post_state, result.trace_root, steps, result.receipts, changes, seconds
+    return ExecutedBlock(result.post_state, result.trace_root, steps, result.receipts, changes, seconds)
 
 
 class InlineExecutor:

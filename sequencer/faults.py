@@ -30,9 +30,9 @@ a WARNING when one is armed and when it fires. Kinds, and the step a challenger 
 
 The state kinds change the faulted step itself (an extra write among the step's writes, or the job
 it leaves pending), then execute every later step of the block on the wrong state, so that step's
-leaf and every later one are wrong and the post root and the trace are computed from them. That needs
-a step loop of its own over `protocol.transition.execute_step` (the honest one, `apply_batch`, has no
-place to inject a fault, and should not): `_run` below, the dishonest proposer's executor.
+leaf and every later one are wrong and the post root and the trace are computed from them: `_run`
+below, the dishonest proposer's executor, runs `apply_batch` with a step function that wraps
+`execute_step` and changes the first step the kind applies to.
 """
 
 from __future__ import annotations
@@ -46,14 +46,22 @@ from enum import StrEnum
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
 from protocol.hashing import keccak, merkle_root
-from protocol.jobs import ScoreJob, TrainJob, job_hash
+from protocol.jobs import ScoreJob, TrainJob
 from protocol.params import FIXED_SCALE
-from protocol.receipts import Reason, Receipt
+from protocol.receipts import Reason
 from protocol.records import TaskFlag
 from protocol.state import Ledger, Overlay, State
-from protocol.transition import BatchContext, Machine, StepKind, StepOutcome, execute_step
+from protocol.transition import (
+    BatchContext,
+    Machine,
+    StepKind,
+    StepOutcome,
+    apply_batch,
+    execute_step,
+    trace_leaf,
+)
 from protocol.txs import FinalizeTask, Transfer, TxType
-from sequencer.executor import ExecutedBlock, StepInfo
+from sequencer.executor import ExecutedBlock, StepInfo, executed_block
 
 log = logging.getLogger("sequencer.faults")
 
@@ -143,7 +151,7 @@ class FaultDrill:
 
 
 def _trace_root(steps: Sequence[StepInfo]) -> bytes:
-    return merkle_root([keccak(s.state_root + s.cursor.to_bytes(4, "big") + s.job_hash) for s in steps])
+    return merkle_root([trace_leaf(s.state_root, s.cursor, s.job_hash) for s in steps])
 
 
 def _last_leaf(honest: ExecutedBlock) -> Faulted | None:
@@ -289,55 +297,30 @@ def _run(
     tamper: Tamper,
     kind: FaultKind,
 ) -> Faulted | None:
-    """The block's steps, as `apply_batch` runs them, with the first step `tamper` takes changed;
-    None when no step was taken."""
+    """The block's steps through `apply_batch` with the first step `tamper` takes changed; None when
+    no step was taken."""
     started = time.perf_counter()
-    inputs: tuple[Deposit | bytes, ...] = (*deposits, *txs)
-    tree = head.tree
-    machine = Machine()
-    steps: list[StepInfo] = []
-    receipts: list[Receipt] = []
-    fired: int | None = None
-    while machine.job is not None or machine.cursor < len(inputs):
-        cursor = machine.cursor
-        next_input = inputs[cursor] if machine.job is None else None
-        overlay = Overlay(tree)
+    taken: list[int] = []  # the faulted step's index, once there is one
+    count = 0
+
+    def dishonest_step(
+        overlay: Overlay, machine: Machine, next_input: Deposit | bytes | None, ctx: BatchContext
+    ) -> StepOutcome:
+        nonlocal count
         outcome = execute_step(overlay, machine, next_input, ctx)
-        if fired is None:
+        if not taken:
             tampered = tamper(Ledger(overlay), machine, outcome, next_input)
             if tampered is not None:
-                outcome, fired = tampered, len(steps)
-        changes = overlay.changes()
-        if changes:
-            tree = tree.set_many(changes)
-        machine = outcome.machine
-        index = len(steps)
-        if outcome.kind is StepKind.TX:
-            assert outcome.tx_hash is not None
-            receipts.append(
-                Receipt(
-                    outcome.tx_hash,
-                    cursor - len(deposits),
-                    outcome.sender,
-                    outcome.reason,
-                    outcome.detail,
-                    index,
-                    index,
-                    outcome.created_id,
-                )
-            )
-        elif outcome.kind is not StepKind.DEPOSIT:
-            receipts[-1] = replace(receipts[-1], last_step=index)
-        steps.append(StepInfo(outcome.kind, tree.root, machine.cursor, job_hash(machine.job)))
-    if fired is None:
+                outcome = tampered
+                taken.append(count)
+        count += 1
+        return outcome
+
+    result = apply_batch(head, deposits, txs, ctx, step=dishonest_step)
+    if not taken:
         return None
-    post = State(tree)
-    block = ExecutedBlock(
-        post,
-        _trace_root(steps),
-        tuple(steps),
-        tuple(receipts),
-        tuple(post.tree.changes_since(head.tree)),
-        time.perf_counter() - started,
+    block = executed_block(head, result, time.perf_counter() - started)
+    fired = taken[0]
+    return Faulted(
+        block, fired, f"{kind.value} at step {fired} of the block ({block.steps[fired].kind.name})"
     )
-    return Faulted(block, fired, f"{kind.value} at step {fired} of the block ({steps[fired].kind.name})")
