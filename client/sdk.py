@@ -186,9 +186,11 @@ class Client(_Base):
 
     def reveal_test_set(
         self, task_id: int, salt: str | bytes, features: TensorLike, labels: TensorLike
-    ) -> models.TxAccepted:
-        """Reveal the task's test set (the submitter, between the deadlines)."""
-        return self.submit(build.reveal_test_set(task_id, salt, features, labels))
+    ) -> list[models.TxAccepted]:
+        """Reveal the task's test set (the submitter, between the deadlines), in as many RevealTestSet
+        txs as it takes, submitted together in order; the test set counts as revealed once the last
+        one is executed."""
+        return self.submit_many(build.reveal_test_set(task_id, salt, features, labels))
 
     def reveal_model(self, task_id: int, salt: str | bytes, weights: TensorLike) -> models.TxAccepted:
         """Reveal committed weights; the rollup scores them on the test set."""
@@ -369,9 +371,11 @@ class AsyncClient(_Base):
 
     async def reveal_test_set(
         self, task_id: int, salt: str | bytes, features: TensorLike, labels: TensorLike
-    ) -> models.TxAccepted:
-        """Reveal the task's test set (the submitter, between the deadlines)."""
-        return await self.submit(build.reveal_test_set(task_id, salt, features, labels))
+    ) -> list[models.TxAccepted]:
+        """Reveal the task's test set (the submitter, between the deadlines), in as many RevealTestSet
+        txs as it takes, submitted together in order; the test set counts as revealed once the last
+        one is executed."""
+        return await self.submit_many(build.reveal_test_set(task_id, salt, features, labels))
 
     async def reveal_model(self, task_id: int, salt: str | bytes, weights: TensorLike) -> models.TxAccepted:
         """Reveal committed weights; the rollup scores them on the test set."""

@@ -84,9 +84,10 @@ def commit_model(task_id: int, commitment: str | bytes) -> MakeTx:
     return lambda n: CommitModel(n, task_id, value)
 
 
-def reveal_test_set(task_id: int, salt: str | bytes, features: TensorLike, labels: TensorLike) -> MakeTx:
+def reveal_test_set(task_id: int, salt: str | bytes, features: TensorLike, labels: TensorLike) -> list[MakeTx]:
+    """The RevealTestSet txs that reveal a whole test set, in the order they must run."""
     s, x, y = bytes32(salt, "salt"), as_tensor(features), as_tensor(labels)
-    return lambda n: RevealTestSet(n, task_id, s, x, y)
+    return [lambda n: RevealTestSet(n, task_id, s, x, y)]
 
 
 def reveal_model(task_id: int, salt: str | bytes, weights: TensorLike) -> MakeTx:

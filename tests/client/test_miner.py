@@ -132,7 +132,7 @@ def test_local_scores_are_the_rollups_bit_for_bit(client_stack: ClientStack) -> 
         copycat.wait_for_receipt(copycat.commit_model(task_id, good_commitment).hash)
 
         time.sleep(max(0.0, commit_deadline + 2 - time.time()))
-        submitter.wait_for_receipt(submitter.reveal_test_set(task_id, salt, features, labels).hash)
+        submitter.wait_for_receipt(submitter.reveal_test_set(task_id, salt, features, labels)[-1].hash)
         for name, w in weights.items():
             clients[name].wait_for_receipt(clients[name].reveal_model(task_id, salts[name], w).hash)
         with pytest.raises(TxRejected) as copied:

@@ -152,7 +152,7 @@ def test_a_competition_every_step(client_stack: ClientStack) -> None:
 
             await _sleep_until(commit_deadline)
             sent = await submitter.reveal_test_set(task_id, salt, features, labels)
-            await submitter.wait_for_receipt(sent.hash)
+            await submitter.wait_for_receipt(sent[-1].hash)
             for name, c in miners.items():
                 await c.wait_for_receipt((await c.reveal_model(task_id, salts[name], weights[name])).hash)
             # too late to commit now: the failure reason comes back typed
