@@ -66,5 +66,15 @@ def up(ctx: typer.Context) -> None:
     raise typer.Exit(main(ctx.args))
 
 
+@app.command(context_settings=PASSTHROUGH)
+def demo(ctx: typer.Context) -> None:
+    """The rollup's story end to end: a funded digits competition (five miners, one lazy, one a
+    copycat), the paper's shared regression, a withdrawal claimed on L1, the L1 gas against the
+    pure on-chain twins. Against --url, or a temporary stack of its own."""
+    from mlrollup.demo import main
+
+    raise typer.Exit(main(ctx.args))
+
+
 # The user commands (account, deposit, transfer, …) sit beside the roles, in their own help panel.
 app.add_typer(client_app)
