@@ -35,16 +35,17 @@ typecheck: setup
 test: setup lint contracts-check
 	$(BIN)/python -m pytest -q -n 2 -m "not slow" --durations=15
 
-# The main job: the local stack (devnet, contracts, sequencer with its batcher) until Ctrl-C.
+# The long-running local stack (devnet, contracts, sequencer with its batcher, verifier) until Ctrl-C.
 up: setup
 	$(BIN)/mlrollup up
 
-# The paper's workload through the rollup and the state-transition benchmark.
+# The main job: the rollup's story end to end on a temporary local stack (mlrollup demo, docs/demo.md).
 demo: setup
-	$(BIN)/python -m bench.paper
-	$(BIN)/python -m bench.stf
+	$(BIN)/mlrollup demo
 
+# The paper's workload through the state transition, and the throughput benchmarks.
 bench: setup
+	$(BIN)/python -m bench.paper
 	$(BIN)/python -m bench.stf
 	$(BIN)/python -m bench.sequencer
 

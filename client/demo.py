@@ -340,13 +340,15 @@ def run_story(
             + ", ".join(f"{a.name} {a.address}" for a in actors.values())
         )
 
-        shared = pool.submit(_train_shared_model, progress, config.url, timeout)
-
-        # 1. The submitter funds its account on L2 through the Bridge.
+        # 1. The submitter funds its account on L2 through the Bridge. (A deposit enters L2 only in a
+        # batch's first block: it goes first, so that no batch of ours is open to wait for.)
         with step(progress, f"deposit {config.deposit / ETH:g} ETH on L1, wait for L2") as bar:
             account = deposit_and_wait(submitter.client, l1, config.deposit, timeout=timeout)
             progress.update(bar, status=f"L2 balance {account.balance / ETH:g} ETH")
         timings["deposit"] = time.monotonic() - started
+
+        # The shared model meanwhile, by a trainer of its own.
+        shared = pool.submit(_train_shared_model, progress, config.url, timeout)
 
         # 2. The task, with its hidden test set's commitment.
         commit_window, reveal_window = _windows(config, info.settings)

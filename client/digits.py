@@ -14,7 +14,8 @@ trains nothing and copies another miner's commitment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 
@@ -127,10 +128,23 @@ def make_weights(plan: MinerPlan, digits: Digits, epoch_scale: float = 1.0) -> I
         raise ValueError(f"{plan.name} is a copycat: it has no weights of its own")
     spec = validate_spec(Arch.MLP, INPUTS, plan.hidden, CLASSES)
     epochs = 0 if plan.strategy == Strategy.LAZY else max(1, round(plan.epochs * epoch_scale))
-    params = miner.train(
-        spec, digits.train_x, digits.train_y, miner.TrainConfig(epochs=epochs, seed=plan.seed)
-    )
+    with one_thread():
+        params = miner.train(
+            spec, digits.train_x, digits.train_y, miner.TrainConfig(epochs=epochs, seed=plan.seed)
+        )
     return miner.quantize_weights(SPEC, pad_hidden(params, HIDDEN))
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread meanwhile: these tensors are small, and on a busy machine torch's
+    intra-op threads wait for each other (training a miner took 30 times longer on two)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def accuracy(weights: IntTensor, features: IntTensor, labels: IntTensor) -> float:
