@@ -397,6 +397,17 @@ def check(summary: dict[str, Any]) -> list[str]:
         )
     if summary["batches"]["finalized"] == 0:
         problems.append("no batch of the demo was finalized")
+    twins = summary["twin_gas"]
+    if not twins["regression"]["extrapolated"] and list(twins["regression"]["weights"]) != list(
+        demo.PAPER_WEIGHTS
+    ):
+        problems.append(
+            f"the regression twin's weights are {twins['regression']['weights']}, not the paper's"
+        )
+    twin_scores = twins["competition"]["scores"]
+    rollup_scores = [m["score"] for m in summary["miners"] if m["local_score"] is not None]
+    if twin_scores is not None and list(twin_scores) != rollup_scores:
+        problems.append(f"the competition twin scored {list(twin_scores)}, the rollup {rollup_scores}")
     v = summary["verifier"]
     if v is not None and (v["disputes_total"] or v["disagreements"]):
         problems.append(f"the verifier disagreed {v['disagreements']} times, disputes {v['disputes']}")
