@@ -209,6 +209,18 @@ def measure(
     return TwinGas(reg, comp, time.perf_counter() - started)
 
 
+def measure_to_queue(queue: Any, kwargs: dict[str, Any]) -> None:
+    """`measure(**kwargs)` in a process of its own (py-evm holds the GIL for seconds, which would
+    slow down every other thread of the caller): ("tx", None) on `queue` after each transaction,
+    then ("done", TwinGas) or ("error", why)."""
+    try:
+        result = measure(**kwargs, on_tx=lambda: queue.put(("tx", None)))
+    except Exception as exc:
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+    else:
+        queue.put(("done", result))
+
+
 def _round(
     spec: ModelSpec,
     twin: CompetitionTwin,

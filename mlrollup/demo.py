@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import queue
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from bench.demo_twins import DEFAULT_EPOCHS, DEFAULT_SIZES, TwinGas, measure, planned_txs
+from bench.demo_twins import DEFAULT_EPOCHS, DEFAULT_SIZES, TwinGas, measure_to_queue, planned_txs
 from client import demo, digits
 from client.demo import DemoConfig, DemoError, StoryResult, new_progress, run_story, step
 from client.digits import Strategy
@@ -171,6 +174,58 @@ def _eth(text: str) -> int:
     return int(wei)
 
 
+class _TwinsProcess:
+    """`bench.demo_twins.measure` in a process of its own, its transactions counted on a bar: in a
+    thread of this process py-evm would hold the GIL and slow the story's requests past their
+    deadlines."""
+
+    def __init__(self, progress: Progress, bar: TaskID, kwargs: dict[str, Any]) -> None:
+        context = multiprocessing.get_context("spawn")  # this process has threads: no fork
+        self.queue = context.Queue()
+        self.process = context.Process(
+            target=measure_to_queue, args=(self.queue, kwargs), name="demo-twins", daemon=True
+        )
+        self.process.start()
+        self.progress, self.bar = progress, bar
+        self.result: TwinGas | None = None
+        self.error: str | None = None
+        self.reader = threading.Thread(target=self._read, name="demo-twins-reader", daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                kind, value = self.queue.get(timeout=1.0)
+            except queue.Empty:
+                if not self.process.is_alive():
+                    self.error = f"its process exited with status {self.process.exitcode}"
+                    return
+                continue
+            if kind == "tx":
+                self.progress.advance(self.bar)
+            elif kind == "done":
+                self.result = value
+                return
+            else:
+                self.error = str(value)
+                return
+
+    def wait(self, timeout: float) -> TwinGas:
+        """The figures, once measured; `DemoError` if the measurement failed or took too long."""
+        self.reader.join(timeout)
+        if self.result is None:
+            raise DemoError(
+                f"the twins' gas was not measured: {self.error or f'not done in {timeout:.0f} s'}"
+            )
+        self.progress.update(self.bar, status=f"{self.result.seconds:.0f} s of py-evm")
+        return self.result
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(10)
+
+
 def _free_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -195,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir: Path | None = None
     failed = True
     stack_s = 0.0
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-twins")
+    twins: _TwinsProcess | None = None
     try:
         with new_progress(err) as progress:
             plans = list(digits.MINERS)
@@ -220,18 +275,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ),
                 status="",
             )
-            twins = pool.submit(
-                measure,
-                digits.SPEC,
-                data.features,
-                data.labels,
-                [weights[p.name] for p in honest],
-                copycats,
-                (demo.PAPER_X, demo.PAPER_Y, demo.PAPER_INITIAL, demo.PAPER_LEARNING_RATE, demo.PAPER_EPOCHS),
-                full=args.full_twins,
-                epochs=twins_epochs,
-                sizes=twins_sizes,
-                on_tx=lambda: progress.advance(twin_bar),
+            twins = _TwinsProcess(
+                progress,
+                twin_bar,
+                {
+                    "spec": digits.SPEC,
+                    "features": data.features,
+                    "labels": data.labels,
+                    "weights": [weights[p.name] for p in honest],
+                    "copycats": copycats,
+                    "paper": (
+                        demo.PAPER_X,
+                        demo.PAPER_Y,
+                        demo.PAPER_INITIAL,
+                        demo.PAPER_LEARNING_RATE,
+                        demo.PAPER_EPOCHS,
+                    ),
+                    "full": args.full_twins,
+                    "epochs": twins_epochs,
+                    "sizes": twins_sizes,
+                },
             )
             if args.url is None:
                 data_dir = Path(tempfile.mkdtemp(prefix="mlrollup-demo-"))
@@ -275,8 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.timeout,
                 )
             story = run_story(config, data, plans, weights, progress)
-            twin_gas = twins.result()
-            progress.update(twin_bar, status=f"{twin_gas.seconds:.0f} s of py-evm")
+            twin_gas = twins.wait(args.timeout * (10 if args.full_twins else 1))
         summary = build_summary(story, twin_gas, args, stack is not None, stack_s, time.monotonic() - started)
         problems = check(summary)
         if args.json:
@@ -290,8 +352,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DemoError, ClientError, up.UpError, L1Error, OSError, TimeoutError) as exc:
         err.print(f"[bold red]error[/]: {exc}", highlight=False)
         return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        if twins is not None:
+            twins.stop()
         if stack is not None:
             err.print("stopping the temporary stack …")
             stack.stop()
