@@ -225,7 +225,7 @@ def _windows(config: DemoConfig, settings: dict[str, Any]) -> tuple[float, float
     deadline, so the reveal window covers one batch age and the time the reveals take."""
     block = float(settings.get("block_interval_s", 1.0))
     batch_age = float(settings.get("batch_max_age_s", 5.0))
-    commit = config.commit_window_s if config.commit_window_s is not None else 3.0 + 3 * block
+    commit = config.commit_window_s if config.commit_window_s is not None else 5.0 + 2 * block
     reveal = config.reveal_window_s if config.reveal_window_s is not None else batch_age + 4 * block + 4.0
     return commit, reveal
 

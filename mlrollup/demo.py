@@ -133,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     story.add_argument(
         "--commit-window",
         type=float,
-        help="seconds from CreateTask to the commit deadline (default: 3 + 3 block intervals)",
+        help="seconds from CreateTask to the commit deadline (default: 5 + 2 block intervals)",
     )
     story.add_argument(
         "--reveal-window",

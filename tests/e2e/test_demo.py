@@ -1,7 +1,7 @@
 """`mlrollup demo --url … --json` against `mlrollup up`, both as processes: the story's summary adds up.
 
-`up` runs on free ports in a temporary data directory, with short windows (a 3 s challenge window,
-2 s batches, 0.5 s blocks) so that the demo's deadlines and the withdrawal's finality take seconds;
+`up` runs on free ports in a temporary data directory, with short windows (a 2 s challenge window,
+1 s batches, 0.5 s blocks) so that the demo's deadlines and the withdrawal's finality take seconds;
 the demo runs with `--quick` (less float training and a smaller twin measurement: less CPU, the same
 story against the same stack). `up` is stopped (and stops its roles) whatever happens.
 """
@@ -30,8 +30,8 @@ def start_up(roles: Any, data_dir: Path) -> tuple[Role, dict[str, str]]:
     """`mlrollup up` on free ports; its URLs once the verifier (started last) is ready."""
     l1_port, port, verifier_port = free_port(), free_port(), free_port()
     argv = ["up", "--data-dir", str(data_dir), "--l1-port", str(l1_port), "--port", str(port)]
-    argv += ["--verifier-port", str(verifier_port), "--challenge-window", "3"]
-    argv += ["--batch-max-age", "2", "--block-interval", "0.5"]
+    argv += ["--verifier-port", str(verifier_port), "--challenge-window", "2"]
+    argv += ["--batch-max-age", "1", "--block-interval", "0.5"]
     up = roles.start("up", argv, clean_env())
     urls = {
         "url": f"http://127.0.0.1:{port}",
