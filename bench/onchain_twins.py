@@ -29,7 +29,8 @@ from protocol import params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
 from protocol.tensors import IntTensor, weights_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.testset import commitment_to_test_set, root_of_test_set
+from protocol.txrules import model_commitment
 
 PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
 PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]

@@ -3,8 +3,9 @@
 Every step kind at its largest size, on a state of 2^17 filler leaves (so each SMT proof carries
 about 17 siblings, as in a state of that many accounts): the largest scoring chunks (MAX_STEP_MACS
 multiply-accumulates with the biggest weights or test chunk), a TRAIN chunk of SHARED_CHUNK_POINTS
-points of SHARED_MAX_FEATURES features, the largest RevealTestSet (MAX_TEST_CHUNKS chunk leaves
-written, as close to MAX_TX_BYTES as the chunk cap lets it be), AddData of MAX_ADD_POINTS points, the
+points of SHARED_MAX_FEATURES features, the largest RevealTestSet runs (MAX_REVEAL_CHUNKS chunk leaves
+written, MAX_REVEAL_VALUES values, each run range-proven inside a larger test set; the 4,096 x 64
+test set of issue 10), AddData of MAX_ADD_POINTS points, the
 largest RevealModel (MAX_PARAMS weights), and the small steps. Each witness is checked against Python
 first. "execution" is what `proveStep` burns (measured through `GasMeterHarness`, the CALL included);
 "tx" is what a transaction carrying the witness would be charged on Prague: the larger of 21,000 +
@@ -18,7 +19,8 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
@@ -27,13 +29,14 @@ from l1_contracts.artifacts import load_artifact
 from l1_contracts.bindings import Bridge, UnlockedSender, transact
 from l1_contracts.bindings.prover import OneStepProver, StepContext, deploy_prover, prove_step_gas
 from protocol import params
-from protocol.hashing import keccak
+from protocol.hashing import ZERO32, keccak
 from protocol.models import ModelSpec, validate_spec
 from protocol.signing import Domain, address_of, sign_tx
 from protocol.state import State
 from protocol.tensors import IntTensor, weights_hash
+from protocol.testset import commitment_to_test_set, reveal_txs, root_of_test_set
 from protocol.transition import BatchContext, BatchResult, apply_batch
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -53,6 +56,7 @@ DOMAIN = Domain(chain_id=31337, verifying_contract=bytes.fromhex("5fbdb2315678af
 BUDGET = 8_000_000
 ETH = 10**18
 S = params.FIXED_SCALE
+B = params.ELEMENT_MAX
 FILLER_LEAVES = 1 << 17
 
 
@@ -122,17 +126,20 @@ def _features(spec: ModelSpec, n: int, magnitude: int) -> tuple[IntTensor, IntTe
     return IntTensor.matrix(rows, spec.inputs), IntTensor.vector(labels)
 
 
+def _at_nonce(tx: Tx, nonce: int) -> Tx:
+    return replace(tx, nonce=nonce)
+
+
 def task_cases(
     state: State, keys: Keys, spec: ModelSpec, n: int, magnitude: int
 ) -> tuple[BatchResult, BatchResult]:
-    """A task with `n` test samples and one committed model: (RevealTestSet batch, RevealModel batch)."""
+    """A task with `n` test samples and one committed model: (the batch of its RevealTestSet txs, one
+    step each, and the RevealModel batch)."""
     features, labels = _features(spec, n, magnitude)
     salt = keccak(b"salt")
     commit = commitment_to_test_set(root_of_test_set(spec, features, labels), n, salt)
     weights = IntTensor.vector([((i * 7919) % (2 * S)) - S for i in range(spec.param_count)])
-    wc = model_commitment(0, keys.address(1), weights_hash(weights.values), salt)
-    meta = state.meta()
-    tid = meta.next_task_id
+    tid = state.meta().next_task_id
     wc = model_commitment(tid, keys.address(1), weights_hash(weights.values), salt)
     setup = run(
         state,
@@ -147,9 +154,8 @@ def task_cases(
         ],
         50,
     )
-    reveal_test = run(
-        setup.post_state, [keys.sign(0, lambda k: RevealTestSet(k, tid, salt, features, labels))], 150
-    )
+    runs = reveal_txs(spec, tid, salt, features, labels)
+    reveal_test = run(setup.post_state, [keys.sign(0, partial(_at_nonce, r)) for r in runs], 150)
     reveal_model = run(
         reveal_test.post_state, [keys.sign(1, lambda k: RevealModel(k, tid, salt, weights))], 150
     )
@@ -286,41 +292,38 @@ def main(argv: list[str] | None = None) -> None:
         measure(f"RevealModel {name}", reveal_model, 0)
         measure(f"SCORE chunk {name}", reveal_model, 1)
 
-    # the largest RevealTestSets: MAX_TEST_CHUNKS chunk leaves, MAX_TEST_VALUES values
-    chunks, values = params.MAX_TEST_CHUNKS, params.MAX_TEST_VALUES
+    # the largest RevealTestSet steps: a run of MAX_REVEAL_CHUNKS chunk leaves or MAX_REVEAL_VALUES
+    # values, inside a larger test set (a range proof on both sides), and the issue's 4,096 x 64
     big_sets = [
+        # (name, (arch, d, h, c), samples, magnitude, runs measured)
         (
-            f"RevealTestSet LINREG d=3, {values // 4:,} samples in {chunks} chunks (i32 values)",
-            3,
-            0,
-            0,
-            params.ELEMENT_MAX,
+            "LINREG d=64, 4,096 samples, 22 runs of 3 chunks of 64 (i32 values)",
+            (1, 64, 0, 0),
+            4096,
+            B,
+            (0, 10, 21),
         ),
-        (f"RevealTestSet LINREG d=3, {values // 4:,} samples in {chunks} chunks (i8 values)", 3, 0, 0, 100),
-        (
-            f"RevealTestSet LINREG d=255, {values // 256} samples in 1 chunk (i32 values)",
-            255,
-            0,
-            0,
-            params.ELEMENT_MAX,
-        ),
-        ("RevealTestSet MLP 232-35-2, 1 sample a chunk (i32 values)", 232, 35, 2, params.ELEMENT_MAX),
+        ("LINREG d=3, 12,288 samples, runs of 64 chunks of 64 (i32 values)", (1, 3, 0, 0), 12_288, B, (1,)),
+        ("LINREG d=3, 12,288 samples, runs of 64 chunks of 64 (i8 values)", (1, 3, 0, 0), 12_288, 100, (1,)),
+        ("MLP 256-32-2, 192 samples, runs of 64 chunks of 1, 16,448 values", (3, 256, 32, 2), 192, B, (1,)),
+        ("LINREG d=255, 128 samples, runs of 1 chunk of 64 (i32 values)", (1, 255, 0, 0), 128, B, (1,)),
+        ("MLP 64-16-10 (digits), 360 samples, 2 runs of chunks of 13", (3, 64, 16, 10), 360, 16 * S, (0, 1)),
     ]
-    for name, d, h, c, magnitude in big_sets:
-        spec = validate_spec(3 if h else 1, d, h, c)
-        n = min(chunks * spec.chunk_size, values // (d + 1))
+    for name, (arch, d, h, c), n, magnitude, measured in big_sets:
+        spec = validate_spec(arch, d, h, c)
         keys.nonces = [state.account(keys.address(i)).nonce for i in range(4)]
         reveal_test, _ = task_cases(state, keys, spec, n, magnitude)
-        measure(name, reveal_test, 0)
+        for i in measured:
+            measure(f"RevealTestSet {name}: run {i + 1} of {len(reveal_test.steps)}", reveal_test, i)
     # the costliest RevealTestSet that fails: MAX_TX_BYTES of i32 values decoded, then refused by the caps
     keys.nonces = [state.account(keys.address(i)).nonce for i in range(4)]
     spec = validate_spec(1, 3, 0, 0)
-    n = (params.MAX_TX_BYTES - 200) // 16
+    n = (params.MAX_TX_BYTES - 300) // 16
     features, labels = _features(spec, n, params.ELEMENT_MAX)
     refused = apply_batch(
         state,
         [],
-        [keys.sign(0, lambda k: RevealTestSet(k, 0, keccak(b"x"), features, labels))],
+        [keys.sign(0, lambda k: RevealTestSet(k, 0, keccak(b"x"), n, ZERO32, 0, features, labels, ()))],
         BatchContext(DOMAIN, 150),
     )
     measure(f"RevealTestSet refused: {n:,} samples, MAX_TX_BYTES of i32 values", refused, 0)

@@ -22,18 +22,14 @@ from torch import Tensor
 from client import models
 from client.txs import TensorLike, address_bytes
 from protocol import kernels
-from protocol.models import Arch, ModelSpec, validate_spec
+from protocol.models import Arch, ModelSpec
 from protocol.params import ELEMENT_MAX, FIXED_SCALE, SHARED_SCALE
 from protocol.records import decode_rows
 from protocol.tensors import IntTensor, as_tensor, weights_hash
-from protocol.txrules import chunks_of_test_set, commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.testset import chunks_of_test_set, commitment_to_test_set, root_of_test_set
+from protocol.txrules import model_commitment
 
 # --- specs, salts and commitments -------------------------------------------------------------
-
-
-def spec_of(task: models.Task) -> ModelSpec:
-    """The architecture of a task read from the API."""
-    return validate_spec(Arch[task.arch], task.inputs, task.hidden, task.outputs)
 
 
 def new_salt() -> bytes:

@@ -113,6 +113,7 @@ class Task(_Model):
     test_revealed: bool
     test_root: str
     n_test: int
+    revealed_chunks: int
     commit_count: int
     finalized: bool
     best: Best | None

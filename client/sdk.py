@@ -190,7 +190,8 @@ class Client(_Base):
         """Reveal the task's test set (the submitter, between the deadlines), in as many RevealTestSet
         txs as it takes, submitted together in order; the test set counts as revealed once the last
         one is executed."""
-        return self.submit_many(build.reveal_test_set(task_id, salt, features, labels))
+        spec = build.spec_of(self.task(task_id))
+        return self.submit_many(build.reveal_test_set(spec, task_id, salt, features, labels))
 
     def reveal_model(self, task_id: int, salt: str | bytes, weights: TensorLike) -> models.TxAccepted:
         """Reveal committed weights; the rollup scores them on the test set."""
@@ -375,7 +376,8 @@ class AsyncClient(_Base):
         """Reveal the task's test set (the submitter, between the deadlines), in as many RevealTestSet
         txs as it takes, submitted together in order; the test set counts as revealed once the last
         one is executed."""
-        return await self.submit_many(build.reveal_test_set(task_id, salt, features, labels))
+        spec = build.spec_of(await self.task(task_id))
+        return await self.submit_many(build.reveal_test_set(spec, task_id, salt, features, labels))
 
     async def reveal_model(self, task_id: int, salt: str | bytes, weights: TensorLike) -> models.TxAccepted:
         """Reveal committed weights; the rollup scores them on the test set."""

@@ -7,10 +7,14 @@ lists of ints; amounts in wei.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 
-from protocol.models import ModelSpec
+from client import models
+from protocol.models import Arch, ModelSpec, validate_spec
 from protocol.signing import address_from_hex
 from protocol.tensors import IntTensor, as_tensor
+from protocol.testset import reveal_txs
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -27,6 +31,11 @@ from protocol.txs import (
 
 MakeTx = Callable[[int], Tx]
 TensorLike = IntTensor | Sequence[int] | Sequence[Sequence[int]]
+
+
+def spec_of(task: models.Task) -> ModelSpec:
+    """The architecture of a task read from the API."""
+    return validate_spec(Arch[task.arch], task.inputs, task.hidden, task.outputs)
 
 
 def address_bytes(address: str | bytes) -> bytes:
@@ -84,10 +93,17 @@ def commit_model(task_id: int, commitment: str | bytes) -> MakeTx:
     return lambda n: CommitModel(n, task_id, value)
 
 
-def reveal_test_set(task_id: int, salt: str | bytes, features: TensorLike, labels: TensorLike) -> list[MakeTx]:
-    """The RevealTestSet txs that reveal a whole test set, in the order they must run."""
+def reveal_test_set(
+    spec: ModelSpec, task_id: int, salt: str | bytes, features: TensorLike, labels: TensorLike
+) -> list[MakeTx]:
+    """The RevealTestSet txs that reveal a whole test set, in the order they must run: runs of whole
+    chunks, each proven against the committed chunk root (`protocol.testset.reveal_txs`)."""
     s, x, y = bytes32(salt, "salt"), as_tensor(features), as_tensor(labels)
-    return [lambda n: RevealTestSet(n, task_id, s, x, y)]
+    return [partial(_renonce, tx) for tx in reveal_txs(spec, task_id, s, x, y)]
+
+
+def _renonce(tx: RevealTestSet, nonce: int) -> RevealTestSet:
+    return replace(tx, nonce=nonce)
 
 
 def reveal_model(task_id: int, salt: str | bytes, weights: TensorLike) -> MakeTx:

@@ -25,6 +25,7 @@ from protocol.hashing import keccak, merkle_proof, merkle_root
 from protocol.params import (
     ELEMENT_MAX,
     MAX_BATCH_TXS,
+    MAX_RANGE_PROOF,
     MAX_TX_BYTES,
     PROTOCOL_VERSION,
     SHARED_LR_MAX,
@@ -48,6 +49,7 @@ _SOL_TYPES = {
     "addr": "address",
     "b32": "bytes32",
     "tensor": "bytes",
+    "b32list": "bytes32[]",
 }
 
 
@@ -55,8 +57,9 @@ _SOL_TYPES = {
 class Field:
     """One body field: its attribute, spec (EIP-712) name, kind and range.
 
-    `kind` is `u8 u16 u32 u64 u128` (unsigned, `lo ≤ value ≤ hi`), `addr`, `b32` or `tensor` (of `rank`,
-    elements in `[-bound, bound]`).
+    `kind` is `u8 u16 u32 u64 u128` (unsigned, `lo ≤ value ≤ hi`), `addr`, `b32`, `tensor` (of `rank`,
+    elements in `[-bound, bound]`) or `b32list` (`u8 count ‖ b32 × count`, at most `hi` of them; EIP-712
+    `bytes32[]`).
     """
 
     attr: str
@@ -112,8 +115,12 @@ TX_FIELDS: dict[TxType, tuple[Field, ...]] = {
         _NONCE,
         _u("task_id", "taskId", "u64"),
         Field("salt", "salt", "b32"),
+        _u("n_test", "nTest", "u32"),
+        Field("test_root", "testRoot", "b32"),
+        _u("first_chunk", "firstChunk", "u32"),
         _t("features", 2, ELEMENT_MAX),
         _t("labels", 1, ELEMENT_MAX),
+        Field("proof", "proof", "b32list", hi=MAX_RANGE_PROOF),
     ),
     TxType.REVEAL_MODEL: (
         _NONCE,
@@ -157,6 +164,12 @@ def _write_field(w: Writer, tx_type: TxType, f: Field, value: Any) -> None:
         w.raw(value.to_bytes(_UINT_SIZES[kind], "big"))
     elif kind == "tensor":
         w.raw(encode_tensor_field(tx_type, f, value))
+    elif kind == "b32list":
+        if not isinstance(value, tuple | list) or len(value) > f.hi:
+            raise CodecError(f"{name}: expected at most {f.hi} hashes")
+        w.u8(len(value), name)
+        for item in value:
+            w.fixed(item, 32, name)
     else:
         if not isinstance(value, bytes):
             raise CodecError(f"{name}: expected bytes, got {type(value).__name__}")
@@ -199,7 +212,7 @@ def encode_tx(signed: SignedTx) -> bytes:
 # --- decoding ---------------------------------------------------------------------------------
 
 
-_UINT, _BYTES, _TENSOR = 0, 1, 2
+_UINT, _BYTES, _TENSOR, _B32LIST = 0, 1, 2, 3
 
 # Per type byte: the class and, per field, (qualified name, kind code, size, lo, hi, field).
 _PLANS: dict[int, tuple[type[Tx], tuple[tuple[str, int, int, int, int, Field], ...]]] = {
@@ -208,10 +221,16 @@ _PLANS: dict[int, tuple[type[Tx], tuple[tuple[str, int, int, int, int, Field], .
         tuple(
             (
                 _qualified(tx_type, f),
-                _UINT if f.kind in _UINT_SIZES else _TENSOR if f.kind == "tensor" else _BYTES,
+                _UINT
+                if f.kind in _UINT_SIZES
+                else _TENSOR
+                if f.kind == "tensor"
+                else _B32LIST
+                if f.kind == "b32list"
+                else _BYTES,
                 _UINT_SIZES.get(f.kind) or _BYTES_SIZES.get(f.kind, 0),
                 f.lo,
-                f.max if f.kind in _UINT_SIZES else 0,
+                f.max if f.kind in _UINT_SIZES else f.hi if f.kind == "b32list" else 0,
                 f,
             )
             for f in fields
@@ -243,6 +262,19 @@ def decode_tx(data: bytes | bytearray | memoryview) -> SignedTx:
             reader = Reader(encoded, pos)
             values.append(decode_tensor(reader, rank=f.rank, bound=f.bound, field=name))
             pos = reader.pos
+            continue
+        if code == _B32LIST:
+            if pos >= size:
+                raise CodecError(f"{name}: needs 1 byte at offset {pos}, none left")
+            count = encoded[pos]
+            if count > hi:
+                raise CodecError(f"{name}: {count} hashes exceed {hi}")
+            end = pos + 1 + 32 * count
+            if end > size:
+                left = size - pos - 1
+                raise CodecError(f"{name}: needs {32 * count} bytes at offset {pos + 1}, only {left} left")
+            values.append(tuple(encoded[i : i + 32] for i in range(pos + 1, end, 32)))
+            pos = end
             continue
         end = pos + width
         if end > size:

@@ -26,17 +26,24 @@ MAX_MODEL_DIM: Final = 4_096  # d, h <= 4096 so d * B * B < 2**62: a dot product
 MAX_CLASSES: Final = 64
 MAX_PARAMS: Final = 16_384
 MAX_TEST_SAMPLES: Final = 65_536
-# What one RevealTestSet may store: the L1 one-step prover re-encodes every value into the chunk
-# leaves (about 100 gas a value) and proves and writes every chunk leaf (an SMT proof in calldata
-# each), so these two caps bound the largest tx step's gas (bench/prover_gas.py, docs/results.md).
-MAX_TEST_CHUNKS: Final = 64
-MAX_TEST_VALUES: Final = 16_384  # n * (inputs + 1): the test set's values with its labels
+# A test set is revealed in one or more RevealTestSet txs, each a run of whole chunks proven against
+# the committed chunk root. A task holds at most MAX_TEST_CHUNKS chunks: its SCORE job is one step a
+# chunk, so a RevealModel's job still fits one batch with room (<= MAX_JOB_STEPS).
+MAX_TEST_CHUNKS: Final = 1_024
+MAX_RANGE_PROOF: Final = 20  # siblings proving a run of chunks: at most two a level of 1,024 leaves
 
 # Step sizing (docs/spec.md "Steps"): a scoring chunk re-executed on L1 must stay under 8M gas.
 # Estimate: ~150 gas a multiply-accumulate in unchecked Solidity; 16,384 MACs ~ 2.5M gas, leaving
 # room for weights and data as calldata (16 gas a byte) and the Merkle proofs.
 MAX_STEP_MACS: Final = 16_384
 MAX_CHUNK_SAMPLES: Final = 64
+# What one RevealTestSet may carry: the L1 one-step prover re-encodes every value into the chunk leaves
+# (about 100 gas a value) and proves and writes every chunk leaf (an SMT proof in calldata each), so
+# these two caps bound the tx step's gas (bench/prover_gas.py, docs/results.md). A chunk holds k
+# samples of inputs + 1 values with k * inputs <= MAX_STEP_MACS and k <= MAX_CHUNK_SAMPLES, so any
+# one chunk fits in MAX_REVEAL_VALUES and every test set can be revealed.
+MAX_REVEAL_CHUNKS: Final = 64
+MAX_REVEAL_VALUES: Final = MAX_STEP_MACS + MAX_CHUNK_SAMPLES  # 16,448 values, labels included
 
 # --- shared models: the paper's linear regression -------------------------------------------
 SHARED_SCALE: Final = 10**7  # weights scaled by 10^7, as in the paper's contract

@@ -67,7 +67,7 @@ class TaskFlag(IntEnum):
     FINALIZED = 4
 
 
-_TASK = struct.Struct(">20sBHHH16sQQ32s32s32sIIBq20sI")
+_TASK = struct.Struct(">20sBHHH16sQQ32s32s32sIIIBq20sI")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,7 @@ class Task:
     train_data_ref: bytes
     test_root: bytes = ZERO32
     n_test: int = 0
+    revealed_chunks: int = 0  # test chunks revealed so far, in order; all of them set TEST_REVEALED
     commit_count: int = 0
     flags: int = 0
     best_score: int = 0
@@ -112,6 +113,7 @@ class Task:
             self.train_data_ref,
             self.test_root,
             self.n_test,
+            self.revealed_chunks,
             self.commit_count,
             self.flags,
             self.best_score,

@@ -129,6 +129,10 @@ def _word(tx_type: TxType, f: Field, value: Any) -> bytes:
         return bytes(value)
     if kind == "tensor":
         return keccak(encode_tensor_field(tx_type, f, value))
+    if kind == "b32list":  # an array's word: the hash of its members' words
+        if any(len(item) != 32 for item in value):
+            raise SignatureError(f"{f.attr}: expected 32-byte hashes")
+        return keccak(b"".join(bytes(item) for item in value))
     if not isinstance(value, int) or not 0 <= value <= f.type_max:
         raise SignatureError(f"{f.attr}: {value!r} does not fit in {f.sol_type}")
     return int(value).to_bytes(32, "big")
@@ -154,6 +158,8 @@ def _json_value(tx_type: TxType, f: Field, value: Any) -> Any:
         return "0x" + bytes(value).hex()
     if f.kind == "tensor":
         return "0x" + encode_tensor_field(tx_type, f, value).hex()
+    if f.kind == "b32list":
+        return ["0x" + bytes(item).hex() for item in value]
     return int(value)
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from protocol import keys, params
-from protocol.errors import BoundsError
-from protocol.hashing import keccak, merkle_root
+from protocol.errors import BoundsError, ProofError
+from protocol.hashing import keccak, merkle_root_from_range
 from protocol.jobs import Job, ScoreJob, TrainJob
 from protocol.models import Arch, ModelSpec, validate_spec
 from protocol.receipts import Reason, TxFailure
@@ -30,6 +30,7 @@ from protocol.records import (
 )
 from protocol.state import Ledger
 from protocol.tensors import IntTensor, weights_hash
+from protocol.testset import chunks_of_test_set, commitment_to_test_set
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -58,26 +59,9 @@ def task_spec(task: Task) -> ModelSpec:
     return ModelSpec(Arch(task.arch), task.inputs, task.hidden, task.outputs)
 
 
-def commitment_to_test_set(test_root: bytes, n: int, salt: bytes) -> bytes:
-    """What a submitter commits to at CreateTask: `H(testRoot ‖ u32 n ‖ salt)`."""
-    return keccak(test_root + n.to_bytes(4, "big") + salt)
-
-
 def model_commitment(task_id: int, miner: bytes, weights_digest: bytes, salt: bytes) -> bytes:
     """What a miner commits to: `H(u64 taskId ‖ miner ‖ weightsHash ‖ salt)`; binds the miner."""
     return keccak(task_id.to_bytes(8, "big") + miner + weights_digest + salt)
-
-
-def chunks_of_test_set(spec: ModelSpec, features: IntTensor, labels: IntTensor) -> list[bytes]:
-    """The stored chunks of a test set: `chunk_size` samples of `(i32 × inputs ‖ i32 label)`."""
-    rows = [(*row, label) for row, label in zip(features.rows(), labels.values, strict=True)]
-    k = spec.chunk_size
-    return [encode_rows(rows[i : i + k]) for i in range(0, len(rows), k)]
-
-
-def root_of_test_set(spec: ModelSpec, features: IntTensor, labels: IntTensor) -> bytes:
-    """`testRoot`: the list Merkle root of the test chunks' hashes."""
-    return merkle_root([keccak(c) for c in chunks_of_test_set(spec, features, labels)])
 
 
 def _debit(ledger: Ledger, who: bytes, amount: int) -> None:
@@ -176,30 +160,43 @@ def _reveal_test_set(ledger: Ledger, sender: bytes, tx: RevealTestSet, now: int)
             f"the test set is revealed once, between {task.commit_deadline} and {task.reveal_deadline}",
         )
     spec = task_spec(task)
-    n = tx.labels.shape[0]
-    n_chunks = -(-n // spec.chunk_size)
+    k, n, m = spec.chunk_size, tx.n_test, tx.labels.shape[0]
+    n_chunks = -(-n // k)
+    start = tx.first_chunk * k  # the first sample this tx carries
     if (
-        tx.features.shape != (n, spec.inputs)
-        or not 1 <= n <= params.MAX_TEST_SAMPLES
+        not 1 <= n <= params.MAX_TEST_SAMPLES
         or n_chunks > params.MAX_TEST_CHUNKS
-        or n * (spec.inputs + 1) > params.MAX_TEST_VALUES
+        or tx.first_chunk != task.revealed_chunks
+        or tx.features.shape != (m, spec.inputs)
+        or not 1 <= m <= n - start
+        or (m % k != 0 and start + m != n)
+        or -(-m // k) > params.MAX_REVEAL_CHUNKS
+        or m * (spec.inputs + 1) > params.MAX_REVEAL_VALUES
     ):
         raise TxFailure(
             Reason.INVALID_PARAMS,
-            f"features must be (n, {spec.inputs}) with labels (n,), 1 <= n <= {params.MAX_TEST_SAMPLES}, "
-            f"in at most {params.MAX_TEST_CHUNKS} chunks of {spec.chunk_size} samples and "
-            f"n * {spec.inputs + 1} <= {params.MAX_TEST_VALUES} values",
+            f"a test set of n <= {params.MAX_TEST_SAMPLES} samples in at most {params.MAX_TEST_CHUNKS} "
+            f"chunks of {k} is revealed in order, chunk {task.revealed_chunks} next: features "
+            f"(m, {spec.inputs}) and "
+            f"labels (m,) of whole chunks (the last may be short), at most {params.MAX_REVEAL_CHUNKS} chunks "
+            f"and m * {spec.inputs + 1} <= {params.MAX_REVEAL_VALUES} values a tx",
         )
     if not all(spec.label_ok(label) for label in tx.labels.values):
         raise TxFailure(Reason.INVALID_PARAMS, f"a label is not valid for architecture {spec.arch.name}")
+    if commitment_to_test_set(tx.test_root, n, tx.salt) != task.test_commitment:
+        raise TxFailure(Reason.HASH_MISMATCH, "testRoot, nTest and salt do not match the task's commitment")
     chunks = chunks_of_test_set(spec, tx.features, tx.labels)
-    root = merkle_root([keccak(c) for c in chunks])
-    if commitment_to_test_set(root, n, tx.salt) != task.test_commitment:
-        raise TxFailure(Reason.HASH_MISMATCH, "the test set and salt do not match the task's commitment")
-    for index, chunk in enumerate(chunks):
-        ledger.put_raw(keys.test_chunk_key(tx.task_id, index), chunk)
-    revealed = replace(task, test_root=root, n_test=n).with_flag(TaskFlag.TEST_REVEALED)
-    ledger.put_task(tx.task_id, revealed)
+    try:
+        root = merkle_root_from_range([keccak(c) for c in chunks], tx.first_chunk, n_chunks, tx.proof)
+    except ProofError:
+        root = None
+    if root != tx.test_root:
+        raise TxFailure(Reason.HASH_MISMATCH, "these chunks and their proof do not match testRoot")
+    for offset, chunk in enumerate(chunks):
+        ledger.put_raw(keys.test_chunk_key(tx.task_id, tx.first_chunk + offset), chunk)
+    revealed = tx.first_chunk + len(chunks)
+    task = replace(task, test_root=tx.test_root, n_test=n, revealed_chunks=revealed)
+    ledger.put_task(tx.task_id, task.with_flag(TaskFlag.TEST_REVEALED) if revealed == n_chunks else task)
     return TxEffect()
 
 

@@ -74,8 +74,12 @@ class RevealTestSet:
     nonce: int
     task_id: int
     salt: bytes
-    features: IntTensor  # rank 2: (n, inputs)
-    labels: IntTensor  # rank 1: (n,)
+    n_test: int  # samples in the whole test set
+    test_root: bytes  # its chunk root, committed with n_test and the salt at CreateTask
+    first_chunk: int  # the first chunk this tx reveals
+    features: IntTensor  # rank 2: (m, inputs), the samples of chunks first_chunk, first_chunk + 1, ...
+    labels: IntTensor  # rank 1: (m,)
+    proof: tuple[bytes, ...]  # merkle_range_proof of those chunks against test_root
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,7 @@ class TaskOut(BaseModel):
     test_revealed: bool
     test_root: str
     n_test: int
+    revealed_chunks: int = Field(description="test chunks revealed so far; all of them make test_revealed")
     commit_count: int
     finalized: bool
     best: BestOut | None

@@ -4,8 +4,8 @@ Field names are the EIP-712 ones (`commitDeadline`, `taskId`; the snake_case att
 accepted too), exactly what `protocol.signing.typed_data` produces, so a wallet's typed-data
 document can be sent as it is. Integers are JSON numbers or strings (decimal or 0x hex; amounts
 above 2^53 should be strings), addresses and bytes32 0x hex, tensors either 0x hex of their
-encoding (the EIP-712 `bytes` value) or nested lists of ints. Everything is checked with the
-codec's own table and ranges (`protocol.codec.TX_FIELDS`).
+encoding (the EIP-712 `bytes` value) or nested lists of ints, a `bytes32[]` a list of 0x hex.
+Everything is checked with the codec's own table and ranges (`protocol.codec.TX_FIELDS`).
 """
 
 from __future__ import annotations
@@ -129,6 +129,10 @@ def tx_from_json(type_name: str, message: dict[str, Any], signature: str) -> byt
             values[f.attr] = parse_hex(value, name, 32)
         elif f.kind == "tensor":
             values[f.attr] = _tensor(value, name, f)
+        elif f.kind == "b32list":
+            if not isinstance(value, list) or len(value) > f.hi:
+                raise _invalid(name, f"expected a list of at most {f.hi} 0x bytes32 strings")
+            values[f.attr] = tuple(parse_hex(item, f"{name}[{i}]", 32) for i, item in enumerate(value))
         else:
             values[f.attr] = _int(value, name, f)
     sig = parse_hex(signature, "signature", 65)

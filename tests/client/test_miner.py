@@ -11,12 +11,14 @@ import torch
 from client import miner
 from client.errors import TxRejected
 from client.sdk import Client
+from client.txs import spec_of
 from protocol import kernels
 from protocol.models import Arch, validate_spec
 from protocol.params import ELEMENT_MAX, FIXED_SCALE
 from protocol.signing import to_checksum_address
 from protocol.tensors import IntTensor, weights_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.testset import commitment_to_test_set, root_of_test_set
+from protocol.txrules import model_commitment
 from tests.client.conftest import ClientStack
 from tests.protocol.harness import ETH
 
@@ -119,7 +121,7 @@ def test_local_scores_are_the_rollups_bit_for_bit(client_stack: ClientStack) -> 
         )
         task_id = submitter.wait_for_receipt(created.hash).created_id
         assert task_id is not None
-        assert miner.spec_of(submitter.task(task_id)) == MLP
+        assert spec_of(submitter.task(task_id)) == MLP
         salts = {name: miner.new_salt() for name in weights}
         good_commitment = miner.commitment(
             task_id, clients["mlp_good"].address, weights["mlp_good"], salts["mlp_good"]

@@ -23,7 +23,8 @@ from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
 from protocol.signing import Domain
 from protocol.tensors import IntTensor, weights_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -31,7 +32,6 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     Train,
     Transfer,
     Withdraw,
@@ -162,7 +162,7 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
         c = model_commitment(task_id, miner.address, digest, salts[miner.address])
         l2.receipt(l2.send(miner, lambda n, c=c: CommitModel(n, task_id, c)))  # type: ignore[misc]
     wait_for_batch_time(commit_deadline)
-    l2.receipt(l2.send(submitter, lambda n: RevealTestSet(n, task_id, salt, features, labels)))
+    l2.receipt(l2.send(submitter, lambda n: reveal_tx(spec, task_id, salt, features, labels, n)))
     for miner in (miner_a, miner_b):
         w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
         scored = l2.receipt(l2.send(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w)))  # type: ignore[misc]

@@ -14,7 +14,8 @@ from protocol import params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
 from protocol.tensors import IntTensor, weights_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -22,7 +23,6 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     Train,
     Transfer,
     Tx,
@@ -121,7 +121,7 @@ def competition(run: Run, users: Users, samples: int = 150, deadline_s: int = 10
         c = model_commitment(task_id, miner.address, digest, salts[miner.address])
         run.done(miner, lambda n, c=c: CommitModel(n, task_id, c))  # type: ignore[misc]
     run.wait_for_batch_time(commit_deadline)
-    run.done(users.submitter, lambda n: RevealTestSet(n, task_id, salt, features, labels))
+    run.done(users.submitter, lambda n: reveal_tx(spec, task_id, salt, features, labels, n))
     for miner in (users.miner_a, users.miner_b):
         w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
         run.done(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w))  # type: ignore[misc]

@@ -10,7 +10,7 @@ fixed-point values and yield its job steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -23,8 +23,9 @@ from protocol.models import Arch, ModelSpec, validate_spec
 from protocol.signing import Domain, sign_tx
 from protocol.state import State
 from protocol.tensors import IntTensor, weights_hash
+from protocol.testset import commitment_to_test_set, reveal_run, reveal_txs, root_of_test_set
 from protocol.transition import BatchContext, BatchResult, apply_batch
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -32,14 +33,13 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     SignedTx,
     Train,
     Transfer,
     Tx,
     Withdraw,
 )
-from tests.protocol.harness import DOMAIN, Wallet
+from tests.protocol.harness import DOMAIN, Wallet, at_nonce
 
 S = params.FIXED_SCALE
 B = params.ELEMENT_MAX
@@ -105,12 +105,13 @@ def build_world() -> World:
         validate_spec(Arch.LOGREG, 3, 0, 0),
         validate_spec(Arch.MLP, 2, 3, 2),
         validate_spec(Arch.LINREG, 1, 0, 0),
-        validate_spec(Arch.LINREG, 8, 0, 0),  # wide rows: MAX_TEST_VALUES binds before MAX_TEST_CHUNKS
+        validate_spec(Arch.LINREG, 8, 0, 0),  # wide rows: MAX_REVEAL_VALUES binds before MAX_REVEAL_CHUNKS
+        validate_spec(Arch.MLP, 2, 2048, 2),  # 8,192 MACs a sample: chunks of 2, so 11 samples in 6 chunks
     ]
     tasks: list[TaskInfo] = []
     txs: list[bytes] = []
     for i, spec in enumerate(specs):
-        features, labels = _test_set(spec, 5 + i, i)
+        features, labels = _test_set(spec, 5 + i, i)  # task 6: chunk 0 revealed, chunks 1-5 to come
         salt = keccak(b"test salt" + bytes([i]))
         commit = commitment_to_test_set(root_of_test_set(spec, features, labels), 5 + i, salt)
 
@@ -134,11 +135,9 @@ def build_world() -> World:
         txs.append(wallets[3].sign(partial(_add, model_id=0, xs=xs, ys=ys)))
     state = apply_batch(state, [], txs, BatchContext(DOMAIN, 1_000)).post_state
     txs = []
-    for task in tasks[2:5]:  # reveal the test sets of tasks 2, 3, 4
-        reveal = partial(
-            _reveal_test, task_id=task.task_id, salt=task.test_salt, x=task.features, y=task.labels
-        )
-        txs.append(wallets[0].sign(reveal))
+    for task in tasks[2:5]:  # reveal the test sets of tasks 2, 3, 4, and the first chunk of task 6
+        txs.append(wallets[0].sign(partial(_reveal_test, task=task, first=0, count=None)))
+    txs.append(wallets[0].sign(partial(_reveal_test, task=tasks[6], first=0, count=1)))
     state = _run(state, txs, 2_500)
     txs = [wallets[1].sign(lambda n: RevealModel(n, 3, tasks[3].model_salt, tasks[3].weights[1]))]
     state = _run(state, txs, 2_500)
@@ -154,8 +153,10 @@ def _add(n: int, model_id: int, xs: IntTensor, ys: IntTensor) -> Tx:
     return AddData(n, model_id, xs, ys)
 
 
-def _reveal_test(n: int, task_id: int, salt: bytes, x: IntTensor, y: IntTensor) -> Tx:
-    return RevealTestSet(n, task_id, salt, x, y)
+def _reveal_test(n: int, task: TaskInfo, first: int, count: int | None) -> Tx:
+    chunks = -(-task.labels.shape[0] // task.spec.chunk_size)
+    args = (task.spec, task.task_id, task.test_salt, task.features, task.labels)
+    return reveal_run(*args, first, chunks - first if count is None else count, n)
 
 
 def _run(state: State, txs: list[bytes], now: int) -> State:
@@ -236,33 +237,7 @@ def tx_case(draw: st.DrawFn, world: World, tx_type: int) -> tuple[bytes, int]:
         commitment = keccak(draw(st.binary(max_size=4)))
         return draw(signed(world, lambda n: CommitModel(n, task_id, commitment))), now
     if tx_type == 5:
-        task = world.tasks[draw(st.integers(0, n_tasks - 1))]
-        features, labels = task.features, task.labels
-        salt = task.test_salt
-        fault = draw(
-            st.sampled_from(
-                ["none", "none", "salt", "label", "shape", "extra_row", "empty", "chunks", "values"]
-            )
-        )
-        if fault == "salt":
-            salt = keccak(salt)
-        elif fault == "label":
-            labels = IntTensor.vector([*labels.values[:-1], draw(st.sampled_from([-1, 2, 64, B]))])
-        elif fault == "shape":
-            features = IntTensor.matrix([(*row, 0) for row in features.rows()])
-        elif fault == "extra_row":
-            features = IntTensor.matrix([*features.rows(), features.rows()[0]])
-        elif fault == "empty":
-            features, labels = IntTensor.matrix([], task.spec.inputs), IntTensor.vector([])
-        elif fault in ("chunks", "values"):  # one sample past the first cap it meets
-            past_chunks = task.spec.chunk_size * params.MAX_TEST_CHUNKS + 1
-            past_values = params.MAX_TEST_VALUES // (task.spec.inputs + 1) + 1  # task 5: before the chunks
-            features, labels = _test_set(task.spec, min(past_chunks, past_values), 0)
-        task_id = _id(draw, n_tasks) if draw(st.booleans()) else task.task_id
-        signer = task.submitter if draw(st.integers(0, 3)) < 3 else None
-        return draw(signed(world, lambda n: RevealTestSet(n, task_id, salt, features, labels), signer)), draw(
-            st.sampled_from([2_500, *TIMES])
-        )
+        return draw(_reveal_test_set(world, n_tasks)), draw(st.sampled_from([2_500, *TIMES]))
     if tx_type == 6:
         task = world.tasks[draw(st.sampled_from([2, 3, 4, 2, 4, 0, 1, 5]))]  # 2-4: test sets revealed
         miner = draw(st.sampled_from([1, 2, 3]))
@@ -302,6 +277,82 @@ def tx_case(draw: st.DrawFn, world: World, tx_type: int) -> tuple[bytes, int]:
     return draw(signed(world, lambda n: Train(n, model_id, epochs))), now
 
 
+@st.composite
+def _reveal_test_set(draw: st.DrawFn, world: World, n_tasks: int) -> bytes:
+    """A RevealTestSet of a run of chunks, valid or with one fault: wrong salt, label, shape, order,
+    proof, nTest, a run that is not whole chunks, or past a cap (chunks or values a tx, chunks a task)."""
+    task = world.tasks[draw(st.integers(0, n_tasks - 1))]
+    spec, k = task.spec, task.spec.chunk_size
+    n_chunks = -(-task.labels.shape[0] // k)
+    revealed = 1 if task.task_id == 6 else 0  # the world revealed task 6's first chunk
+    first = revealed if draw(st.integers(0, 3)) else draw(st.integers(0, n_chunks))
+    count = draw(st.integers(1, max(1, n_chunks - first)))
+    args = (spec, task.task_id, task.test_salt)
+    if first >= n_chunks:  # past the end: a run that does not exist, with the last chunk's data
+        tx = replace(reveal_run(*args, task.features, task.labels, n_chunks - 1, 1), first_chunk=first)
+    else:
+        tx = reveal_run(*args, task.features, task.labels, first, count)
+    fault = draw(
+        st.sampled_from(
+            [
+                *("none", "none", "none", "salt", "label", "shape", "extra_row", "empty", "proof", "n_test"),
+                *("cut", "run_chunks", "run_values", "task_chunks"),
+            ]
+        )
+    )
+    if fault == "salt":
+        tx = replace(tx, salt=keccak(tx.salt))
+    elif fault == "label":
+        tx = replace(
+            tx, labels=IntTensor.vector([*tx.labels.values[:-1], draw(st.sampled_from([-1, 2, 64, B]))])
+        )
+    elif fault == "shape":
+        tx = replace(tx, features=IntTensor.matrix([(*row, 0) for row in tx.features.rows()]))
+    elif fault == "extra_row":
+        tx = replace(tx, features=IntTensor.matrix([*tx.features.rows(), tx.features.rows()[0]]))
+    elif fault == "empty":
+        tx = replace(tx, features=IntTensor.matrix([], spec.inputs), labels=IntTensor.vector([]))
+    elif fault == "proof":
+        tampered = draw(st.sampled_from(["drop", "add", "reverse", "flip"]))
+        proof = list(tx.proof)
+        if tampered == "drop" and proof:
+            proof.pop(draw(st.integers(0, len(proof) - 1)))
+        elif tampered == "add":
+            proof.insert(draw(st.integers(0, len(proof))), keccak(b"sibling"))
+        elif tampered == "reverse":
+            proof.reverse()
+        elif proof:
+            proof[0] = keccak(proof[0])
+        tx = replace(tx, proof=tuple(proof))
+    elif fault == "n_test":
+        tx = replace(tx, n_test=draw(st.sampled_from([0, tx.n_test - 1, tx.n_test + 1, 2**32 - 1])))
+    elif fault == "cut" and tx.labels.shape[0] > 1:  # one sample short: not whole chunks (unless last)
+        m = tx.labels.shape[0] - 1
+        tx = replace(
+            tx,
+            features=IntTensor((m, spec.inputs), tx.features.values[: m * spec.inputs]),
+            labels=IntTensor.vector(tx.labels.values[:m]),
+        )
+    elif fault == "task_chunks":  # more chunks, or samples, than a task may have
+        tx = replace(
+            tx, n_test=draw(st.sampled_from([k * params.MAX_TEST_CHUNKS + 1, params.MAX_TEST_SAMPLES + 1]))
+        )
+    elif fault in ("run_chunks", "run_values"):
+        # one run past a cap a tx, on a test set of its own (so the commitment does not match either); a
+        # tensor's and a tx's own size caps come first, and the codec would refuse the tx
+        if fault == "run_chunks":
+            n = k * params.MAX_REVEAL_CHUNKS + 1
+        else:
+            n = params.MAX_REVEAL_VALUES // (spec.inputs + 1) + 1
+        width = spec.inputs + 1
+        n = min(n, params.MAX_TENSOR_ELEMENTS // width, (params.MAX_TX_BYTES - 2_000) // (4 * width))
+        features, labels = _test_set(spec, n, 0)
+        tx = reveal_run(*args, features, labels, 0, -(-n // k))
+    task_id = _id(draw, n_tasks) if draw(st.integers(0, 4)) == 0 else task.task_id
+    signer = task.submitter if draw(st.integers(0, 3)) < 3 else None
+    return draw(signed(world, lambda n: replace(tx, nonce=n, task_id=task_id), signer))
+
+
 @dataclass(frozen=True)
 class JobCase:
     """Batches to run in order; the steps of the last one's jobs are the ones to check."""
@@ -319,6 +370,7 @@ def score_case(draw: st.DrawFn) -> JobCase:
     else:
         spec = validate_spec(arch, draw(st.integers(1, 4)), 0, 0)
     n = draw(st.one_of(st.integers(1, 8), st.sampled_from([64, 65, 129])))
+    per = draw(st.sampled_from([None, 1, 2]))
     bound = draw(st.sampled_from([B, S, 3]))
     value = fixed(bound)
     features = IntTensor.matrix([[draw(value) for _ in range(spec.inputs)] for _ in range(n)], spec.inputs)
@@ -373,7 +425,11 @@ def score_case(draw: st.DrawFn) -> JobCase:
             ],
             50,
         ),
-        ([sub.sign(lambda k: RevealTestSet(k, 0, salt, features, labels))], 150),
+        # the test set in one tx, or in runs of one or two chunks
+        (
+            [sub.sign(at_nonce(r)) for r in reveal_txs(spec, 0, salt, features, labels, 0, per)],
+            150,
+        ),
     ]
     if draw(st.booleans()):  # the rival is scored first, so the best is contested
         setup.append(([rival.sign(lambda k: RevealModel(k, 0, msalt, rival_weights))], 150))

@@ -35,8 +35,9 @@ from protocol.receipts import Reason
 from protocol.signing import Domain, address_of, sign_tx
 from protocol.state import State
 from protocol.tensors import IntTensor, weights_hash
+from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.transition import BatchContext, BatchResult, StepKind, apply_batch, step_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -44,7 +45,6 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     Train,
     Transfer,
     Tx,
@@ -126,7 +126,7 @@ class Competition:
 
     def batch2(self, state: State, ts: int) -> BatchResult:
         txs = [
-            self.sign(RevealTestSet(2, 0, self.test_salt, self.features, self.labels), self.sub),
+            self.sign(reveal_tx(self.spec, 0, self.test_salt, self.features, self.labels, 2), self.sub),
             self.sign(RevealModel(1, 0, self.model_salt, self.weights), self.miner),
         ]
         return apply_batch(state, [], txs, BatchContext(self.domain, ts))

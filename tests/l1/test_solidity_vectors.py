@@ -26,7 +26,14 @@ from l1_contracts.errors import ContractRevert
 from protocol.codec import BatchHeader, batch_data_hash, decode_batch, encode_batch, tx_root
 from protocol.deposits import Deposit, deposit_hash, rolling_hashes
 from protocol.errors import CodecError, ProofError
-from protocol.hashing import ZERO32, keccak, merkle_proof, merkle_root
+from protocol.hashing import (
+    ZERO32,
+    keccak,
+    merkle_proof,
+    merkle_range_proof,
+    merkle_root,
+    merkle_root_from_range,
+)
 from protocol.params import MAX_BATCH_TXS, MAX_TX_BYTES
 from protocol.smt import SmtProof, SparseMerkleTree, leaf_hash, root_after_update, verify_proof
 from tests.l1.chain import make_w3
@@ -339,6 +346,12 @@ def test_merkle_golden(h: Harnesses) -> None:
             siblings = [_b(x) for x in proof]
             assert call(h.merkle.functions.verify(root, leaves[i], i, len(leaves), siblings)) is True
             assert call(h.merkle.functions.verify(root, keccak(leaves[i]), i, len(leaves), siblings)) is False
+        for run in case["ranges"]:
+            first, count, proof = run["first"], run["count"], [_b(x) for x in run["proof"]]
+            nodes = leaves[first : first + count]
+            assert merkle_root_from_range(nodes, first, len(leaves), proof) == root
+            ok, sol_root = call(h.merkle.functions.rangeRoot(nodes, first, len(leaves), proof))
+            assert ok and bytes(sol_root) == root
 
 
 @FEW
@@ -360,6 +373,44 @@ def test_merkle_random(h: Harnesses, n: int, data: st.DataObject) -> None:
         if n > 1:
             j = (i + 1) % n
             assert call(h.merkle.functions.verify(root, leaves[i], j, n, proof)) is False
+
+
+def _range_root(nodes: list[bytes], first: int, total: int, proof: list[bytes]) -> bytes | None:
+    try:
+        return merkle_root_from_range(nodes, first, total, proof)
+    except ProofError:
+        return None
+
+
+@FEW
+@given(n=st.integers(1, 70), data=st.data())
+def test_merkle_range_random(h: Harnesses, n: int, data: st.DataObject) -> None:
+    """`MerkleList.rangeRoot` is `merkle_root_from_range` (RevealTestSet's proof of a run of chunks):
+    the same root for a valid proof, the same refusal for a short, long or shifted one."""
+    leaves = [keccak(n.to_bytes(2, "big") + i.to_bytes(2, "big")) for i in range(n)]
+    first = data.draw(st.integers(0, n - 1))
+    count = data.draw(st.integers(1, n - first))
+    proof = merkle_range_proof(leaves, first, count)
+    run = leaves[first : first + count]
+    tampered = data.draw(
+        st.sampled_from(["none", "short", "long", "shift", "total", "leaf"]), label="tampering"
+    )
+    args: tuple[list[bytes], int, int, list[bytes]] = (run, first, n, proof)
+    if tampered == "short" and proof:
+        args = (run, first, n, proof[:-1])
+    elif tampered == "long":
+        args = (run, first, n, [*proof, ZERO32])
+    elif tampered == "shift" and first + count < n:
+        args = (run, first + 1, n, proof)
+    elif tampered == "total":
+        args = (run, first, data.draw(st.integers(0, 2 * n + 1)), proof)
+    elif tampered == "leaf":
+        args = ([keccak(run[0]), *run[1:]], first, n, proof)
+    expected = _range_root(*args)
+    ok, root = call(h.merkle.functions.rangeRoot(*args))
+    assert (bytes(root) if ok else None) == expected
+    if tampered == "none":
+        assert expected == merkle_root(leaves)
 
 
 # --- BatchCodec --------------------------------------------------------------------------------

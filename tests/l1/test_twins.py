@@ -35,7 +35,8 @@ from protocol.models import Arch, ModelSpec, validate_spec
 from protocol.receipts import Reason
 from protocol.records import TaskFlag, encode_rows
 from protocol.tensors import IntTensor, canonical_i32, weights_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.testset import commitment_to_test_set, reveal_txs, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -43,11 +44,10 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     Train,
 )
 from tests.l1.chain import BLOCK_GAS_LIMIT, make_w3
-from tests.protocol.harness import ETH, Harness
+from tests.protocol.harness import ETH, Harness, at_nonce
 
 S = params.FIXED_SCALE
 B = params.ELEMENT_MAX
@@ -462,9 +462,8 @@ def l2_round(r: Round, reward: int = ETH) -> Outcome:
         h.expect(miner.sign(partial(CommitModel, task_id=task_id, commitment=c)), Reason.OK)
     h.now += 100
     f, y = IntTensor.matrix(r.features), IntTensor.vector(r.labels)
-    h.expect(
-        sub.sign(partial(RevealTestSet, task_id=task_id, salt=r.test_salt, features=f, labels=y)), Reason.OK
-    )
+    for run in reveal_txs(r.spec, task_id, r.test_salt, f, y):
+        h.expect(sub.sign(at_nonce(run)), Reason.OK)
     for i, w in r.reveals():
         reveal = partial(RevealModel, task_id=task_id, salt=r.miner_salt(i), weights=IntTensor.vector(w))
         h.expect(h.wallets[i].sign(reveal), Reason.OK)

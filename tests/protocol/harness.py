@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from eth_account import Account
 
@@ -16,6 +16,11 @@ from protocol.txs import Tx
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
 ETH = 10**18
+
+
+def at_nonce(tx: Tx) -> Callable[[int], Tx]:
+    """`tx` as a function of its nonce, for `Wallet.sign` (a tx built before its nonce is known)."""
+    return lambda nonce: replace(tx, nonce=nonce)
 
 
 @dataclass

@@ -7,6 +7,7 @@ imports them.
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ from protocol.hashing import ZERO32, keccak, verify_merkle_proof
 from protocol.params import (
     ELEMENT_MAX,
     MAX_BATCH_TXS,
+    MAX_RANGE_PROOF,
     MAX_TENSOR_ELEMENTS,
     MAX_TX_BYTES,
     SHARED_LR_MAX,
@@ -81,7 +83,16 @@ TX_STRATEGIES: dict[TxType, st.SearchStrategy[Any]] = {
     ),
     TxType.COMMIT_MODEL: st.builds(CommitModel, u64s, u64s, words),
     TxType.REVEAL_TEST_SET: st.builds(
-        RevealTestSet, u64s, u64s, words, int_tensors(2, ELEMENT_MAX), int_tensors(1, ELEMENT_MAX)
+        RevealTestSet,
+        u64s,
+        u64s,
+        words,
+        uints(32),
+        words,
+        uints(32),
+        int_tensors(2, ELEMENT_MAX),
+        int_tensors(1, ELEMENT_MAX),
+        st.lists(words, max_size=MAX_RANGE_PROOF).map(tuple),
     ),
     TxType.REVEAL_MODEL: st.builds(RevealModel, u64s, u64s, words, int_tensors(1, ELEMENT_MAX)),
     TxType.FINALIZE_TASK: st.builds(FinalizeTask, u64s, u64s),
@@ -119,7 +130,17 @@ EXAMPLES: list[Tx] = [
     Withdraw(0, b"\x22" * 20, 2**128 - 1),
     CreateTask(1, 3, 4, 8, 3, 500, 100, 200, b"\x33" * 32, b"\x44" * 32),
     CommitModel(2, 9, b"\x55" * 32),
-    RevealTestSet(3, 9, b"\x66" * 32, IntTensor.matrix([[1, -2], [300, 4]]), IntTensor.vector([0, 1])),
+    RevealTestSet(
+        3,
+        9,
+        b"\x66" * 32,
+        5,
+        b"\x88" * 32,
+        1,
+        IntTensor.matrix([[1, -2], [300, 4]]),
+        IntTensor.vector([0, 1]),
+        (b"\x99" * 32, b"\xaa" * 32),
+    ),
     RevealModel(4, 9, b"\x77" * 32, IntTensor.vector([ELEMENT_MAX, -ELEMENT_MAX, 5])),
     FinalizeTask(5, 9),
     CreateModel(6, 2, 1000, IntTensor.vector([10**8, 2 * 10**7, -SHARED_W_MAX])),
@@ -183,11 +204,35 @@ def test_reveal_test_set_exact_bytes() -> None:
         + (3).to_bytes(8, "big")
         + (9).to_bytes(8, "big")
         + b"\x66" * 32
+        + (5).to_bytes(4, "big")
+        + b"\x88" * 32
+        + (1).to_bytes(4, "big")
         + bytes([2, 0, 0, 0, 2, 0, 0, 0, 2, 2])
         + struct.pack(">4h", 1, -2, 300, 4)
         + bytes([1, 0, 0, 0, 2, 1, 0, 1])
+        + bytes([2])
+        + b"\x99" * 32
+        + b"\xaa" * 32
     )
     assert encode_unsigned_body(tx) == body
+
+
+def test_range_proof_field_bounded() -> None:
+    """The proof of a RevealTestSet holds at most MAX_RANGE_PROOF hashes, on encoding and decoding."""
+    tx = EXAMPLES[4]
+    assert isinstance(tx, RevealTestSet)
+    longest = replace(tx, proof=(ZERO32,) * MAX_RANGE_PROOF)
+    assert decode_tx(encode_tx(sign_fake(longest))).tx == longest
+    with pytest.raises(CodecError, match="proof"):
+        encode_tx(sign_fake(replace(tx, proof=(ZERO32,) * (MAX_RANGE_PROOF + 1))))
+    body = encode_unsigned_body(longest)
+    raw = (
+        body[: -1 - 32 * MAX_RANGE_PROOF]
+        + bytes([MAX_RANGE_PROOF + 1])
+        + b"\x00" * 32 * (MAX_RANGE_PROOF + 1)
+    )
+    with pytest.raises(CodecError, match="exceed"):
+        decode_tx(raw + b"\x00" * 65)
 
 
 # --- rejections ----------------------------------------------------------------------------------------
@@ -320,8 +365,8 @@ def test_rejects_tensor_rank_and_bounds_per_field() -> None:
     salt = b"\x00" * 32
     m, v = IntTensor.matrix([[1]]), IntTensor.vector([1])
     for bad in (
-        RevealTestSet(0, 0, salt, v, v),
-        RevealTestSet(0, 0, salt, m, m),
+        RevealTestSet(0, 0, salt, 1, salt, 0, v, v, ()),
+        RevealTestSet(0, 0, salt, 1, salt, 0, m, m, ()),
         RevealModel(0, 0, salt, m),
         RevealModel(0, 0, salt, IntTensor.vector([ELEMENT_MAX + 1])),
         AddData(0, 0, IntTensor.matrix([[SHARED_X_MAX + 1]]), v),
@@ -337,16 +382,18 @@ def test_rejects_tensor_rank_and_bounds_per_field() -> None:
 
 
 def test_max_tx_bytes() -> None:
-    # A RevealTestSet with features (n, 1) of width 4 and m width-1 labels is 130 + 4n + m bytes long:
-    # type 1 + nonce 8 + taskId 8 + salt 32 + heads 10 + 6 + signature 65.
-    budget = MAX_TX_BYTES - 130
+    # A RevealTestSet with features (n, 1) of width 4, m width-1 labels and no proof is 171 + 4n + m
+    # bytes long: type 1 + nonce 8 + taskId 8 + salt 32 + nTest 4 + testRoot 32 + firstChunk 4 + heads
+    # 10 + 6 + proof count 1 + signature 65.
+    budget = MAX_TX_BYTES - 171
     n = min(MAX_TENSOR_ELEMENTS, budget // 4)
     m = budget - 4 * n
     if m + 1 > MAX_TENSOR_ELEMENTS:
         pytest.skip("MAX_TX_BYTES is beyond the largest tx the tensor limits allow")
 
     def reveal(labels: int) -> RevealTestSet:
-        return RevealTestSet(0, 0, ZERO32, IntTensor((n, 1), (40_000,) * n), IntTensor.vector([1] * labels))
+        x, y = IntTensor((n, 1), (40_000,) * n), IntTensor.vector([1] * labels)
+        return RevealTestSet(0, 0, ZERO32, 0, ZERO32, 0, x, y, ())
 
     enc = encode_tx(sign_fake(reveal(m)))
     assert len(enc) == MAX_TX_BYTES

@@ -50,7 +50,8 @@ SPEC_TYPES = {
     ),
     TxType.COMMIT_MODEL: "CommitModel(uint64 nonce,uint64 taskId,bytes32 commitment)",
     TxType.REVEAL_TEST_SET: (
-        "RevealTestSet(uint64 nonce,uint64 taskId,bytes32 salt,bytes features,bytes labels)"
+        "RevealTestSet(uint64 nonce,uint64 taskId,bytes32 salt,uint32 nTest,bytes32 testRoot,"
+        "uint32 firstChunk,bytes features,bytes labels,bytes32[] proof)"
     ),
     TxType.REVEAL_MODEL: "RevealModel(uint64 nonce,uint64 taskId,bytes32 salt,bytes weights)",
     TxType.FINALIZE_TASK: "FinalizeTask(uint64 nonce,uint64 taskId)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -16,8 +17,9 @@ from protocol.records import CommitStatus, TaskFlag, Withdrawal
 from protocol.signing import Domain, sign_tx
 from protocol.state import State
 from protocol.tensors import IntTensor, weights_hash
+from protocol.testset import commitment_to_test_set, reveal_tx, reveal_txs, root_of_test_set
 from protocol.transition import BatchContext, StepKind, apply_batch, step_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -25,12 +27,11 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     Train,
     Transfer,
     Withdraw,
 )
-from tests.protocol.harness import DOMAIN, ETH, Harness
+from tests.protocol.harness import DOMAIN, ETH, Harness, at_nonce
 
 S = params.FIXED_SCALE
 PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
@@ -131,9 +132,12 @@ def test_deposits_are_credited_in_queue_order(h: Harness) -> None:
 # --- the competition ---------------------------------------------------------------------------
 
 
+LINREG2 = validate_spec(Arch.LINREG, 2, 0, 0)
+
+
 def linreg_task(h: Harness, *, reward: int = 10 * ETH) -> tuple[int, IntTensor, IntTensor, bytes]:
     """A LINREG(d=2) task whose test set is y = x0 + x1 (fixed point); returns its id and data."""
-    spec = validate_spec(Arch.LINREG, 2, 0, 0)
+    spec = LINREG2
     rows = [[i * S, (i % 3) * S] for i in range(150)]  # 150 samples: three chunks of 64
     features = IntTensor.matrix(rows)
     labels = IntTensor.vector([r[0] + r[1] for r in rows])
@@ -170,7 +174,7 @@ def test_competition_round_pays_the_best_score(h: Harness) -> None:
     salts = {i: commit(h, i, task_id, w) for i, w in ((1, off), (2, exact), (3, worse))}
     h.now += 100
     submitter = h.wallets[0]
-    h.expect(submitter.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
+    h.expect(submitter.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
     task = h.state.task(task_id)
     assert task is not None and task.has(TaskFlag.TEST_REVEALED) and task.n_test == 150
     for i, w in ((1, off), (2, exact), (3, worse)):
@@ -204,7 +208,7 @@ def test_tie_goes_to_the_earliest_commitment(h: Harness) -> None:
     same = [S, S, 0]
     salts = {i: commit(h, i, task_id, same) for i in (3, 1)}  # miner 3 commits first
     h.now += 100
-    h.expect(h.wallets[0].sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
+    h.expect(h.wallets[0].sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
     for i in (1, 3):  # miner 1 reveals first
         h.expect(
             h.wallets[i].sign(
@@ -225,7 +229,7 @@ def test_copied_commitment_cannot_be_revealed(h: Harness) -> None:
     h.expect(miner.sign(lambda n: CommitModel(n, task_id, stolen)), Reason.OK)
     h.expect(copier.sign(lambda n: CommitModel(n, task_id, stolen)), Reason.OK)
     h.now += 100
-    h.expect(h.wallets[0].sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
+    h.expect(h.wallets[0].sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
     reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))  # noqa: E731
     h.expect(copier.sign(reveal), Reason.HASH_MISMATCH)
     h.expect(miner.sign(reveal), Reason.OK)
@@ -239,16 +243,17 @@ def test_competition_failure_paths(h: Harness) -> None:
     h.expect(m1.sign(lambda n: CommitModel(n, task_id, c)), Reason.OK)
     h.expect(m1.sign(lambda n: CommitModel(n, task_id, c)), Reason.ALREADY_COMMITTED)
     # reveal of the test set before the commit deadline, by another, with a wrong salt or shape
-    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.WRONG_PHASE)
+    h.expect(sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.WRONG_PHASE)
     h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.WRONG_PHASE)
     h.now += 100
     h.expect(m2.sign(lambda n: CommitModel(n, task_id, c)), Reason.WRONG_PHASE)
-    h.expect(m1.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.NOT_SUBMITTER)
-    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, c, features, labels)), Reason.HASH_MISMATCH)
+    h.expect(m1.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.NOT_SUBMITTER)
+    reveal = reveal_tx(LINREG2, task_id, salt, features, labels, 0)
+    h.expect(sub.sign(lambda n: replace(reveal, nonce=n, salt=c)), Reason.HASH_MISMATCH)
     short = IntTensor.vector(labels.values[:-1])
-    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, short)), Reason.INVALID_PARAMS)
-    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.OK)
-    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, labels)), Reason.WRONG_PHASE)
+    h.expect(sub.sign(lambda n: replace(reveal, nonce=n, labels=short)), Reason.INVALID_PARAMS)
+    h.expect(sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
+    h.expect(sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.WRONG_PHASE)
     h.expect(m2.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.NO_COMMITMENT)
     h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0]))), Reason.INVALID_PARAMS)
     h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.HASH_MISMATCH)
@@ -293,6 +298,76 @@ def test_create_task_needs_the_reward(h: Harness) -> None:
     h.expect(raw, Reason.INSUFFICIENT_BALANCE)
 
 
+def test_test_set_revealed_in_runs_of_chunks(h: Harness) -> None:
+    """A test set revealed a chunk a tx: in order only, each run proven against the committed root,
+    whole chunks only; it counts as revealed after the last run, and scores as if revealed at once."""
+    task_id, features, labels, salt = linreg_task(h)  # 150 samples: chunks of 64, 64 and 22
+    weights = [S, S, 0]
+    msalt = commit(h, 1, task_id, weights)
+    h.now += 100
+    sub = h.wallets[0]
+    runs = reveal_txs(LINREG2, task_id, salt, features, labels, chunks_per_tx=1)
+    assert [(r.first_chunk, r.labels.shape[0], len(r.proof)) for r in runs] == [
+        (0, 64, 2),
+        (1, 64, 2),
+        (2, 22, 2),
+    ]
+    at = at_nonce
+    h.expect(sub.sign(at(runs[1])), Reason.INVALID_PARAMS)  # chunk 0 comes first
+    h.expect(sub.sign(at(runs[0])), Reason.OK)
+    task = h.state.task(task_id)
+    assert task is not None and (task.revealed_chunks, task.has(TaskFlag.TEST_REVEALED)) == (1, False)
+    reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))  # noqa: E731
+    h.expect(h.wallets[1].sign(reveal), Reason.WRONG_PHASE)  # not revealed until the last chunk
+    h.expect(sub.sign(at(runs[0])), Reason.INVALID_PARAMS)  # chunk 0 again
+    h.expect(sub.sign(at(replace(runs[1], proof=runs[1].proof[::-1]))), Reason.HASH_MISMATCH)
+    h.expect(sub.sign(at(replace(runs[1], proof=runs[1].proof[:1]))), Reason.HASH_MISMATCH)
+    other = IntTensor.vector([v + 1 for v in runs[1].labels.values])  # not the committed chunk
+    h.expect(sub.sign(at(replace(runs[1], labels=other))), Reason.HASH_MISMATCH)
+    part_x = IntTensor((63, 2), runs[1].features.values[:126])  # not a whole chunk, and not the last
+    part_y = IntTensor.vector(runs[1].labels.values[:63])
+    h.expect(sub.sign(at(replace(runs[1], features=part_x, labels=part_y))), Reason.INVALID_PARAMS)
+    h.expect(sub.sign(at(replace(runs[1], n_test=151))), Reason.HASH_MISMATCH)  # nTest is committed
+    h.expect(sub.sign(at(replace(runs[2], first_chunk=1))), Reason.INVALID_PARAMS)
+    h.expect(sub.sign(at(runs[1])), Reason.OK)
+    h.expect(sub.sign(at(runs[2])), Reason.OK)
+    task = h.state.task(task_id)
+    assert task is not None and task.has(TaskFlag.TEST_REVEALED)
+    assert (task.revealed_chunks, task.n_test, task.test_root) == (3, 150, runs[0].test_root)
+    h.expect(sub.sign(at(runs[2])), Reason.WRONG_PHASE)
+    h.expect(h.wallets[1].sign(reveal), Reason.OK)
+    stored = h.state.commitment(task_id, h.wallets[1].address)
+    assert stored is not None and (stored.status, stored.score) == (CommitStatus.SCORED, 0)  # exact fit
+
+
+def test_test_set_of_4096_samples_of_64_features(h: Harness) -> None:
+    """The issue's size: 4,096 samples × 64 features (LINREG, 64 chunks of 64) revealed in runs of
+    MAX_REVEAL_VALUES and scored; the one-tx cap of old (16,384 values) is a quarter of it."""
+    spec = validate_spec(Arch.LINREG, 64, 0, 0)
+    rows = [[((i * 31 + j * 7) % 200 - 100) * S // 100 for j in range(64)] for i in range(4096)]
+    features = IntTensor.matrix(rows)
+    labels = IntTensor.vector([sum(r[:2]) for r in rows])  # y = x0 + x1
+    salt = keccak(b"big")
+    commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), 4096, salt)
+    sub, miner = h.wallets[0], h.wallets[1]
+    create = lambda n: CreateTask(n, Arch.LINREG, 64, 0, 0, ETH, h.now + 10, h.now + 20, commitment, ZERO32)  # noqa: E731
+    task_id = h.expect(sub.sign(create), Reason.OK).created_id
+    assert task_id is not None
+    weights = [S, S] + [0] * 63
+    msalt = keccak(b"m")
+    mc = model_commitment(task_id, miner.address, weights_hash(weights), msalt)
+    h.expect(miner.sign(lambda n: CommitModel(n, task_id, mc)), Reason.OK)
+    h.now += 10
+    runs = reveal_txs(spec, task_id, salt, features, labels)
+    assert len(runs) == 22 and all(r.labels.shape[0] * 65 <= params.MAX_REVEAL_VALUES for r in runs)
+    result = h.run([sub.sign(at_nonce(r)) for r in runs])
+    assert all(r.success for r in result.receipts), [r.detail for r in result.receipts if not r.success]
+    result = h.run([miner.sign(lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights)))])
+    assert [s.kind for s in result.steps] == [StepKind.TX] + [StepKind.SCORE_CHUNK] * 64
+    stored = h.state.commitment(task_id, miner.address)
+    assert stored is not None and (stored.status, stored.score) == (CommitStatus.SCORED, 0)
+
+
 def scored_round(
     h: Harness,
     arch: Arch,
@@ -313,7 +388,7 @@ def scored_round(
     mc = model_commitment(task_id, miner.address, weights_hash(weights), msalt)
     h.expect(miner.sign(lambda n: CommitModel(n, task_id, mc)), Reason.OK)
     h.now += 10
-    h.expect(sub.sign(lambda n: RevealTestSet(n, task_id, salt, features, lab)), Reason.OK)
+    h.expect(sub.sign(lambda n: reveal_tx(spec, task_id, salt, features, lab, n)), Reason.OK)
     h.expect(miner.sign(lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))), Reason.OK)
     h.now += 10
     stored = h.state.commitment(task_id, miner.address)
@@ -345,7 +420,7 @@ def test_labels_must_suit_the_architecture(h: Harness) -> None:
     tid = created.created_id
     assert tid is not None
     h.expect(
-        h.wallets[0].sign(lambda n: RevealTestSet(n, tid, ZERO32, IntTensor.matrix([[1]]), bad_labels)),
+        h.wallets[0].sign(lambda n: reveal_tx(spec, tid, ZERO32, IntTensor.matrix([[1]]), bad_labels, n)),
         Reason.INVALID_PARAMS,
     )
 

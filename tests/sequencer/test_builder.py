@@ -18,15 +18,15 @@ from protocol.models import Arch, validate_spec
 from protocol.receipts import Reason
 from protocol.records import CommitStatus
 from protocol.tensors import IntTensor, weights_hash
+from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.transition import StepKind
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
     CreateModel,
     CreateTask,
     RevealModel,
-    RevealTestSet,
     Train,
     Transfer,
 )
@@ -155,7 +155,7 @@ def competition_txs(sub: Wallet, miner: Wallet, now: int) -> tuple[list[bytes], 
 
     def after() -> list[bytes]:
         return [
-            sub.sign(lambda n: RevealTestSet(n, 0, salt, features, labels)),
+            sub.sign(lambda n: reveal_tx(spec, 0, salt, features, labels, n)),
             miner.sign(partial(RevealModel, task_id=0, salt=msalt, weights=IntTensor.vector(weights))),
         ]
 

@@ -13,7 +13,8 @@ from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
 from protocol.params import FIXED_SCALE as S
 from protocol.tensors import IntTensor, weights_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -21,7 +22,6 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     Train,
     Transfer,
     Tx,
@@ -105,7 +105,7 @@ def run_workload(node: Sequencer, builder: BlockBuilder, clock: FakeClock) -> Wo
     _build(builder)
 
     clock.advance(100)
-    submit(sub, lambda n: RevealTestSet(n, TASK, test_salt, features, labels))
+    submit(sub, lambda n: reveal_tx(spec, TASK, test_salt, features, labels, n))
     for miner, salt, ws in zip((m1, m2), salts, weights, strict=True):
         submit(miner, partial(RevealModel, task_id=TASK, salt=salt, weights=IntTensor.vector(ws)))
     _build(builder)

@@ -16,15 +16,16 @@ import torch
 from protocol import kernels, params, reference
 from protocol.codec import encode_batch
 from protocol.deposits import Deposit, deposit_hash, rolling_hashes
-from protocol.hashing import keccak, merkle_proof, merkle_root
+from protocol.hashing import keccak, merkle_proof, merkle_range_proof, merkle_root
 from protocol.models import Arch, validate_spec
 from protocol.serialize import hx, witness_to_json
 from protocol.signing import Domain, address_of, sign_tx, signing_digest, struct_hash
 from protocol.smt import SparseMerkleTree, root_after_update
 from protocol.state import State
 from protocol.tensors import IntTensor, weights_hash
+from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.transition import BatchContext, BatchResult, apply_batch
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
+from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
     CommitModel,
@@ -32,7 +33,6 @@ from protocol.txs import (
     CreateTask,
     FinalizeTask,
     RevealModel,
-    RevealTestSet,
     Train,
     Transfer,
     Tx,
@@ -100,7 +100,7 @@ def scenario() -> tuple[list[tuple[Tx, bytes]], list[BatchResult], dict[str, Any
         sign(Transfer(0, sub_a, 10**30), miner),  # insufficient balance: a failed step
     ]
     batch2 = [
-        sign(RevealTestSet(2, 0, test_salt, features, labels), sub),
+        sign(reveal_tx(spec, 0, test_salt, features, labels, 2), sub),
         sign(RevealModel(1, 0, model_salt, weights), miner),
     ]
     batch3 = [sign(FinalizeTask(4, 0), trainer)]
@@ -217,6 +217,12 @@ def merkle_vectors() -> list[dict[str, Any]]:
                 "leaves": [hx(x) for x in leaves],
                 "root": hx(merkle_root(leaves)),
                 "proofs": [[hx(p) for p in merkle_proof(leaves, i)] for i in range(n)],
+                # every run [first, first + count): the range proofs of RevealTestSet
+                "ranges": [
+                    {"first": f, "count": c, "proof": [hx(p) for p in merkle_range_proof(leaves, f, c)]}
+                    for f in range(n)
+                    for c in range(1, n - f + 1)
+                ],
             }
         )
     return out

@@ -88,6 +88,58 @@ library MerkleList {
         return node;
     }
 
+    /// @notice The root implied by `nodes` at leaves [first, first + nodes.length) of a `total`-leaf list
+    ///         and their range proof: `count` siblings at calldata offset `proofAt`, consumed level by
+    ///         level from the bottom, the left one (a run starting at an odd index) before the right one
+    ///         (a run ending at one). `ok` is false when the run is not in the list or the proof has too few
+    ///         or too many siblings. Twin of `protocol.hashing.merkle_root_from_range`; overwrites `nodes`.
+    function rangeRoot(bytes32[] memory nodes, uint256 first, uint256 total, uint256 proofAt, uint256 count)
+        internal
+        pure
+        returns (bool ok, bytes32 r)
+    {
+        uint256 m = nodes.length;
+        if (m == 0 || first > total || m > total - first) return (false, 0);
+        // level[1 .. m] holds the run; level[0] and level[m + 1] take a sibling on either side
+        bytes32[] memory level = new bytes32[](m + 2);
+        for (uint256 i; i < m; ++i) {
+            level[i + 1] = nodes[i];
+        }
+        uint256 width = 1;
+        while (width < total) width <<= 1;
+        uint256 start = 1;
+        uint256 used;
+        while (width > 1) {
+            if (first & 1 == 1) {
+                if (used == count) return (false, 0);
+                level[--start] = _proofAt(proofAt, used++);
+                --first;
+                ++m;
+            }
+            if ((first + m) & 1 == 1) {
+                if (used == count) return (false, 0);
+                level[start + m] = _proofAt(proofAt, used++);
+                ++m;
+            }
+            // node i of the next level goes to level[1 + i], at or before the pair it is hashed from
+            m >>= 1;
+            for (uint256 i; i < m; ++i) {
+                level[1 + i] = _hashPair(level[start + 2 * i], level[start + 2 * i + 1]);
+            }
+            start = 1;
+            first >>= 1;
+            width >>= 1;
+        }
+        if (used != count) return (false, 0);
+        return (true, level[1]);
+    }
+
+    function _proofAt(uint256 proofAt, uint256 i) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := calldataload(add(proofAt, shl(5, i)))
+        }
+    }
+
     /// Reduces the `n >= 2` words at `src` level by level, writing each level at `dst` (which may be
     /// `src`: node i is written after hashing nodes 2i and 2i+1, at or after it). `zero0` is the root of
     /// an all-zero subtree at the level of `src` (0 for leaves). Returns the root.

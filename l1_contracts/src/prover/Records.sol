@@ -26,7 +26,7 @@ library Records {
 
     uint256 internal constant ACCOUNT_BYTES = 24;
     uint256 internal constant META_BYTES = 32;
-    uint256 internal constant TASK_BYTES = 196;
+    uint256 internal constant TASK_BYTES = 200;
     uint256 internal constant COMMITMENT_BYTES = 77;
     uint256 internal constant MODEL_HEAD_BYTES = 37;
 
@@ -55,6 +55,7 @@ library Records {
         bytes32 trainDataRef;
         bytes32 testRoot;
         uint32 nTest;
+        uint32 revealedChunks; // test chunks revealed so far, in order
         uint32 commitCount;
         uint8 flags;
         int64 bestScore;
@@ -157,11 +158,12 @@ library Records {
         t.trainDataRef = bytes32(_at(data, 91, 32));
         t.testRoot = bytes32(_at(data, 123, 32));
         t.nTest = uint32(_at(data, 155, 4));
-        t.commitCount = uint32(_at(data, 159, 4));
-        t.flags = uint8(_at(data, 163, 1));
-        t.bestScore = int64(uint64(_at(data, 164, 8)));
-        t.bestMiner = address(uint160(_at(data, 172, 20)));
-        t.bestSeq = uint32(_at(data, 192, 4));
+        t.revealedChunks = uint32(_at(data, 159, 4));
+        t.commitCount = uint32(_at(data, 163, 4));
+        t.flags = uint8(_at(data, 167, 1));
+        t.bestScore = int64(uint64(_at(data, 168, 8)));
+        t.bestMiner = address(uint160(_at(data, 176, 20)));
+        t.bestSeq = uint32(_at(data, 196, 4));
     }
 
     function encodeTask(Task memory t) internal pure returns (bytes memory) {
@@ -174,6 +176,7 @@ library Records {
             t.trainDataRef,
             t.testRoot,
             t.nTest,
+            t.revealedChunks,
             t.commitCount,
             t.flags,
             t.bestScore,

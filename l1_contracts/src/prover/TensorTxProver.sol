@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {FixedPointML} from "../libraries/FixedPointML.sol";
+import {MerkleList} from "../libraries/MerkleList.sol";
 import {WrongStepKind} from "./ProverErrors.sol";
 import {Records} from "./Records.sol";
 import {StepState} from "./StepState.sol";
@@ -19,8 +20,9 @@ contract TensorTxProver is TxExecutorBase {
     uint256 private constant SHARED_CHUNK_POINTS = 128;
     uint256 private constant MAX_ADD_POINTS = 128;
     uint256 private constant MAX_TEST_SAMPLES = 65_536;
-    uint256 private constant MAX_TEST_CHUNKS = 64;
-    uint256 private constant MAX_TEST_VALUES = 16_384;
+    uint256 private constant MAX_TEST_CHUNKS = 1_024;
+    uint256 private constant MAX_REVEAL_CHUNKS = 64;
+    uint256 private constant MAX_REVEAL_VALUES = 16_448;
 
     function _handle(StepState.Accesses memory a, TxCodec.Tx memory t, address sender, uint256 now_)
         internal
@@ -34,7 +36,9 @@ contract TensorTxProver is TxExecutorBase {
         revert WrongStepKind(t.txType); // the other txs are TxProver's
     }
 
-    /// f: nonce, taskId, salt, features (tensor 0, n × inputs), labels (tensor 1, n).
+    /// f: nonce, taskId, salt, nTest, testRoot, firstChunk, features (tensor 0, m × inputs), labels
+    /// (tensor 1, m), proof (its calldata offset and count). A run of whole chunks, in order, proven
+    /// against testRoot; the last run sets FLAG_TEST_REVEALED.
     function _revealTestSet(StepState.Accesses memory a, TxCodec.Tx memory t, address sender, uint256 now_)
         private
         pure
@@ -49,36 +53,59 @@ contract TensorTxProver is TxExecutorBase {
             return WRONG_PHASE;
         }
         FixedPointML.Spec memory spec = FixedPointML.Spec(task.arch, task.inputs, task.hidden, task.outputs);
+        if (!_revealShapeOk(spec, t, task.revealedChunks)) return INVALID_PARAMS;
         TxCodec.Tensor memory features = t.t[0];
         TxCodec.Tensor memory labels = t.t[1];
-        uint256 n = labels.rows;
-        uint256 k = spec.chunkSize();
-        uint256 chunks = (n + k - 1) / k;
-        if (
-            features.rows != n || features.cols != spec.inputs || n < 1 || n > MAX_TEST_SAMPLES
-                || chunks > MAX_TEST_CHUNKS || n * (spec.inputs + 1) > MAX_TEST_VALUES
-        ) {
-            return INVALID_PARAMS;
-        }
         if (!_labelsOk(spec, labels)) return INVALID_PARAMS;
+        uint256 n = t.f[3];
+        bytes32 testRoot = bytes32(t.f[4]);
+        if (keccak256(abi.encodePacked(testRoot, uint32(n), bytes32(t.f[2]))) != task.testCommitment) {
+            return HASH_MISMATCH;
+        }
+        uint256 k = spec.chunkSize();
+        uint256 m = labels.rows;
+        uint256 chunks = (m + k - 1) / k;
         bytes[] memory chunkBytes = new bytes[](chunks);
         bytes32[] memory leaves = new bytes32[](chunks);
         for (uint256 j; j < chunks; ++j) {
             uint256 first = j * k;
-            uint256 count = n - first < k ? n - first : k;
+            uint256 count = m - first < k ? m - first : k;
             chunkBytes[j] = _rows(features, labels, first, count, spec.inputs);
             leaves[j] = keccak256(chunkBytes[j]);
         }
-        bytes32 root = FixedPointML.listRoot(leaves);
-        if (keccak256(abi.encodePacked(root, uint32(n), bytes32(t.f[2]))) != task.testCommitment) return HASH_MISMATCH;
+        uint256 firstChunk = t.f[5];
+        (bool proven, bytes32 root) = MerkleList.rangeRoot(
+            leaves, firstChunk, (n + k - 1) / k, t.f[8] & type(uint128).max, t.f[8] >> 128
+        );
+        if (!proven || root != testRoot) return HASH_MISMATCH;
         for (uint256 j; j < chunks; ++j) {
-            a.set(Records.testChunkKey(uint64(taskId), uint32(j)), chunkBytes[j]);
+            a.set(Records.testChunkKey(uint64(taskId), uint32(firstChunk + j)), chunkBytes[j]);
         }
-        task.testRoot = root;
+        task.testRoot = testRoot;
         task.nTest = uint32(n);
-        task.flags |= Records.FLAG_TEST_REVEALED;
+        task.revealedChunks = uint32(firstChunk + chunks);
+        if (firstChunk + chunks == (n + k - 1) / k) task.flags |= Records.FLAG_TEST_REVEALED;
         _putTask(a, taskId, task);
         return OK;
+    }
+
+    /// The INVALID_PARAMS checks of a RevealTestSet's sizes, in `_reveal_test_set`'s terms: n samples in
+    /// at most MAX_TEST_CHUNKS chunks; this run starts at the next unrevealed chunk, holds m ≥ 1 samples
+    /// of whole chunks (the test set's last may be short) and at most MAX_REVEAL_CHUNKS chunks and
+    /// MAX_REVEAL_VALUES values.
+    function _revealShapeOk(FixedPointML.Spec memory spec, TxCodec.Tx memory t, uint256 revealed)
+        private
+        pure
+        returns (bool)
+    {
+        uint256 k = spec.chunkSize();
+        uint256 n = t.f[3];
+        uint256 m = t.t[1].rows;
+        uint256 start = t.f[5] * k;
+        if (n < 1 || n > MAX_TEST_SAMPLES || (n + k - 1) / k > MAX_TEST_CHUNKS || t.f[5] != revealed) return false;
+        if (t.t[0].rows != m || t.t[0].cols != spec.inputs || m < 1 || start >= n || m > n - start) return false;
+        if (m % k != 0 && start + m != n) return false;
+        return (m + k - 1) / k <= MAX_REVEAL_CHUNKS && m * (spec.inputs + 1) <= MAX_REVEAL_VALUES;
     }
 
     /// f: nonce, taskId, salt, weights (tensor 0).

@@ -41,6 +41,9 @@ library TxCodec {
     uint8 private constant LR = 0x24;
     uint8 private constant ADDR = 0x40;
     uint8 private constant B32 = 0x41;
+    // a list of hashes: u8 count ≤ MAX_RANGE_PROOF ‖ b32 × count (EIP-712 bytes32[]); its field holds the
+    // calldata offset of the first hash and the count, as `offset | count << 128`
+    uint8 private constant B32LIST = 0x80;
     // tensors: rank 1 or 2, bound ELEMENT_MAX (E), SHARED_W_MAX (W) or SHARED_X_MAX (X)
     uint8 private constant T1E = 0xC1;
     uint8 private constant T2E = 0xC2;
@@ -53,6 +56,7 @@ library TxCodec {
     int256 private constant SHARED_X_MAX = 1 << 20;
     uint256 private constant SHARED_MAX_FEATURES = 8;
     uint256 private constant SHARED_LR_MAX = 1 << 16;
+    uint256 private constant MAX_RANGE_PROOF = 20;
 
     bytes32 internal constant TRANSFER_TYPEHASH = keccak256("Transfer(uint64 nonce,address to,uint128 amount)");
     bytes32 internal constant WITHDRAW_TYPEHASH =
@@ -64,7 +68,10 @@ library TxCodec {
     bytes32 internal constant COMMIT_MODEL_TYPEHASH =
         keccak256("CommitModel(uint64 nonce,uint64 taskId,bytes32 commitment)");
     bytes32 internal constant REVEAL_TEST_SET_TYPEHASH =
-        keccak256("RevealTestSet(uint64 nonce,uint64 taskId,bytes32 salt,bytes features,bytes labels)");
+        keccak256(
+            "RevealTestSet(uint64 nonce,uint64 taskId,bytes32 salt,uint32 nTest,bytes32 testRoot,uint32 firstChunk,"
+            "bytes features,bytes labels,bytes32[] proof)"
+        );
     bytes32 internal constant REVEAL_MODEL_TYPEHASH =
         keccak256("RevealModel(uint64 nonce,uint64 taskId,bytes32 salt,bytes weights)");
     bytes32 internal constant FINALIZE_TASK_TYPEHASH = keccak256("FinalizeTask(uint64 nonce,uint64 taskId)");
@@ -123,6 +130,15 @@ library TxCodec {
                 t.f[i] = tensors++;
                 words[i + 1] = _calldataHash(p, next - p);
                 p = next;
+                continue;
+            }
+            if (code == B32LIST) {
+                if (end - p < 1) return (false, t);
+                uint256 count = _load(p, 1);
+                if (count > MAX_RANGE_PROOF || end - p - 1 < 32 * count) return (false, t);
+                t.f[i] = (p + 1) | (count << 128);
+                words[i + 1] = _calldataHash(p + 1, 32 * count);
+                p += 1 + 32 * count;
                 continue;
             }
             uint256 width = code == ADDR ? 20 : code == B32 ? 32 : code & 0x1f;
@@ -185,7 +201,7 @@ library TxCodec {
             return abi.encodePacked(U64, ARCH, U16, U16, U16, U128, U64, U64, B32, B32);
         }
         if (txType == COMMIT_MODEL) return abi.encodePacked(U64, U64, B32);
-        if (txType == REVEAL_TEST_SET) return abi.encodePacked(U64, U64, B32, T2E, T1E);
+        if (txType == REVEAL_TEST_SET) return abi.encodePacked(U64, U64, B32, U32, B32, U32, T2E, T1E, B32LIST);
         if (txType == REVEAL_MODEL) return abi.encodePacked(U64, U64, B32, T1E);
         if (txType == FINALIZE_TASK) return abi.encodePacked(U64, U64);
         if (txType == CREATE_MODEL) return abi.encodePacked(U64, NFEAT, LR, T1W);

@@ -26,6 +26,18 @@ contract MerkleListHarness {
         return MerkleList.verify(root_, leaf, index, count, proof);
     }
 
+    function rangeRoot(bytes32[] memory nodes, uint256 first, uint256 total, bytes32[] calldata proof)
+        external
+        pure
+        returns (bool ok, bytes32 r)
+    {
+        uint256 at;
+        assembly ("memory-safe") {
+            at := proof.offset
+        }
+        return MerkleList.rangeRoot(nodes, first, total, at, proof.length);
+    }
+
     function depth(uint256 count) external pure returns (uint256) {
         return MerkleList.depth(count);
     }

@@ -48,6 +48,7 @@ def get_task(task_id: Annotated[int, U64], node: SequencerDep) -> TaskOut:
         test_revealed=task.has(TaskFlag.TEST_REVEALED),
         test_root=hx(task.test_root),
         n_test=task.n_test,
+        revealed_chunks=task.revealed_chunks,
         commit_count=task.commit_count,
         finalized=task.has(TaskFlag.FINALIZED),
         best=BestOut(miner=checksum(task.best_miner), score=task.best_score, seq=task.best_seq)

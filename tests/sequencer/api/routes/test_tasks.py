@@ -11,8 +11,9 @@ from protocol.hashing import ZERO32, keccak
 from protocol.models import Arch, validate_spec
 from protocol.signing import to_checksum_address
 from protocol.tensors import IntTensor, weights_hash
-from protocol.txrules import commitment_to_test_set, model_commitment, root_of_test_set
-from protocol.txs import CommitModel, CreateTask, FinalizeTask, RevealModel, RevealTestSet
+from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
+from protocol.txrules import model_commitment
+from protocol.txs import CommitModel, CreateTask, FinalizeTask, RevealModel
 from tests.protocol.harness import ETH
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import raw_body
@@ -60,7 +61,7 @@ def test_competition_round(client: TestClient, chain: Chain) -> None:
     chain.node.clock.advance(60)  # type: ignore[attr-defined]
     chain.builder.seal()
     assert client.get("/v1/tasks/0").json()["phase"] == "reveal"
-    send(sub.sign(lambda n: RevealTestSet(n, 0, salt, features, labels)))
+    send(sub.sign(lambda n: reveal_tx(spec, 0, salt, features, labels, n)))
     for miner in (m1, m2):  # m3 never reveals
         w = IntTensor.vector(weights[miner.address])
         send(miner.sign(partial(RevealModel, task_id=0, salt=salts[miner.address], weights=w)))

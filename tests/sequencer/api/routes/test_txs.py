@@ -381,9 +381,8 @@ def test_oversized_tx_and_tensor(client: TestClient, chain: Chain) -> None:
     body["message"]["xs"] = "0x02" + (40_000).to_bytes(4, "big").hex() + "0000000101" + "00" * 40_000
     refused(client, chain, body, 413, "tensor_too_large")
     # a test set of more than MAX_TX_BYTES
-    body = typed_body(
-        a, lambda n: RevealTestSet(n, 0, ZERO32, IntTensor.matrix([[1]]), IntTensor.vector([0])), nonce=0
-    )
+    one = (IntTensor.matrix([[1]]), IntTensor.vector([0]))
+    body = typed_body(a, lambda n: RevealTestSet(n, 0, ZERO32, 1, ZERO32, 0, *one, ()), nonce=0)
     body["message"]["features"] = [[10**6] * 8] * 4000
     body["message"]["labels"] = [0] * 4000
     refused(client, chain, body, 413, "tx_too_large")
@@ -458,14 +457,14 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     refused(
         client,
         chain,
-        raw_body(peek(miner, lambda n: RevealTestSet(n, 0, ZERO32, features, labels))),
+        raw_body(peek(miner, lambda n: RevealTestSet(n, 0, ZERO32, 1, ZERO32, 0, features, labels, ()))),
         400,
         "not_submitter",
     )
     refused(
         client,
         chain,
-        raw_body(peek(sub, lambda n: RevealTestSet(n, 0, ZERO32, features, labels))),
+        raw_body(peek(sub, lambda n: RevealTestSet(n, 0, ZERO32, 1, ZERO32, 0, features, labels, ()))),
         400,
         "hash_mismatch",
     )
