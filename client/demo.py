@@ -315,7 +315,8 @@ def run_story(
                 _verifier_status(config.verifier_url)
             except httpx.HTTPError as exc:
                 raise DemoError(
-                    f"the verifier at {config.verifier_url} does not answer ({exc}): pass --verifier-url"
+                    f"the verifier at {config.verifier_url} does not answer ({exc}): pass its "
+                    "--verifier-url, or --verifier-url '' to go without it"
                 ) from None
         challenge_window = int(l1.rollup.challenge_window())
         stack: dict[str, Any] = {

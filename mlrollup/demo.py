@@ -558,7 +558,7 @@ def render(summary: dict[str, Any]) -> list[Table]:
         rows.append(
             (
                 "verifier",
-                f"{v['batches_checked']} batches checked ({verdicts}), "
+                f"{v['batches_checked']} batches checked since it started ({verdicts}), "
                 f"{v['disagreements']} disagreements, {v['disputes_total']} disputes",
             )
         )
