@@ -76,5 +76,25 @@ def demo(ctx: typer.Context) -> None:
     raise typer.Exit(main(ctx.args))
 
 
+simulate_app = typer.Typer(
+    name="simulate",
+    help="Simulations of the paper's experiments (`mlrollup simulate COMMAND --help`).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@simulate_app.command(context_settings=PASSTHROUGH)
+def pouw(ctx: typer.Context) -> None:
+    """The paper's Proof-of-Useful-Work attack (section IV.D, Figs. 1 and 2) with minted rewards, the
+    same attack with this rollup's escrowed rewards, and one round of it through the state transition;
+    writes docs/results/pouw.md and its plots."""
+    from bench.pouw import main
+
+    raise typer.Exit(main(ctx.args, prog="mlrollup simulate pouw", default_out="docs/results"))
+
+
+app.add_typer(simulate_app)
+
 # The user commands (account, deposit, transfer, …) sit beside the roles, in their own help panel.
 app.add_typer(client_app)
