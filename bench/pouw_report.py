@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import textwrap
 import time
 from pathlib import Path
 
@@ -151,8 +152,31 @@ def _eth(wei: int) -> str:
     return f"{wei / ETH:+g}" if wei else "0"
 
 
+def _para(text: str) -> list[str]:
+    """A prose paragraph, wrapped at 100 columns, then a blank line."""
+    return [*textwrap.wrap(text, 100, break_long_words=False, break_on_hyphens=False), ""]
+
+
+def _bullet(text: str) -> list[str]:
+    """A list item, wrapped at 100 columns with its continuation indented."""
+    return textwrap.wrap(
+        text, 100, initial_indent="- ", subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+    )
+
+
+def _since_process_start() -> float | None:
+    """Seconds since this process started (Linux /proc), imports included; None elsewhere."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def report_markdown(sim: Simulation, real: RealRound | None, command: str, seconds: float) -> str:
-    """The page: what was run where, the figures and the plots."""
+    """The page: what was run where, the figures and the plots. `seconds` is the command's time from
+    its start (after the imports) to the page."""
     uname, cpus = _machine()
     b = sim.byzantine_rounds_share()
     h, z = sim.honest_shares(), sim.byzantine_shares()
@@ -161,56 +185,66 @@ def report_markdown(sim: Simulation, real: RealRound | None, command: str, secon
     paid = sim.submitters_paid()
     honest_net = net.mean[[i for i in range(sim.nodes) if i != BYZANTINE]]
     first_seed = sim.seeds[0]
+    whole = _since_process_start()
+    took = f"{seconds:.1f} s for the simulation, the real round and the plots"
+    if whole is not None:
+        took += f"; {whole:.1f} s since the process started, Python's start and the imports (torch) included"
     lines = [
         "# Proof of Useful Work: the paper's attack, and the same attack on this rollup's rules",
         "",
-        "The experiment of *Solutions for decentralized AI*, section IV.D (Figs. 1 and 2), and the remedy",
-        "of its conclusion (submitters provide the rewards) as this rollup implements it (docs/spec.md",
-        "section 6: CreateTask escrows the reward, FinalizeTask pays the best miner or refunds the",
-        "submitter). Written by `mlrollup simulate pouw` (`bench/pouw.py`, `bench/pouw_report.py`).",
-        "",
-        f"- command: `{command}`",
-        f"- took {seconds:.1f} s (simulation, real round and plots; the interpreter's start and the",
-        "  imports not counted)",
-        f"- machine: `{uname}`, {cpus} CPUs (shared, so the time is noisy)",
-        f"- {_versions()}",
-        f"- {sim.nodes} nodes of equal power, {sim.rounds} rounds, seeds {first_seed}..{sim.seeds[-1]} "
-        f"({len(sim.seeds)} runs per experiment); the Byzantine node (node {BYZANTINE}) submits "
-        f"{_pct(b)} of the problems",
+        *_para(
+            "The experiment of *Solutions for decentralized AI*, section IV.D (Figs. 1 and 2), and the "
+            "remedy of its conclusion (submitters provide the rewards) as this rollup implements it "
+            "(docs/spec.md section 6: CreateTask escrows the reward, FinalizeTask pays the best miner or "
+            "refunds the submitter). Written by `mlrollup simulate pouw` (`bench/pouw.py`, "
+            "`bench/pouw_report.py`)."
+        ),
+        *_bullet(f"command: `{command}`"),
+        *_bullet(f"took {took}"),
+        *_bullet(f"machine: `{uname}`, {cpus} CPUs (shared, so the time is noisy)"),
+        *_bullet(_versions()),
+        *_bullet(
+            f"{sim.nodes} nodes of equal power, {sim.rounds} rounds, seeds {first_seed}..{sim.seeds[-1]} "
+            f"({len(sim.seeds)} runs per experiment); the Byzantine node (node {BYZANTINE}) submits "
+            f"{_pct(b)} of the problems"
+        ),
         "",
         "## The model",
         "",
-        "Each round takes the next problem of the pool (FIFO; the Byzantine node's problems are shuffled in",
-        "among the honest submitters'), every node trains on it, and the best model on the hidden test set",
-        "wins the round's reward. Equal power: each node's performance on a problem is an independent draw",
-        "of one distribution (Beta(8, 2), an accuracy; any continuous distribution gives the same law of",
-        "the winner). On his own problems the Byzantine node knows the test set, so his model is perfect on",
-        "it and wins. Each run is seeded (numpy's default generator), so every figure below is reproducible.",
-        "",
+        *_para(
+            "Each round takes the next problem of the pool (FIFO; the Byzantine node's problems are "
+            "shuffled in among the honest submitters'), every node trains on it, and the best model on the "
+            "hidden test set wins the round's reward. Equal power: each node's performance on a problem is "
+            "an independent draw of one distribution (Beta(8, 2), an accuracy; any continuous distribution "
+            "gives the same law of the winner). On his own problems the Byzantine node knows the test set, "
+            "so his model is perfect on it and wins. Each run is seeded (numpy's default generator), so "
+            "every figure below is reproducible."
+        ),
         "## All honest, newly-minted reward (the paper's Fig. 1)",
         "",
-        f"Expected: {_pct(sim.expected_honest_share())} each.",
-        "",
+        *_para(f"Expected: {_pct(sim.expected_honest_share())} each."),
         *_share_table(h, sim.honest[0].shares(), first_seed, byzantine=False),
         "",
         f"![Fig. 1: share of rewards, all honest]({FIG_HONEST})",
         "",
         "## One Byzantine node, newly-minted reward (the paper's Fig. 2)",
         "",
-        f"Expected: {_pct(b)} + (1 - {b:g})/{sim.nodes} = {_pct(sim.expected_byzantine_share())} for the",
-        f"Byzantine node (all his own problems and a 1/{sim.nodes} part of the rest), "
-        f"{_pct((1 - b) / sim.nodes)} for each honest node.",
-        "",
+        *_para(
+            f"Expected: {_pct(b)} + (1 − {b:g})/{sim.nodes} = {_pct(sim.expected_byzantine_share())} for the "
+            f"Byzantine node (all his own problems and a 1/{sim.nodes} part of the rest), "
+            f"{_pct((1 - b) / sim.nodes)} for each honest node."
+        ),
         *_share_table(z, sim.byzantine[0].shares(), first_seed, byzantine=True),
         "",
         f"![Fig. 2: share of rewards, one Byzantine node]({FIG_BYZANTINE})",
         "",
         "## The same attack with escrowed rewards (this rollup's rules)",
         "",
-        "No reward is minted: the submitter of each problem escrows its reward, which goes to the best",
-        "miner. The same runs (the same winners), accounted that way, in rewards (one a round), mean over",
-        "the seeds:",
-        "",
+        *_para(
+            "No reward is minted: the submitter of each problem escrows its reward, which goes to the best "
+            "miner. The same runs (the same winners), accounted that way, in rewards (one a round), mean "
+            "over the seeds:"
+        ),
         "| node | won | funded | net gain | net min | net max | net std |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -220,19 +254,29 @@ def report_markdown(sim: Simulation, real: RealRound | None, command: str, secon
             f"| {name} | {won.mean[i]:.1f} | {funded.mean[i]:.1f} | {net.mean[i]:+.1f} | {net.min[i]:+.0f} | "
             f"{net.max[i]:+.0f} | {net.std[i]:.1f} |"
         )
+    exact = "exactly 0 in every run" if min(attack) == max(attack) == 0 else f"{min(attack)} to {max(attack)}"
     lines += [
         "",
-        f"- The attack itself nets exactly {min(attack):+d} in every run (min {min(attack):+d}, max "
-        f"{max(attack):+d}): on his own problems the attacker wins back the rewards he funded, no more.",
-        f"- His net gain ({net.mean[BYZANTINE]:+.1f}) is what an honest miner earns "
-        f"({honest_net.mean():+.1f} on average): a 1/{sim.nodes} part of the honest submitters' rewards, "
-        "won by competing on their problems like everyone. He still *wins* "
-        f"{_pct(won.mean[BYZANTINE] / sim.rounds)} of the rewards paid, but {_pct(b)} were his own money.",
-        f"- The honest submitters paid {np.mean(paid):.1f} rewards and got as many trained models, the best",
-        "  of each round: what they submitted the problems for.",
-        "- What the attack still costs the others is work, not rewards: the honest miners train on his",
-        "  problems and cannot win them. (Txs carry no fee in this version of the rollup,",
-        "  docs/architecture.md, so it costs him nothing either; but it no longer pays.)",
+        *_bullet(
+            f"The attack itself nets {exact}: on his own problems the attacker wins back the rewards he "
+            "funded, no more (and had he lost one, he would have paid its reward to another)."
+        ),
+        *_bullet(
+            f"His net gain ({net.mean[BYZANTINE]:+.1f}) is what an honest miner earns "
+            f"({honest_net.mean():+.1f} on average): a 1/{sim.nodes} part of the honest submitters' rewards, "
+            "won by competing on their problems like everyone. He still *wins* "
+            f"{_pct(won.mean[BYZANTINE] / sim.rounds)} of the rewards paid out, but {_pct(b)} were his own "
+            "money."
+        ),
+        *_bullet(
+            f"The honest submitters paid {np.mean(paid):.1f} rewards and got as many trained models, the "
+            "best of each round: what they submitted the problems for."
+        ),
+        *_bullet(
+            "What the attack still costs the others is work, not rewards: the honest miners train on his "
+            "problems and cannot win them. (Txs carry no fee in this version of the rollup, "
+            "docs/architecture.md, so it costs him nothing either; but it no longer pays.)"
+        ),
         "",
         f"![the attack over the rounds, minted against escrowed rewards]({FIG_ESCROW})",
         "",
@@ -242,18 +286,19 @@ def report_markdown(sim: Simulation, real: RealRound | None, command: str, secon
         lines += [
             "## One round of it for real, through the rollup's state transition",
             "",
-            "In-process, through `protocol.transition.apply_batch` (the state transition the sequencer",
-            "runs), on a fresh state that funds every account, with EIP-712-signed txs. The attacker's",
-            f"submitter account creates a LINREG task ({real.spec.inputs} inputs) with "
-            f"{real.reward / ETH:g} ETH escrowed, committing to a test set of {real.n_test} samples whose",
-            "labels are his secret model's exact predictions; the task's trainDataRef is the hash of a",
-            f"noisy training set of {real.n_train} samples drawn from the same model. Each honest miner",
-            "trains on a bootstrap resample of it with the project's miner trainer (`client.miner.train`);",
-            "the attacker's second account holds the secret model. Every miner commits (the attacker last,",
-            "so a tie would not go to him), the submitter reveals the test set",
-            "(`protocol.testset.reveal_txs`), every miner reveals and is scored, and an honest miner",
-            f"finalizes. {real.txs} txs, {real.steps} steps, {real.seconds:.2f} s.",
-            "",
+            *_para(
+                "In-process, through `protocol.transition.apply_batch` (the state transition the sequencer "
+                "runs), on a fresh state that funds every account, with EIP-712-signed txs. The attacker's "
+                f"submitter account creates a LINREG task ({real.spec.inputs} inputs) with "
+                f"{real.reward / ETH:g} ETH escrowed, committing to a test set of {real.n_test} samples "
+                "whose labels are his secret model's exact predictions; the task's trainDataRef is the hash "
+                f"of a noisy training set of {real.n_train} samples drawn from the same model. Each honest "
+                "miner trains on a bootstrap resample of it with the project's miner trainer "
+                "(`client.miner.train`); the attacker's second account holds the secret model. Every miner "
+                "commits (the attacker last, so that a tie would not go to him), the submitter reveals the "
+                "test set (`protocol.testset.reveal_txs`), every miner reveals and is scored, and an honest "
+                f"miner finalizes. {real.txs} txs, {real.steps} steps, {real.seconds:.2f} s."
+            ),
             "| account | before (ETH) | after (ETH) | change (ETH) | score (−MSE·S) |",
             "| --- | --- | --- | --- | --- |",
         ]
@@ -264,12 +309,13 @@ def report_markdown(sim: Simulation, real: RealRound | None, command: str, secon
             )
         lines += [
             "",
-            f"The winner is the **{real.winner}**. The attacker's two accounts hold {before / ETH:g} ETH",
-            f"before and {after / ETH:g} ETH after: his net gain is **{_eth(real.attacker_net())} ETH**,",
-            "the reward was his own. The honest miners lose nothing but their work. And the paper's free",
-            "problem does not exist here: a CreateTask with no reward is refused",
-            f"(`{real.zero_reward.name}`), and no reward is ever minted.",
-            "",
+            *_para(
+                f"The winner is the **{real.winner}**. The attacker's two accounts hold {before / ETH:g} ETH "
+                f"before and {after / ETH:g} ETH after: his net gain is **{_eth(real.attacker_net())} ETH**, "
+                "the reward was his own. The honest miners lose nothing but their work. And the paper's "
+                "free problem does not exist here: a CreateTask with no reward is refused "
+                f"(`{real.zero_reward.name}`), and no reward is ever minted."
+            ),
         ]
     lines += [
         "## Reproduce",
