@@ -247,8 +247,9 @@ class AccountRow:
 
 @dataclass(frozen=True)
 class RealRound:
-    """One round of the attack on the rollup's rules, as `apply_batch` executed it."""
+    """One round of the attack on the rollup's rules, as the rollup executed it (`where`)."""
 
+    where: str
     reward: int
     spec: ModelSpec
     n_train: int
@@ -256,14 +257,14 @@ class RealRound:
     task_id: int
     accounts: tuple[AccountRow, ...]
     winner: str
-    zero_reward: Reason  # what CreateTask with no reward (a free, newly-minted-style problem) gives
+    zero_reward: str  # what a CreateTask with no reward (a free problem) gives: a protocol reason
     txs: int
     steps: int
     seconds: float
 
     def attacker(self) -> tuple[int, int]:
         """The attacker's two accounts together: (before, after)."""
-        mine = [a for a in self.accounts if a.name.startswith("attacker")]
+        mine = [a for a in self.accounts if a.name in (SUBMITTER, ATTACKER_MINER)]
         return sum(a.before for a in mine), sum(a.after for a in mine)
 
     def attacker_net(self) -> int:
@@ -317,23 +318,53 @@ def _trained_weights(
     return quantize_weights(spec, params)
 
 
-def real_round(
-    honest_miners: int = 4, seed: int = 0, reward: int = 10 * ETH, balance: int = 100 * ETH
-) -> RealRound:
-    """One round of the attack through `apply_batch`, on a fresh state funding every account.
+SUBMITTER = "attacker (submitter)"
+ATTACKER_MINER = "attacker (miner)"
 
-    The attacker's submitter account creates a LINREG task (4 inputs) with `reward` escrowed and the
-    commitment to a test set whose labels are his secret model's exact predictions, and publishes a
-    noisy training set (its hash is the task's trainDataRef). Each honest miner trains on it; the
-    attacker's miner account holds the secret model. Every miner commits (the attacker last, so that
-    a tie would not go to him), the submitter reveals the test set, every miner reveals and is scored,
-    and an honest miner finalizes. Also sends a CreateTask with no reward, which the rollup refuses:
-    a problem cannot be free."""
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """What one round of the attack is made of, the same in-process and against a running stack.
+
+    A LINREG task (4 inputs) whose test set's labels are the attacker's secret model's exact
+    predictions, a noisy training set drawn from the same model (published: its hash is the task's
+    trainDataRef), each honest miner's model trained on it, and the attacker's miner's: the secret."""
+
+    spec: ModelSpec
+    n_train: int
+    test_x: IntTensor
+    test_y: IntTensor
+    test_salt: bytes
+    train_ref: bytes
+    weights: dict[str, IntTensor]  # by miner, in commit order: the honest miners, then the attacker's
+    salts: dict[str, bytes]
+
+    @property
+    def miners(self) -> list[str]:
+        return list(self.weights)
+
+    @property
+    def names(self) -> list[str]:
+        """Every account of the round: the attacker's two, then the honest miners."""
+        return [SUBMITTER, ATTACKER_MINER, *(m for m in self.miners if m != ATTACKER_MINER)]
+
+    @property
+    def n_test(self) -> int:
+        return self.test_y.shape[0]
+
+    def test_commitment(self) -> bytes:
+        return test_set_commitment(self.spec, self.test_x, self.test_y, self.test_salt)
+
+    def model_commitment(self, task_id: int, miner: str, address: bytes) -> bytes:
+        return model_commitment(task_id, address, weights_hash(self.weights[miner]), self.salts[miner])
+
+
+def round_plan(honest_miners: int = 4, seed: int = 0) -> RoundPlan:
+    """The round's data and models for `seed` (deterministic: the trainer is seeded too)."""
     import torch
 
     from client.miner import predict, quantize
 
-    started = time.perf_counter()
     rng = np.random.default_rng(seed)
     spec = validate_spec(Arch.LINREG, 4, 0, 0)
     n_train, n_test = 256, 256
@@ -346,72 +377,69 @@ def real_round(
     test_y = IntTensor.vector(predict(spec, secret_w, test_x))  # exact: the secret model's MSE is 0
     train_x, train_y = quantize(torch.tensor(x_train)), quantize(torch.tensor(y_train))
     train_ref = keccak(canonical_i32(train_x) + canonical_i32(train_y))  # the published data's hash
+    weights = {
+        f"honest miner {i + 1}": _trained_weights(spec, x_train, y_train, rng) for i in range(honest_miners)
+    }
+    weights[ATTACKER_MINER] = secret_w  # commits last, so that a tie would not go to him
+    salts = {n: keccak(f"salt {seed} {n}".encode()) for n in weights}
+    return RoundPlan(
+        spec, n_train, test_x, test_y, keccak(b"the attacker's test salt"), train_ref, weights, salts
+    )
 
-    names = ["attacker (submitter)", "attacker (miner)"] + [
-        f"honest miner {i + 1}" for i in range(honest_miners)
-    ]
+
+def real_round(
+    honest_miners: int = 4, seed: int = 0, reward: int = 10 * ETH, balance: int = 100 * ETH
+) -> RealRound:
+    """One round of the attack through `apply_batch`, on a fresh state funding every account.
+
+    The attacker's submitter account creates the `round_plan` task with `reward` escrowed, every
+    miner commits (the attacker's miner last), past the commit deadline the submitter reveals the
+    test set and every miner reveals and is scored, and past the reveal deadline an honest miner
+    finalizes. First it sends a CreateTask with no reward, which the rollup refuses: a problem cannot
+    be free."""
+    started = time.perf_counter()
+    plan = round_plan(honest_miners, seed)
+    spec, names, miners = plan.spec, plan.names, plan.miners
     keys = {name: keccak(f"pouw {seed} {name}".encode()) for name in names}
     addr = {name: address_of(k) for name, k in keys.items()}
     chain = _Chain({a: balance for a in addr.values()}, now=1_000)
     before = {name: chain.state.account(a).balance for name, a in addr.items()}
-    sub = keys["attacker (submitter)"]
-    test_salt = keccak(b"the attacker's test salt")
+    sub = keys[SUBMITTER]
 
-    # A free problem is refused: CreateTask with no reward (the rollup mints nothing).
-    free = CreateTask(
-        chain.nonce(sub),
-        Arch.LINREG,
-        spec.inputs,
-        0,
-        0,
-        0,
-        chain.now + 100,
-        chain.now + 200,
-        test_set_commitment(spec, test_x, test_y, test_salt),
-        train_ref,
-    )
-    (refused,) = chain.run([chain.sign(sub, free)], expect=Reason.INVALID_PARAMS)
+    def create(amount: int) -> CreateTask:
+        return CreateTask(
+            chain.nonce(sub),
+            Arch.LINREG,
+            spec.inputs,
+            0,
+            0,
+            amount,
+            chain.now + 100,
+            chain.now + 200,
+            plan.test_commitment(),
+            plan.train_ref,
+        )
 
-    create = CreateTask(
-        chain.nonce(sub),
-        Arch.LINREG,
-        spec.inputs,
-        0,
-        0,
-        reward,
-        chain.now + 100,
-        chain.now + 200,
-        test_set_commitment(spec, test_x, test_y, test_salt),
-        train_ref,
-    )
-    (created,) = chain.run([chain.sign(sub, create)])
+    (refused,) = chain.run([chain.sign(sub, create(0))], expect=Reason.INVALID_PARAMS)  # nothing minted
+    (created,) = chain.run([chain.sign(sub, create(reward))])
     assert created.created_id is not None
     task_id = created.created_id
-
-    miners = [n for n in names if n.startswith("honest")] + ["attacker (miner)"]
-    weights = {n: _trained_weights(spec, x_train, y_train, rng) for n in miners[:-1]}
-    weights["attacker (miner)"] = secret_w
-    salts = {n: keccak(f"salt {seed} {n}".encode()) for n in miners}
     chain.run(
         [
             chain.sign(
                 keys[n],
-                CommitModel(
-                    chain.nonce(keys[n]),
-                    task_id,
-                    model_commitment(task_id, addr[n], weights_hash(weights[n]), salts[n]),
-                ),
+                CommitModel(chain.nonce(keys[n]), task_id, plan.model_commitment(task_id, n, addr[n])),
             )
             for n in miners
         ]
     )
 
     chain.now += 100  # the commit deadline: the test set is revealed, the models are scored
-    reveal = reveal_txs(spec, task_id, test_salt, test_x, test_y, nonce=chain.nonce(sub))
+    reveal = reveal_txs(spec, task_id, plan.test_salt, plan.test_x, plan.test_y, nonce=chain.nonce(sub))
     chain.run([chain.sign(sub, tx) for tx in reveal])
     chain.run(
         [
-            chain.sign(keys[n], RevealModel(chain.nonce(keys[n]), task_id, salts[n], weights[n]))
+            chain.sign(keys[n], RevealModel(chain.nonce(keys[n]), task_id, plan.salts[n], plan.weights[n]))
             for n in miners
         ]
     )
@@ -436,14 +464,15 @@ def real_round(
             )
         )
     return RealRound(
+        "in-process, through `protocol.transition.apply_batch`",
         reward,
         spec,
-        n_train,
-        n_test,
+        plan.n_train,
+        plan.n_test,
         task_id,
         tuple(rows),
         winner,
-        refused.reason,
+        refused.reason.name,
         chain.txs,
         chain.steps,
         time.perf_counter() - started,
@@ -457,7 +486,7 @@ def _pct(v: float) -> str:
     return f"{100 * v:.1f}%"
 
 
-def summary_lines(sim: Simulation, real: RealRound | None) -> list[str]:
+def summary_lines(sim: Simulation, rounds: Sequence[RealRound] = ()) -> list[str]:
     """The figures, as printed by the command."""
     nodes = range(sim.nodes)
     label = ["node 0 (Byzantine)" if i == BYZANTINE else f"node {i}" for i in nodes]
@@ -494,11 +523,11 @@ def summary_lines(sim: Simulation, real: RealRound | None) -> list[str]:
         f"  the attack itself (his own problems: won - funded): min {min(attack):+d}, max {max(attack):+d}; "
         f"honest submitters paid {np.mean(sim.submitters_paid()):.1f} rewards for as many trained models"
     )
-    if real is not None:
+    for real in rounds:
         lines.append(
-            f"one real round through apply_batch: reward {real.reward / ETH:g} ETH escrowed, "
+            f"one real round {real.where.replace('`', '')}: reward {real.reward / ETH:g} ETH escrowed, "
             f"{real.txs} txs, {real.steps} steps, {real.seconds:.2f} s; winner {real.winner}; "
-            f"a task with no reward: {real.zero_reward.name}"
+            f"a task with no reward: {real.zero_reward}"
         )
         for a in real.accounts:
             score = "" if a.score is None else f", score {a.score}"
@@ -511,6 +540,18 @@ def summary_lines(sim: Simulation, real: RealRound | None) -> list[str]:
             f"(net {real.attacker_net() / ETH:+g})"
         )
     return lines
+
+
+def round_holds(real: RealRound) -> bool:
+    """What the rules promise: the attacker's miner wins, his two accounts end as they began, the
+    honest miners' balances do not move, and a task with no reward is refused."""
+    honest = [a for a in real.accounts if a.name not in (SUBMITTER, ATTACKER_MINER)]
+    return (
+        real.winner == ATTACKER_MINER
+        and real.attacker_net() == 0
+        and all(a.change == 0 for a in honest)
+        and real.zero_reward == Reason.INVALID_PARAMS.name
+    )
 
 
 def main(
@@ -535,6 +576,22 @@ def main(
         + (f" (default {default_out})" if default_out else " (default: print only)"),
     )
     parser.add_argument("--no-real-round", action="store_true", help="skip the round run through apply_batch")
+    parser.add_argument(
+        "--url",
+        help="also run the round against this running stack's sequencer, through the SDK "
+        "(e.g. http://127.0.0.1:8000 of `mlrollup up`)",
+    )
+    parser.add_argument(
+        "--l1-url", default="http://127.0.0.1:8545", help="with --url: the L1 endpoint (default %(default)s)"
+    )
+    parser.add_argument(
+        "--key",
+        help="with --url: an L1 key with ETH, which deposits the reward for the attacker's fresh "
+        "account (default: dev account 4 of mlrollup up)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="with --url: seconds to wait at most a step"
+    )
     parser.add_argument("--quick", action="store_true", help="200 rounds, 3 seeds (a smoke run, seconds)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.quick:
@@ -544,20 +601,25 @@ def main(
         sim = run_simulation(args.rounds, args.nodes, args.byzantine_share, args.seed, args.seeds)
     except ValueError as e:
         parser.error(str(e))
-    real = None if args.no_real_round else real_round(honest_miners=args.nodes - 1, seed=args.seed)
-    for line in summary_lines(sim, real):
+    rounds = [] if args.no_real_round else [real_round(honest_miners=args.nodes - 1, seed=args.seed)]
+    if args.url:
+        from bench.pouw_sdk import default_key, sdk_round
+
+        key = args.key or default_key()
+        rounds.append(sdk_round(args.url, args.l1_url, key, args.nodes - 1, args.seed, timeout=args.timeout))
+    for line in summary_lines(sim, rounds):
         print(line)
-    ok = real is None or (real.attacker_net() == 0 and real.winner == "attacker (miner)")
+    ok = all(round_holds(r) for r in rounds)
     if args.out:
         from bench.pouw_report import write_report
 
         command = " ".join([prog, *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
-        written = write_report(Path(args.out), sim, real, command, started)
+        written = write_report(Path(args.out), sim, rounds, command, started)
         for path in written:
             print(f"wrote {path}")
     print(f"took {time.perf_counter() - started:.2f} s")
     if not ok:
-        print("the real round did not go as the rules say: the attacker's net is not 0", file=sys.stderr)
+        print("a real round did not go as the rules say (see its balances above)", file=sys.stderr)
         return 1
     return 0
 

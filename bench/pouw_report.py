@@ -12,6 +12,7 @@ import platform
 import subprocess
 import textwrap
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -174,7 +175,61 @@ def _since_process_start() -> float | None:
         return None
 
 
-def report_markdown(sim: Simulation, real: RealRound | None, command: str, seconds: float) -> str:
+def _round_section(real: RealRound) -> list[str]:
+    """The section of one real round: how it ran, the balances, what they show."""
+    before, after = real.attacker()
+    in_process = "apply_batch" in real.where
+    if in_process:
+        title = "One round of it for real, through the rollup's state transition"
+        how = (
+            "In-process, through `protocol.transition.apply_batch` (the state transition the sequencer "
+            "runs), on a fresh state that funds every account, with EIP-712-signed txs. The attacker's "
+            f"submitter account creates a LINREG task ({real.spec.inputs} inputs) with "
+            f"{real.reward / ETH:g} ETH escrowed, committing to a test set of {real.n_test} samples "
+            "whose labels are his secret model's exact predictions; the task's trainDataRef is the hash "
+            f"of a noisy training set of {real.n_train} samples drawn from the same model. Each honest "
+            "miner trains on a bootstrap resample of it with the project's miner trainer "
+            "(`client.miner.train`); the attacker's second account holds the secret model. Every miner "
+            "commits (the attacker last, so that a tie would not go to him), the submitter reveals the "
+            "test set (`protocol.testset.reveal_txs`), every miner reveals and is scored, and an honest "
+            "miner finalizes."
+        )
+    else:
+        title = "The same round against a running stack"
+        how = (
+            f"The same round (the same data, models and order of txs) {real.where}, with real "
+            "deadlines: the attacker's submitter is a fresh account funded with the reward by a deposit "
+            "on L1, the other accounts are fresh and empty (txs carry no fee). The balances are the "
+            "sequencer's, after the deposit and after FinalizeTask. The CreateTask with no reward is "
+            "refused before it runs, so the round executes one tx fewer. Most of its time is spent "
+            "waiting for its deadlines, set from the stack's block interval and batch age as "
+            "`mlrollup demo` sets them."
+        )
+    lines = [
+        f"## {title}",
+        "",
+        *_para(f"{how} {real.txs} txs, {real.steps} steps, {real.seconds:.2f} s."),
+        "| account | before (ETH) | after (ETH) | change (ETH) | score (−MSE·S) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for a in real.accounts:
+        score = "" if a.score is None else str(a.score)
+        lines.append(f"| {a.name} | {a.before / ETH:g} | {a.after / ETH:g} | {_eth(a.change)} | {score} |")
+    refused = "by the state transition" if in_process else "at admission, by the sequencer's dry run"
+    lines += [
+        "",
+        *_para(
+            f"The winner is the **{real.winner}**. The attacker's two accounts hold {before / ETH:g} ETH "
+            f"before and {after / ETH:g} ETH after: his net gain is **{_eth(real.attacker_net())} ETH**, "
+            "the reward was his own. The honest miners lose nothing but their work. And the paper's "
+            f"free problem does not exist here: a CreateTask with no reward is refused {refused} "
+            f"(`{real.zero_reward}`), and no reward is ever minted."
+        ),
+    ]
+    return lines
+
+
+def report_markdown(sim: Simulation, rounds: Sequence[RealRound], command: str, seconds: float) -> str:
     """The page: what was run where, the figures and the plots. `seconds` is the command's time from
     its start (after the imports) to the page."""
     uname, cpus = _machine()
@@ -186,7 +241,7 @@ def report_markdown(sim: Simulation, real: RealRound | None, command: str, secon
     honest_net = net.mean[[i for i in range(sim.nodes) if i != BYZANTINE]]
     first_seed = sim.seeds[0]
     whole = _since_process_start()
-    took = f"{seconds:.1f} s for the simulation, the real round and the plots"
+    took = f"{seconds:.1f} s for the simulation, the real round{'s' if len(rounds) > 1 else ''} and the plots"
     if whole is not None:
         took += f"; {whole:.1f} s since the process started, Python's start and the imports (torch) included"
     lines = [
@@ -281,48 +336,23 @@ def report_markdown(sim: Simulation, real: RealRound | None, command: str, secon
         f"![the attack over the rounds, minted against escrowed rewards]({FIG_ESCROW})",
         "",
     ]
-    if real is not None:
-        before, after = real.attacker()
-        lines += [
-            "## One round of it for real, through the rollup's state transition",
-            "",
-            *_para(
-                "In-process, through `protocol.transition.apply_batch` (the state transition the sequencer "
-                "runs), on a fresh state that funds every account, with EIP-712-signed txs. The attacker's "
-                f"submitter account creates a LINREG task ({real.spec.inputs} inputs) with "
-                f"{real.reward / ETH:g} ETH escrowed, committing to a test set of {real.n_test} samples "
-                "whose labels are his secret model's exact predictions; the task's trainDataRef is the hash "
-                f"of a noisy training set of {real.n_train} samples drawn from the same model. Each honest "
-                "miner trains on a bootstrap resample of it with the project's miner trainer "
-                "(`client.miner.train`); the attacker's second account holds the secret model. Every miner "
-                "commits (the attacker last, so that a tie would not go to him), the submitter reveals the "
-                "test set (`protocol.testset.reveal_txs`), every miner reveals and is scored, and an honest "
-                f"miner finalizes. {real.txs} txs, {real.steps} steps, {real.seconds:.2f} s."
-            ),
-            "| account | before (ETH) | after (ETH) | change (ETH) | score (−MSE·S) |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for a in real.accounts:
-            score = "" if a.score is None else str(a.score)
-            lines.append(
-                f"| {a.name} | {a.before / ETH:g} | {a.after / ETH:g} | {_eth(a.change)} | {score} |"
-            )
-        lines += [
-            "",
-            *_para(
-                f"The winner is the **{real.winner}**. The attacker's two accounts hold {before / ETH:g} ETH "
-                f"before and {after / ETH:g} ETH after: his net gain is **{_eth(real.attacker_net())} ETH**, "
-                "the reward was his own. The honest miners lose nothing but their work. And the paper's "
-                "free problem does not exist here: a CreateTask with no reward is refused "
-                f"(`{real.zero_reward.name}`), and no reward is ever minted."
-            ),
-        ]
+    for real in rounds:
+        lines += _round_section(real)
+    if len(rounds) > 1:
+        scores = [[a.score for a in r.accounts] for r in rounds]
+        same = all(s == scores[0] for s in scores)
+        lines += _para(
+            "The rollup scored every model the same in each of these rounds, bit for bit."
+            if same
+            else "The scores differ between the rounds: a bug, the same models on the same test set."
+        )
     lines += [
         "## Reproduce",
         "",
         "```sh",
         ".venv/bin/mlrollup simulate pouw            # this page and its plots, in docs/results/",
         ".venv/bin/mlrollup simulate pouw --help     # its flags: --rounds, --nodes, --seeds, …",
+        ".venv/bin/mlrollup simulate pouw --url http://127.0.0.1:8000   # also the round on make up's stack",
         ".venv/bin/python -m bench.pouw --quick      # what CI runs: 200 rounds, 3 seeds, figures printed",
         "```",
         "",
@@ -331,7 +361,7 @@ def report_markdown(sim: Simulation, real: RealRound | None, command: str, secon
 
 
 def write_report(
-    out: Path, sim: Simulation, real: RealRound | None, command: str, started: float
+    out: Path, sim: Simulation, rounds: Sequence[RealRound], command: str, started: float
 ) -> list[Path]:
     """Render the three plots and write pouw.md into `out` (created if missing); returns the paths.
     `started` is the `time.perf_counter()` of the command's start, for the time the page reports."""
@@ -346,5 +376,5 @@ def write_report(
         byzantine=True,
     )
     _escrow_plot(paths[2], sim)
-    paths[3].write_text(report_markdown(sim, real, command, time.perf_counter() - started))
+    paths[3].write_text(report_markdown(sim, rounds, command, time.perf_counter() - started))
     return paths

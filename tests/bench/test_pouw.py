@@ -60,7 +60,7 @@ def test_escrowed_rewards_make_the_attack_net_zero_while_honest_miners_gain() ->
 
 def test_the_real_round_pays_the_attacker_his_own_reward(real: RealRound) -> None:
     assert real.winner == "attacker (miner)"
-    assert real.zero_reward is Reason.INVALID_PARAMS
+    assert real.zero_reward == Reason.INVALID_PARAMS.name
     before, after = real.attacker()
     assert before == after and real.attacker_net() == 0
     rows = {a.name: a for a in real.accounts}
@@ -75,7 +75,7 @@ def test_the_real_round_pays_the_attacker_his_own_reward(real: RealRound) -> Non
 
 def test_the_report_and_its_plots(tmp_path: Path, real: RealRound) -> None:
     sim = run_simulation(rounds=100, nodes=3, byzantine_share=0.5, seed=1, seeds=2)
-    paths = write_report(tmp_path, sim, real, "mlrollup simulate pouw --rounds 100", 0.0)
+    paths = write_report(tmp_path, sim, [real], "mlrollup simulate pouw --rounds 100", 0.0)
     assert [p.name for p in paths] == ["pouw_honest.png", "pouw_byzantine.png", "pouw_escrow.png", "pouw.md"]
     for png in paths[:3]:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
