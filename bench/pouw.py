@@ -19,7 +19,8 @@ honest submitters' rewards; the honest submitters pay for their problems and get
 transition the sequencer runs: the attacker's account creates a task with an escrowed reward and a
 test set he made, his second account commits and reveals the pre-solved model and wins, honest
 miners compete with models trained on the published training data, and the balances show the
-reward came back to him (his two accounts hold what they held before).
+reward came back to him (his two accounts hold what they held before). With `--url` the same round
+also runs against a running stack through the SDK (`bench/pouw_sdk.py`).
 
 Run: `mlrollup simulate pouw` (writes docs/results/pouw.md and its figures, `bench/pouw_report.py`),
 or `python -m bench.pouw [--quick] [--out DIR]` (prints the figures; writes the report with --out).
