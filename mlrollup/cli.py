@@ -96,5 +96,25 @@ def pouw(ctx: typer.Context) -> None:
 
 app.add_typer(simulate_app)
 
+bench_app = typer.Typer(
+    name="bench",
+    help="Benchmarks that write a report under docs/results (`mlrollup bench COMMAND --help`).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@bench_app.command(context_settings=PASSTHROUGH)
+def gas(ctx: typer.Context) -> None:
+    """The L1 gas of the paper's Table I and of digits competitions with 1 to 1,000 miners, purely on L1
+    (the on-chain twins) against the rollup, where the rollup's bytes go; writes docs/results/gas.md
+    and its plots."""
+    from bench.gas.cli import main
+
+    raise typer.Exit(main(ctx.args, prog="mlrollup bench gas"))
+
+
+app.add_typer(bench_app)
+
 # The user commands (account, deposit, transfer, …) sit beside the roles, in their own help panel.
 app.add_typer(client_app)
