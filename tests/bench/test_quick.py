@@ -20,12 +20,13 @@ FIGURE = re.compile(r"\d")
 
 
 def runnable_modules() -> list[str]:
-    """The bench/*.py modules with a `__main__` block."""
+    """The bench/*.py modules with a `__main__` block, and the bench/*/ packages with a `__main__.py`."""
     names = []
     for path in sorted((ROOT / "bench").glob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
         if any(_is_main_guard(node) for node in tree.body):
             names.append(path.stem)
+    names += sorted(p.parent.name for p in (ROOT / "bench").glob("*/__main__.py"))
     return names
 
 
@@ -39,7 +40,7 @@ def _is_main_guard(node: ast.stmt) -> bool:
 
 
 def test_the_benchmarks_are_found() -> None:
-    assert {"paper", "stf", "sequencer", "prover_gas", "fraud_game", "onchain_twins"} <= set(
+    assert {"paper", "stf", "sequencer", "prover_gas", "fraud_game", "onchain_twins", "gas"} <= set(
         runnable_modules()
     )
     assert "__init__" not in runnable_modules()
