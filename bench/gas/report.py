@@ -245,7 +245,7 @@ def targets_md(t: Table1, c: Competitions, b: WhereBytes) -> list[str]:
         )
     if t.shared.full_run and paper / t.shared.full_run < TABLE1_TARGET:
         lines.append(
-            "  Why: the workload's 12 L2 txs are about 1.3 KB of calldata, and Prague's EIP-7623 floor "
+            "  Why: the workload's 12 L2 txs are over a kilobyte of calldata, and Prague's EIP-7623 floor "
             "charges 10 gas a token, about 40 gas a non-zero byte, so even in shared full batches they "
             f"cost about {t.shared.full_run:,.0f} gas; 10,000× would need {paper / TABLE1_TARGET:,.0f}. "
             "Alone, the batches' fixed cost (storage, the Bridge, the event, finalize) dominates."
