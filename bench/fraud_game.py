@@ -4,7 +4,8 @@ On eth-tester/py-evm (Prague) with the committed artifacts and the real one-step
 `challenge`, `revealSteps` for traces of several lengths (its cost per step hash, and from it the
 largest trace one reveal can carry under a 30M-gas block and under EIP-7825's 2^24 transaction cap),
 `timeout` both ways, `proveBadLastStep`, and `withdrawPayout`. The gas of `proveFraud` per step kind,
-prover included, is printed by `pytest -s tests/l1/test_fraud_game_steps.py`.
+prover included, is printed by `pytest -s tests/l1/test_fraud_game_steps.py`, and a whole dispute's
+(challenge, reveal, proof) by step kind is in `mlrollup bench gas` (`bench/gas/disputes.py`).
 
 Run: `python -m bench.fraud_game [--sizes 1,1000,4000,16000]` (`--quick`: traces of 1 and 100 hashes).
 """
@@ -17,7 +18,7 @@ import time
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
-from l1_contracts.bindings import Rollup, UnlockedSender, append_batch_gas
+from l1_contracts.bindings import Bridge, Rollup, UnlockedSender, append_batch_gas
 from l1_contracts.deploy import deploy
 from protocol.codec import encode_batch
 from protocol.fraud import LastStepProof
@@ -29,7 +30,8 @@ MEMPOOL_TX_BYTES = 128 * 1024  # geth's and reth's default largest transaction i
 
 
 class Chain:
-    """A fresh chain with a deployment whose windows are short, a bonded proposer and a challenger."""
+    """A fresh chain with a deployment whose windows are short, a bonded proposer and a challenger
+    (accounts 0-2; the others, funded, are free for deposits on the deployment's `bridge`)."""
 
     def __init__(self) -> None:
         params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": 1_000_000_000})
@@ -40,7 +42,9 @@ class Chain:
         d = deploy(
             self.w3, self.owner, bond=10**18, challenge_window=10**6, response_window=100, proof_window=100
         )
+        self.deployment = d
         self.rollup = Rollup(self.w3, d.rollup)
+        self.bridge = Bridge(self.w3, d.bridge)
         self.rollup.bond(self.proposer)
 
     def now(self) -> int:

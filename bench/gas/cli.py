@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.gas import competitions, report, table1, where_bytes
+from bench.gas import competitions, disputes, report, table1, where_bytes
 from bench.gas.floors import PAPER_ETH_USD, PAPER_GWEI
 from service.recursion import cap_recursion_limit
 
@@ -54,7 +54,8 @@ def parser(prog: str) -> argparse.ArgumentParser:
         "--quick",
         action="store_true",
         help="CI sizes: 1 and 10 miners, 24 test samples, "
-        "3 twin epochs, the Table I workload alone on the in-process L1 instead of a stack",
+        "3 twin epochs, the Table I workload alone on the in-process L1 instead of a stack, "
+        "disputes of 3 step kinds",
     )
     p.add_argument("--miners", type=_sizes, help="competition sizes (default 1,10,100,1000; quick 1,10)")
     p.add_argument(
@@ -90,6 +91,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m bench.gas") -
         QUICK_EPOCHS if args.quick else EPOCHS,
         log=console.print,
     )
+    console.print("disputes: a fraud proof by step kind …")
+    dis = disputes.run(disputes.QUICK_KINDS if args.quick else None, log=console.print)
     batches = [*t1.shared_batches, *(b for m in comp.models for r in m.rollup for b in r.batches)]
     wb = where_bytes.analyse(batches)
     run = report.Run(
@@ -102,19 +105,19 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m bench.gas") -
     )
     write = not args.quick or "--out" in " ".join(raw)
     plots = report.plot(comp, wb, args.out.parent, args.out.stem) if write else {}
-    text = report.render(t1, comp, wb, run, plots)
+    text = report.render(t1, comp, wb, dis, run, plots)
     if write:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         console.print(f"wrote {args.out} and {', '.join(plots.values())}")
     print("\n".join(line for line in text.splitlines() if line.startswith("|") or line.startswith("- ")))
     if args.json is not None:
-        data = json.dumps(report.summary(t1, comp, wb, run), indent=1, default=str) + "\n"
+        data = json.dumps(report.summary(t1, comp, wb, dis, run), indent=1, default=str) + "\n"
         if str(args.json) == "-":
             sys.stdout.write(data)
         else:
             args.json.write_text(data)
-    problems = t1.problems() + comp.problems()
+    problems = t1.problems() + comp.problems() + dis.problems()
     for problem in problems:
         console.print(f"[bold red]check failed[/]: {problem}", highlight=False)
     return 1 if problems else 0

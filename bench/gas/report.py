@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gas.competitions import Competitions, over_block_limit
+from bench.gas.disputes import Disputes
 from bench.gas.floors import PAPER_ETH_USD, PAPER_GWEI, usd
 from bench.gas.table1 import ROWS, Table1
 from bench.gas.where_bytes import FIELDS, FULL_BATCH, WhereBytes
@@ -79,7 +80,7 @@ def table1_md(t: Table1, run: Run) -> list[str]:
     return lines
 
 
-def render(t: Table1, c: Competitions, b: WhereBytes, run: Run, plots: dict[str, str]) -> str:
+def render(t: Table1, c: Competitions, b: WhereBytes, d: Disputes, run: Run, plots: dict[str, str]) -> str:
     out: list[str] = ["# L1 gas: the paper's pure-L1 workloads against the rollup", ""]
     out += [
         f"Written by `{run.command}` on {run.date}, in {run.seconds:.0f} s"
@@ -135,6 +136,7 @@ def render(t: Table1, c: Competitions, b: WhereBytes, run: Run, plots: dict[str,
     ]
     out += competitions_md(c, plots)
     out += bytes_md(b, plots)
+    out += disputes_md(d, run.quick)
     out += targets_md(t, c, b)
     return "\n".join(out) + "\n"
 
@@ -229,6 +231,47 @@ def bytes_md(b: WhereBytes, plots: dict[str, str]) -> list[str]:
     for key, alt in (("floors", "gas a tx against both floors"), ("fields", "the share of each field")):
         if key in plots:
             lines += ["", f"![{alt}]({plots[key]})"]
+    return [*lines, ""]
+
+
+def disputes_md(d: Disputes, quick: bool) -> list[str]:
+    """The Disputes section: a whole fraud proof's gas by step kind, next to the batch's posting."""
+    lines = [
+        "## Disputes",
+        "",
+        "The whole fraud proof, by the kind of step proven wrong (`bench/gas/disputes.py`): the "
+        "scenario of `bench/fraud_scenario.py` (the one `tests/l1/test_fraud_game_steps.py` plays: "
+        "Bridge deposits, every tx type, two failed txs, a training job, the test set's and a model's "
+        "reveals with three scoring chunks, the finalization) on an in-process chain with the real "
+        "one-step prover. Each batch is posted with one step's post-state root wrong, challenged "
+        "(`challenge`, the challenger), its step hashes revealed (`revealSteps`, the proposer), and "
+        "proven wrong (`proveFraud` with `find_fraud`'s proof, the prover re-executing the step): every "
+        "proof named the tampered step and rolled the batch back. The last column is the `appendBatch` "
+        "receipt of the same batch posted honestly, one batch's posting cost."
+        + (f" `--quick`: {len(d.rows)} kinds of the first batch only." if quick else ""),
+        "",
+        "| batch | step kind | step / steps | witness bytes | challenge | revealSteps | proveFraud | "
+        "dispute | the batch's appendBatch | dispute / posting |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in d.rows:
+        lines.append(
+            f"| {r.batch} | {r.kind} | {r.step} / {r.steps} | {r.witness_bytes:,} | {r.challenge:,} "
+            f"| {r.reveal:,} | {r.proof:,} | {r.total:,} | {r.posting:,} | {r.total / r.posting:.1f}× |"
+        )
+    if d.rows:
+        low = min(d.rows, key=lambda r: r.total)
+        high = max(d.rows, key=lambda r: r.total)
+        lines += [
+            "",
+            f"A dispute costs {low.total:,} ({low.kind}) to {high.total:,} gas ({high.kind}), "
+            f"{low.total / low.posting:.1f}× to {high.total / high.posting:.1f}× its batch's posting. That "
+            "gas is paid once a fraud, by the challenger (`challenge`, `proveFraud`, repaid with a share "
+            "of the slashed bond) and the proposer (`revealSteps`), and only for a batch that is "
+            "challenged: an honest batch nobody disputes pays its `appendBatch` alone, so the rollup's "
+            "gas a batch is the posting cost, not the dispute's. "
+            f"Time: {d.seconds:.0f} s.",
+        ]
     return [*lines, ""]
 
 
@@ -343,7 +386,7 @@ def _save(fig: Any, out_dir: Path, name: str) -> str:
     return name
 
 
-def summary(t: Table1, c: Competitions, b: WhereBytes, run: Run) -> dict[str, Any]:
+def summary(t: Table1, c: Competitions, b: WhereBytes, d: Disputes, run: Run) -> dict[str, Any]:
     """The figures as JSON-ready data."""
     return {
         "command": run.command,
@@ -390,4 +433,21 @@ def summary(t: Table1, c: Competitions, b: WhereBytes, run: Run) -> dict[str, An
         "full_batches": [{"types": n, "txs": k, "gas": g, "floor": f} for n, k, g, f in b.full_batch_rows],
         "batch_fixed_cost": b.fixed_cost,
         "finalize_per_batch": b.finalize_per_batch,
+        "disputes": [
+            {
+                "batch": r.batch,
+                "kind": r.kind,
+                "step": r.step,
+                "steps": r.steps,
+                "proven_step": r.proven_step,
+                "deleted": r.deleted,
+                "witness_bytes": r.witness_bytes,
+                "challenge": r.challenge,
+                "reveal_steps": r.reveal,
+                "prove_fraud": r.proof,
+                "total": r.total,
+                "append_batch": r.posting,
+            }
+            for r in d.rows
+        ],
     }

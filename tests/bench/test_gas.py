@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from bench.gas.competitions import TwinRun, twin_per_miner
+from bench.gas.disputes import Dispute, Disputes
 from bench.gas.floors import Figure, calldata_cost, floor_7623, linear, share_by_bytes, tokens, usd
 from bench.gas.where_bytes import fields_of
 from protocol.signing import Domain, sign_tx
@@ -69,3 +71,13 @@ def test_fields_cover_every_byte_of_a_framed_tx() -> None:
     tensors = fields_of(add)["tensors"]
     assert tensors == (1 + 8 + 1 + 1) + (1 + 4 + 1 + 1)  # rank, dims, width, one 1-byte element each
     assert sum(fields_of(add).values()) == 3 + len(add)
+
+
+def test_a_dispute_is_its_three_txs_and_its_checks_are_reported() -> None:
+    ok = Dispute(1, "Transfer", 3, 14, 3, True, 614, 54_159, 44_434, 136_137, 121_419)
+    assert ok.total == 54_159 + 44_434 + 136_137
+    assert Disputes([ok], 1.0).problems() == []
+    wrong_step = replace(ok, proven_step=2)
+    kept = replace(ok, deleted=False)
+    problems = Disputes([ok, wrong_step, kept], 1.0).problems()
+    assert len(problems) == 2 and "step 2" in problems[0] and "rolled back" in problems[1]
