@@ -139,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
         "--reveal-window",
         type=float,
         help="seconds from the commit deadline to the reveal deadline (default: the batch max age + 4 "
-        "block intervals + 4; a batch's txs run at its opening time, which lags the clock)",
+        "block intervals + 6; a batch's txs run at its opening time, which lags the clock)",
     )
     story.add_argument(
         "--quick",

@@ -52,6 +52,8 @@ def test_the_demo_tells_the_story_against_up(tmp_path: Path) -> None:
         up, urls = start_up(roles, tmp_path / "up")
         command = [sys.executable, "-m", "mlrollup", "demo", "--url", urls["url"], "--l1-url", urls["l1"]]
         command += ["--verifier-url", urls["verifier"], "--quick", "--json"]
+        # windows with room for a sequencer slowed down by the other tests (CI runs two at once)
+        command += ["--commit-window", "8", "--reveal-window", "14"]
         demo = subprocess.run(
             command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=DEMO_TIMEOUT_S
         )
