@@ -29,7 +29,6 @@ from typing import Any
 
 from eth_typing import ChecksumAddress
 
-from bench.onchain_twins import make_chain
 from client import miner
 from l1_contracts.twins import CompetitionTwin, RegressionTwin
 from protocol.hashing import keccak
@@ -142,6 +141,8 @@ def measure(
     """The twins' gas for the demo's work. `weights`: each honest miner's, in commit order (the
     copycats commit a copy of the first one's commitment); `paper`: the regression's points xs and
     ys, initial weights, learning rate and epochs. `on_tx` is called after every transaction."""
+    from bench.onchain_twins import make_chain  # eth-tester and py-evm: only where they run
+
     started = time.perf_counter()
     w3, tester = make_chain()
     accounts: list[ChecksumAddress] = list(w3.eth.accounts)
