@@ -30,7 +30,8 @@ def test_the_split_holds_out_360_samples_scaled_and_quantized() -> None:
 def test_padding_hidden_units_keeps_the_function() -> None:
     small = validate_spec(Arch.MLP, 64, 4, 10)
     data = digits.load(100)
-    params = miner.train(small, data.train_x, data.train_y, miner.TrainConfig(epochs=20))
+    with digits.one_thread():
+        params = miner.train(small, data.train_x, data.train_y, miner.TrainConfig(epochs=20))
     padded = digits.pad_hidden(params, digits.HIDDEN)
     assert [tuple(p.shape) for p in padded] == [(64, 16), (16,), (16, 10), (10,)]
     narrow = miner.quantize_weights(small, params)
