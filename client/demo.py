@@ -392,6 +392,15 @@ def run_story(
                 progress.advance(bar)
         timings["committed"] = time.monotonic() - started
 
+        # Each miner's score as the rollup will give it on the test set (public once revealed),
+        # computed locally while the commit window runs out.
+        with digits_task.one_thread():
+            for plan in plans:
+                if plan.name in weights:
+                    w = weights[plan.name]
+                    results[plan.name].local_score = miner.local_score(spec, w, data.features, data.labels)
+                    results[plan.name].accuracy = digits_task.accuracy(w, data.features, data.labels)
+
         # 4. Past the commit deadline: the test set, then the weights.
         _wait_for_phase(
             progress, submitter.client, task_id, "reveal", now, commit_deadline, timeout + commit_window
@@ -401,11 +410,6 @@ def run_story(
         with step(progress, f"RevealTestSet: {data.n_test} samples × 64 pixels") as bar:
             revealed_test = submitter.client.reveal_test_set(task_id, test_salt, data.features, data.labels)
             progress.update(bar, status=f"{len(revealed_test)} tx(s)")
-        for plan in plans:
-            if plan.name in weights:
-                w = weights[plan.name]
-                results[plan.name].local_score = miner.local_score(spec, w, data.features, data.labels)
-                results[plan.name].accuracy = digits_task.accuracy(w, data.features, data.labels)
         reveals: dict[str, str] = {}
         with step(progress, "RevealModel: the rollup scores each miner", total=len(plans)) as bar:
             for plan in plans:
