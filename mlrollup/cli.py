@@ -60,7 +60,7 @@ def verifier(ctx: typer.Context) -> None:
 
 @app.command(context_settings=PASSTHROUGH)
 def up(ctx: typer.Context) -> None:
-    """The local stack in one command: devnet, contracts, sequencer and batcher. Ctrl-C stops it."""
+    """The local stack in one command: devnet, contracts, sequencer with its batcher, verifier; Ctrl-C."""
     from mlrollup.up import main
 
     raise typer.Exit(main(ctx.args))
