@@ -1,6 +1,8 @@
 """`mlrollup simulate pouw --url`: the PoUW attack's round through the SDK against the shared stack.
 The attacker's miner wins his own task, his two accounts end as they began, the honest miners'
-balances do not move, the scores are the in-process round's, and a task with no reward is refused."""
+balances do not move, the scores are the in-process round's, and a task with no reward is refused.
+Marked `slow` (about 30 s of real deadlines; `make crosscheck` runs it): CI checks the same round
+in-process (tests/bench/test_pouw.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from l1_contracts.devnet import dev_accounts
 from tests.client.conftest import ClientStack
 from tests.protocol.harness import ETH
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 L1_KEY = dev_accounts()[5].private_key  # after the session's funding, no other test deposits from it
 

@@ -6,7 +6,9 @@ the same txs again, and every account, task, model and withdrawal ends as the ho
 workload ends (the workloads' checks in tests/e2e/workload.py, which the honest run passes too).
 
 `pytest -s tests/e2e/test_drills.py` prints, per drill, the time from the bad batch's L1 tx to the
-slash, and the dispute's L1 txs with their gas.
+slash, and the dispute's L1 txs with their gas. CI runs one drill of each step kind (a tx, a scoring
+chunk, a training chunk, a trace fault: about 50 s each); the other four are marked `slow` and run
+with `make crosscheck` (or `pytest -m slow tests/e2e/test_drills.py`).
 """
 
 from __future__ import annotations
@@ -112,7 +114,12 @@ def won_dispute(stack: Stack) -> dict[str, Any] | None:
     return won[0] if won else None
 
 
-@pytest.mark.parametrize("kind", sorted(DRILLS))
+CI_DRILLS = {"transfer_balance", "score_mid_job", "train_weights", "trace_short"}
+
+
+@pytest.mark.parametrize(
+    "kind", [k if k in CI_DRILLS else pytest.param(k, marks=pytest.mark.slow) for k in sorted(DRILLS)]
+)
 def test_fault_drill(kind: str, roles: Roles, tmp_path: Path) -> None:
     try:
         run_drill(kind, roles, tmp_path)
