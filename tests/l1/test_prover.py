@@ -24,6 +24,7 @@ from l1_contracts.bindings.tx import call_view
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
 from protocol.errors import CodecError
+from protocol.params import MAX_RANGE_PROOF
 from protocol.serialize import unhx, witness_from_json
 from protocol.signing import signing_digest, struct_hash
 from protocol.smt import SmtProof
@@ -160,6 +161,28 @@ def test_decoding_agrees_on_mutated_txs(env: ProverEnv, raw: bytes) -> None:
     assert ok and tx_type == signed.type
     assert sh == struct_hash(signed.tx)
     assert digest == signing_digest(DOMAIN, signed.tx)
+
+
+def test_range_proof_count_bound_on_both_sides(env: ProverEnv) -> None:
+    """A RevealTestSet's proof holds at most MAX_RANGE_PROOF hashes: TxCodec and decode_tx accept 20
+    and refuse 21, or a count that claims more hashes than the tx has."""
+    golden = next(t for t in _TXS if t[0] == 5)  # the RevealTestSet vector
+    body, sig = golden[:-65], golden[-65:]
+    count = body[-1 - 32 * (len(decode_tx(golden).tx.proof))]  # type: ignore[attr-defined]
+    head = body[: len(body) - 1 - 32 * count]
+    cases = {
+        "longest": head + bytes([MAX_RANGE_PROOF]) + b"\x11" * 32 * MAX_RANGE_PROOF + sig,
+        "too many": head + bytes([MAX_RANGE_PROOF + 1]) + b"\x11" * 32 * (MAX_RANGE_PROOF + 1) + sig,
+        "short": head + bytes([3]) + b"\x11" * 64 + sig,
+    }
+    for name, raw in cases.items():
+        ok = _decode_sol(env, raw)[0]
+        try:
+            decode_tx(raw)
+            python_ok = True
+        except CodecError:
+            python_ok = False
+        assert ok == python_ok == (name == "longest"), name
 
 
 def test_no_step_after_the_last(env: ProverEnv, golden: list[dict[str, Any]]) -> None:
