@@ -28,6 +28,7 @@ from protocol.params import MAX_RANGE_PROOF
 from protocol.serialize import unhx, witness_from_json
 from protocol.signing import signing_digest, struct_hash
 from protocol.smt import SmtProof
+from protocol.txs import RevealTestSet
 from protocol.witness import (
     NO_STEP,
     StateAccess,
@@ -167,9 +168,10 @@ def test_range_proof_count_bound_on_both_sides(env: ProverEnv) -> None:
     """A RevealTestSet's proof holds at most MAX_RANGE_PROOF hashes: TxCodec and decode_tx accept 20
     and refuse 21, or a count that claims more hashes than the tx has."""
     golden = next(t for t in _TXS if t[0] == 5)  # the RevealTestSet vector
+    tx = decode_tx(golden).tx
+    assert isinstance(tx, RevealTestSet)
     body, sig = golden[:-65], golden[-65:]
-    count = body[-1 - 32 * (len(decode_tx(golden).tx.proof))]  # type: ignore[attr-defined]
-    head = body[: len(body) - 1 - 32 * count]
+    head = body[: len(body) - 1 - 32 * len(tx.proof)]  # all but the proof: its count byte and hashes
     cases = {
         "longest": head + bytes([MAX_RANGE_PROOF]) + b"\x11" * 32 * MAX_RANGE_PROOF + sig,
         "too many": head + bytes([MAX_RANGE_PROOF + 1]) + b"\x11" * 32 * (MAX_RANGE_PROOF + 1) + sig,
