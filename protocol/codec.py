@@ -95,7 +95,7 @@ def _t(attr: str, rank: int, bound: int) -> Field:
 
 _NONCE = _u("nonce", "nonce", "u64")
 
-TX_FIELDS: dict[TxType, tuple[Field, ...]] = {
+_BODY_FIELDS: dict[TxType, tuple[Field, ...]] = {
     TxType.TRANSFER: (_NONCE, Field("to", "to", "addr"), _u("amount", "amount", "u128")),
     TxType.WITHDRAW: (_NONCE, Field("recipient", "recipient", "addr"), _u("amount", "amount", "u128")),
     TxType.CREATE_TASK: (
@@ -142,6 +142,13 @@ TX_FIELDS: dict[TxType, tuple[Field, ...]] = {
         _t("ys", 1, SHARED_X_MAX),
     ),
     TxType.TRAIN: (_NONCE, _u("model_id", "modelId", "u64"), _u("epochs", "epochs", "u32")),
+}
+
+# Every type's last field: the most wei a fee unit may cost the sender (docs/spec.md section 6, "Fees").
+_MAX_FEE_PRICE = _u("max_fee_price", "maxFeePrice", "u64")
+
+TX_FIELDS: dict[TxType, tuple[Field, ...]] = {
+    t: (*fields, _MAX_FEE_PRICE) for t, fields in _BODY_FIELDS.items()
 }
 
 # Signature trailer: r(32) ‖ s(32) ‖ v(1).

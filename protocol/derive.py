@@ -29,6 +29,7 @@ from enum import StrEnum
 from protocol.codec import batch_data_hash, decode_batch
 from protocol.deposits import Deposit
 from protocol.errors import CodecError, ProtocolError
+from protocol.fees import FeeSchedule
 from protocol.signing import Domain
 from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
@@ -107,8 +108,11 @@ def consumed_deposits(batch: PostedBatch, queue: Sequence[Deposit]) -> list[Depo
     return out
 
 
-def derive_batch(state: State, batch: PostedBatch, queue: Sequence[Deposit], domain: Domain) -> Derived:
-    """Re-execute `batch` on the honest `state` before it and judge its posted roots."""
+def derive_batch(
+    state: State, batch: PostedBatch, queue: Sequence[Deposit], domain: Domain, fees: FeeSchedule
+) -> Derived:
+    """Re-execute `batch` on the honest `state` before it and judge its posted roots, under the
+    deployment's signing `domain` and fee schedule `fees` (both read from the Rollup)."""
     if batch.prev_root != state.root:
         return Derived(batch, Verdict.OFF_CHAIN, None, "its previous root is not the honest chain's")
     deposits = consumed_deposits(batch, queue)
@@ -123,7 +127,7 @@ def derive_batch(state: State, batch: PostedBatch, queue: Sequence[Deposit], dom
         return Derived(batch, Verdict.UNDECODABLE, None, f"the batch data does not decode: {exc}")
     if batch_data_hash(header, txs) != batch.data_hash:
         return Derived(batch, Verdict.UNDECODABLE, None, "the batch data does not hash to L1's data hash")
-    result = apply_batch(state, deposits, txs, BatchContext(domain, header.timestamp))
+    result = apply_batch(state, deposits, txs, BatchContext(domain, fees, header.timestamp))
     if result.post_root != batch.post_root or result.trace_root != batch.trace_root:
         wrong = "post root" if result.post_root != batch.post_root else "trace root"
         return Derived(batch, Verdict.WRONG_ROOTS, result, f"its {wrong} is not the honest one")
@@ -140,8 +144,11 @@ class Derivation:
     (L1 deleted them), never a settled one.
     """
 
-    def __init__(self, domain: Domain, genesis: State | None = None, *, base_index: int = 0) -> None:
+    def __init__(
+        self, domain: Domain, fees: FeeSchedule, genesis: State | None = None, *, base_index: int = 0
+    ) -> None:
         self.domain = domain
+        self.fees = fees
         self.base_index = base_index
         self.base_state = genesis if genesis is not None else State()
         self.derived: list[Derived] = []
@@ -166,7 +173,7 @@ class Derivation:
         """Derive the next batch (its index must be `next_index`)."""
         if batch.index != self.next_index:
             raise DerivationError(f"batch {batch.index} given, batch {self.next_index} is next")
-        out = derive_batch(self.state, batch, queue, self.domain)
+        out = derive_batch(self.state, batch, queue, self.domain, self.fees)
         self.derived.append(out)
         return out
 

@@ -62,3 +62,11 @@ MAX_JOB_STEPS: Final = 2_000  # steps one Train tx may ask for (epochs * chunks)
 # 128 KiB, the largest the public mempools of geth and reth relay. A batch whose trace is longer cannot
 # be defended, so the sequencer caps steps per batch (and refuses a tx whose own steps exceed it).
 MAX_BATCH_STEPS: Final = 4_000
+
+# --- fees (docs/spec.md section 6, "Fees") -----------------------------------------------------
+# A tx pays `fee_units(tx) * price` wei of L2 ETH, the price set by the deployment (the Rollup's
+# `feePrice`) and capped by the `max_fee_price` the sender signs. A unit is priced like one L1 gas:
+FEE_UNITS_PER_BYTE: Final = 40  # a byte of the raw tx posted in the batch (EIP-7623's floor, non-zero byte)
+FEE_UNITS_PER_STEP: Final = 1_300  # a trace step: its hash in a challenged proposer's reveal (~1,276 gas)
+FEE_UNITS_PER_MAC: Final = 1  # a multiply-accumulate of a job's chunks (re-executed by every node)
+MAX_FEE_PRICE: Final = 2**64 - 1  # max_fee_price is a u64, so the deployment's price must fit one

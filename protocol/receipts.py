@@ -22,6 +22,8 @@ class Reason(IntEnum):
     NO_COMMITMENT = 10
     HASH_MISMATCH = 11
     INVALID_PARAMS = 12
+    FEE_PRICE_TOO_LOW = 13  # the tx's max_fee_price is below the deployment's fee price
+    FEE_UNPAID = 14  # the sender's balance is below the tx's fee
 
 
 class TxFailure(Exception):
@@ -45,6 +47,7 @@ class Receipt:
     first_step: int
     last_step: int
     created_id: int | None = None  # the task, model or withdrawal id a successful tx created
+    fee: int = 0  # wei the tx paid (0 for a failed tx: it pays nothing)
 
     @property
     def success(self) -> bool:

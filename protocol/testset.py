@@ -54,14 +54,28 @@ def reveal_txs(
     labels: IntTensor,
     nonce: int = 0,
     chunks_per_tx: int | None = None,
+    *,
+    max_fee_price: int,
 ) -> list[RevealTestSet]:
     """The RevealTestSet txs that reveal the whole test set, in the order they must run, with nonces
-    `nonce, nonce + 1, …`. `chunks_per_tx` (default: as many as one tx may carry) sets the run length."""
+    `nonce, nonce + 1, …`. `chunks_per_tx` (default: as many as one tx may carry) sets the run length;
+    each tx signs `max_fee_price`."""
     _check_shape(spec, features, labels)
     leaves = [keccak(c) for c in chunks_of_test_set(spec, features, labels)]
     run = chunks_per_tx or chunks_per_reveal(spec)
     return [
-        _run(spec, task_id, salt, features, labels, leaves, first, min(run, len(leaves) - first), nonce + i)
+        _run(
+            spec,
+            task_id,
+            salt,
+            features,
+            labels,
+            leaves,
+            first,
+            min(run, len(leaves) - first),
+            nonce + i,
+            max_fee_price,
+        )
         for i, first in enumerate(range(0, len(leaves), run))
     ]
 
@@ -75,12 +89,14 @@ def reveal_run(
     first_chunk: int,
     count: int,
     nonce: int = 0,
+    *,
+    max_fee_price: int,
 ) -> RevealTestSet:
     """The RevealTestSet of chunks `[first_chunk, first_chunk + count)` of the test set, with their range
     proof (it is not checked against the caps: a test may build one past them)."""
     _check_shape(spec, features, labels)
     leaves = [keccak(c) for c in chunks_of_test_set(spec, features, labels)]
-    return _run(spec, task_id, salt, features, labels, leaves, first_chunk, count, nonce)
+    return _run(spec, task_id, salt, features, labels, leaves, first_chunk, count, nonce, max_fee_price)
 
 
 def _check_shape(spec: ModelSpec, features: IntTensor, labels: IntTensor) -> None:
@@ -99,6 +115,7 @@ def _run(
     first_chunk: int,
     count: int,
     nonce: int,
+    max_fee_price: int,
 ) -> RevealTestSet:
     n = labels.shape[0]
     k, d = spec.chunk_size, spec.inputs
@@ -106,14 +123,23 @@ def _run(
     part_x = IntTensor((hi - lo, d), features.values[lo * d : hi * d])
     part_y = IntTensor((hi - lo,), labels.values[lo:hi])
     proof = tuple(merkle_range_proof(leaves, first_chunk, count))
-    return RevealTestSet(nonce, task_id, salt, n, merkle_root(leaves), first_chunk, part_x, part_y, proof)
+    return RevealTestSet(
+        nonce, task_id, salt, n, merkle_root(leaves), first_chunk, part_x, part_y, proof, max_fee_price
+    )
 
 
 def reveal_tx(
-    spec: ModelSpec, task_id: int, salt: bytes, features: IntTensor, labels: IntTensor, nonce: int
+    spec: ModelSpec,
+    task_id: int,
+    salt: bytes,
+    features: IntTensor,
+    labels: IntTensor,
+    nonce: int,
+    *,
+    max_fee_price: int,
 ) -> RevealTestSet:
     """The one RevealTestSet that reveals a test set small enough for one tx (`ValueError` otherwise)."""
-    txs = reveal_txs(spec, task_id, salt, features, labels, nonce)
+    txs = reveal_txs(spec, task_id, salt, features, labels, nonce, max_fee_price=max_fee_price)
     if len(txs) != 1:
         raise ValueError(f"this test set takes {len(txs)} RevealTestSet txs: use reveal_txs")
     return txs[0]

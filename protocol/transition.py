@@ -13,6 +13,7 @@ from enum import IntEnum
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
 from protocol.errors import CodecError, ProtocolError, SignatureError
+from protocol.fees import FeeSchedule, charge_fee
 from protocol.hashing import keccak, merkle_root
 from protocol.jobs import Job, ScoreJob, job_hash
 from protocol.jobsteps import job_step
@@ -26,9 +27,11 @@ from protocol.txrules import HANDLERS, bump_nonce, credit
 
 @dataclass(frozen=True, slots=True)
 class BatchContext:
-    """What a batch executes against besides the state: the signing domain and the batch time."""
+    """What a batch executes against besides the state: the deployment's signing domain and fee
+    schedule (both read from the Rollup on L1), and the batch time."""
 
     domain: Domain
+    fees: FeeSchedule
     timestamp: int
 
 
@@ -73,6 +76,7 @@ class StepOutcome:
     reason: Reason = Reason.OK
     detail: str = ""
     created_id: int | None = None
+    fee: int = 0
 
 
 def _deposit_step(overlay: Overlay, machine: Machine, deposit: Deposit) -> StepOutcome:
@@ -102,13 +106,16 @@ def _tx_step(overlay: Overlay, machine: Machine, raw: bytes, ctx: BatchContext) 
         detail = f"nonce {signed.tx.nonce} is not the account's next nonce {nonce}"
         return StepOutcome(StepKind.TX, after, tx_hash, sender, Reason.BAD_NONCE, detail)
     try:
+        # the fee is paid before the tx's own rules run, so they see the balance after it; a failure
+        # below discards the charge with every other write (a failed tx pays nothing)
+        fee = charge_fee(ledger, sender, signed.tx, len(raw), ctx.fees)
         effect = HANDLERS[type(signed.tx)](ledger, sender, signed.tx, ctx.timestamp)
     except TxFailure as failure:
         overlay.discard_writes()
         return StepOutcome(StepKind.TX, after, tx_hash, sender, failure.reason, failure.detail)
     bump_nonce(ledger, sender)
     after = replace(after, job=effect.job, job_weights=effect.job_weights)
-    return StepOutcome(StepKind.TX, after, tx_hash, sender, created_id=effect.created_id)
+    return StepOutcome(StepKind.TX, after, tx_hash, sender, created_id=effect.created_id, fee=fee)
 
 
 def execute_step(
@@ -227,6 +234,7 @@ def apply_batch(
                     index,
                     index,
                     outcome.created_id,
+                    outcome.fee,
                 )
             )
         elif outcome.kind is not StepKind.DEPOSIT:

@@ -35,6 +35,7 @@ class Transfer:
     nonce: int
     to: bytes
     amount: int
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class Withdraw:
     nonce: int
     recipient: bytes  # on L1
     amount: int
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class CreateTask:
     reveal_deadline: int
     test_commitment: bytes
     train_data_ref: bytes
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ class CommitModel:
     nonce: int
     task_id: int
     commitment: bytes
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,7 @@ class RevealTestSet:
     features: IntTensor  # rank 2: (m, inputs), the samples of chunks first_chunk, first_chunk + 1, ...
     labels: IntTensor  # rank 1: (m,)
     proof: tuple[bytes, ...]  # merkle_range_proof of those chunks against test_root
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,7 @@ class RevealModel:
     task_id: int
     salt: bytes
     weights: IntTensor  # rank 1, the flat layout of docs/spec.md section 7
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ class FinalizeTask:
     TYPE: ClassVar[TxType] = TxType.FINALIZE_TASK
     nonce: int
     task_id: int
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,7 @@ class CreateModel:
     n_features: int
     learning_rate: int
     weights: IntTensor  # rank 1: n_features + 1, bias first
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,7 @@ class AddData:
     model_id: int
     xs: IntTensor  # rank 2: (n, n_features)
     ys: IntTensor  # rank 1: (n,)
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,7 @@ class Train:
     nonce: int
     model_id: int
     epochs: int
+    max_fee_price: int  # wei per fee unit the sender accepts at most (docs/spec.md section 6)
 
 
 Tx = (

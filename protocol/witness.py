@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from protocol.deposits import Deposit
 from protocol.encoding import Reader, Writer
 from protocol.errors import CodecError, ProofError, ProtocolError, WitnessError
+from protocol.fees import FeeSchedule
 from protocol.hashing import ZERO32, keccak, merkle_proof, merkle_root, verify_merkle_proof
 from protocol.jobs import ScoreJob, decode_job, job_hash
 from protocol.params import PROTOCOL_VERSION
@@ -190,19 +191,20 @@ def _input_of(witness: StepWitness, machine: Machine) -> Deposit | bytes | None:
     return tx.raw
 
 
-def reexecute(witness: StepWitness, domain: Domain) -> StepResult:
+def reexecute(witness: StepWitness, domain: Domain, fees: FeeSchedule) -> StepResult:
     """Re-execute one step from its witness alone and return the machine state after it.
 
     Every access is checked against the rolling root before its value is used, and the tx against
     the batch's tx root: the algorithm the L1 one-step prover implements. `domain` is the
-    deployment's signing domain; the time is the batch header's. A machine with no job and every
+    deployment's signing domain and `fees` its fee schedule (the Rollup's, as the L1 prover's
+    `StepContext` carries them); the time is the batch header's. A machine with no job and every
     input consumed has no next step: the result is `finished` (its step hash is `NO_STEP`).
     `WitnessError` when the witness is incomplete or inconsistent (the L1 prover reverts on it),
     including a deposit whose index is not the state's `meta.depositCount`.
     """
     if witness.pre_job is None and witness.pre_cursor >= witness.deposit_count + witness.header.tx_count:
         return StepResult(witness.pre_root, witness.pre_cursor, ZERO32, finished=True)
-    ctx = BatchContext(domain, witness.header.timestamp)
+    ctx = BatchContext(domain, fees, witness.header.timestamp)
     machine = _machine_before(witness)
     next_input = _input_of(witness, machine)
     overlay = Overlay(_WitnessReader(witness.accesses))

@@ -13,6 +13,7 @@ from protocol.signing import Domain, sign_tx
 from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.txs import Tx
+from tests.support.fees import FEES
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
 ETH = 10**18
@@ -56,12 +57,16 @@ class Harness:
         self.state = State.with_balances({w.address: self.balance for w in self.wallets})
 
     def run(self, txs: Sequence[bytes] = (), deposits: Sequence[Deposit] = ()) -> BatchResult:
-        result = apply_batch(self.state, deposits, txs, BatchContext(DOMAIN, self.now))
+        result = apply_batch(self.state, deposits, txs, BatchContext(DOMAIN, FEES, self.now))
         self.state = result.post_state
         self.results.append(result)
         for w in self.wallets:
             w.nonce = self.state.account(w.address).nonce
         return result
+
+    def paid(self, address: bytes) -> int:
+        """Wei of fees `address` paid in the batches run so far."""
+        return sum(r.fee for result in self.results for r in result.receipts if r.sender == address)
 
     def one(self, raw: bytes) -> Receipt:
         (receipt,) = self.run([raw]).receipts

@@ -61,6 +61,7 @@ from protocol.txs import (
     Withdraw,
 )
 from tests.protocol.test_tensors import int_tensors
+from tests.support.fees import FEE_PRICE
 
 # --- strategies --------------------------------------------------------------------------------------
 
@@ -76,12 +77,23 @@ def uints(bits: int) -> st.SearchStrategy[int]:
 u8s, u16s, u32s, u64s, u128s = (uints(b) for b in (8, 16, 32, 64, 128))
 
 TX_STRATEGIES: dict[TxType, st.SearchStrategy[Any]] = {
-    TxType.TRANSFER: st.builds(Transfer, u64s, addresses, u128s),
-    TxType.WITHDRAW: st.builds(Withdraw, u64s, addresses, u128s),
+    TxType.TRANSFER: st.builds(Transfer, u64s, addresses, u128s, max_fee_price=u64s),
+    TxType.WITHDRAW: st.builds(Withdraw, u64s, addresses, u128s, max_fee_price=u64s),
     TxType.CREATE_TASK: st.builds(
-        CreateTask, u64s, st.integers(1, 3), u16s, u16s, u16s, u128s, u64s, u64s, words, words
+        CreateTask,
+        u64s,
+        st.integers(1, 3),
+        u16s,
+        u16s,
+        u16s,
+        u128s,
+        u64s,
+        u64s,
+        words,
+        words,
+        max_fee_price=u64s,
     ),
-    TxType.COMMIT_MODEL: st.builds(CommitModel, u64s, u64s, words),
+    TxType.COMMIT_MODEL: st.builds(CommitModel, u64s, u64s, words, max_fee_price=u64s),
     TxType.REVEAL_TEST_SET: st.builds(
         RevealTestSet,
         u64s,
@@ -93,20 +105,24 @@ TX_STRATEGIES: dict[TxType, st.SearchStrategy[Any]] = {
         int_tensors(2, ELEMENT_MAX),
         int_tensors(1, ELEMENT_MAX),
         st.lists(words, max_size=MAX_RANGE_PROOF).map(tuple),
+        max_fee_price=u64s,
     ),
-    TxType.REVEAL_MODEL: st.builds(RevealModel, u64s, u64s, words, int_tensors(1, ELEMENT_MAX)),
-    TxType.FINALIZE_TASK: st.builds(FinalizeTask, u64s, u64s),
+    TxType.REVEAL_MODEL: st.builds(
+        RevealModel, u64s, u64s, words, int_tensors(1, ELEMENT_MAX), max_fee_price=u64s
+    ),
+    TxType.FINALIZE_TASK: st.builds(FinalizeTask, u64s, u64s, max_fee_price=u64s),
     TxType.CREATE_MODEL: st.builds(
         CreateModel,
         u64s,
         st.integers(1, SHARED_MAX_FEATURES),
         st.integers(0, SHARED_LR_MAX),
         int_tensors(1, SHARED_W_MAX, max_rows=3, max_cols=3),
+        max_fee_price=u64s,
     ),
     TxType.ADD_DATA: st.builds(
-        AddData, u64s, u64s, int_tensors(2, SHARED_X_MAX), int_tensors(1, SHARED_X_MAX)
+        AddData, u64s, u64s, int_tensors(2, SHARED_X_MAX), int_tensors(1, SHARED_X_MAX), max_fee_price=u64s
     ),
-    TxType.TRAIN: st.builds(Train, u64s, u64s, u32s),
+    TxType.TRAIN: st.builds(Train, u64s, u64s, u32s, max_fee_price=u64s),
 }
 
 
@@ -126,10 +142,10 @@ def signed_txs(draw: st.DrawFn, tx_type: TxType | None = None) -> SignedTx:
 
 # One fixed example of every type, for the exhaustive byte-level tests.
 EXAMPLES: list[Tx] = [
-    Transfer(7, b"\x11" * 20, 10**18),
-    Withdraw(0, b"\x22" * 20, 2**128 - 1),
-    CreateTask(1, 3, 4, 8, 3, 500, 100, 200, b"\x33" * 32, b"\x44" * 32),
-    CommitModel(2, 9, b"\x55" * 32),
+    Transfer(7, b"\x11" * 20, 10**18, max_fee_price=FEE_PRICE),
+    Withdraw(0, b"\x22" * 20, 2**128 - 1, max_fee_price=FEE_PRICE),
+    CreateTask(1, 3, 4, 8, 3, 500, 100, 200, b"\x33" * 32, b"\x44" * 32, max_fee_price=FEE_PRICE),
+    CommitModel(2, 9, b"\x55" * 32, max_fee_price=FEE_PRICE),
     RevealTestSet(
         3,
         9,
@@ -140,12 +156,21 @@ EXAMPLES: list[Tx] = [
         IntTensor.matrix([[1, -2], [300, 4]]),
         IntTensor.vector([0, 1]),
         (b"\x99" * 32, b"\xaa" * 32),
+        max_fee_price=FEE_PRICE,
     ),
-    RevealModel(4, 9, b"\x77" * 32, IntTensor.vector([ELEMENT_MAX, -ELEMENT_MAX, 5])),
-    FinalizeTask(5, 9),
-    CreateModel(6, 2, 1000, IntTensor.vector([10**8, 2 * 10**7, -SHARED_W_MAX])),
-    AddData(7, 0, IntTensor.matrix([[1, 2], [3, SHARED_X_MAX]]), IntTensor.vector([5, -SHARED_X_MAX])),
-    Train(8, 0, 2000),
+    RevealModel(
+        4, 9, b"\x77" * 32, IntTensor.vector([ELEMENT_MAX, -ELEMENT_MAX, 5]), max_fee_price=FEE_PRICE
+    ),
+    FinalizeTask(5, 9, max_fee_price=FEE_PRICE),
+    CreateModel(6, 2, 1000, IntTensor.vector([10**8, 2 * 10**7, -SHARED_W_MAX]), max_fee_price=FEE_PRICE),
+    AddData(
+        7,
+        0,
+        IntTensor.matrix([[1, 2], [3, SHARED_X_MAX]]),
+        IntTensor.vector([5, -SHARED_X_MAX]),
+        max_fee_price=FEE_PRICE,
+    ),
+    Train(8, 0, 2000, max_fee_price=FEE_PRICE),
 ]
 SIG = (0x1234, 0x5678, 27)
 
@@ -182,18 +207,19 @@ def test_round_trip_per_type(tx_type: TxType, data: st.DataObject) -> None:
 
 
 def test_transfer_exact_bytes() -> None:
-    signed = SignedTx(Transfer(7, b"\x11" * 20, 10**18), 1, 2, 28)
+    signed = SignedTx(Transfer(7, b"\x11" * 20, 10**18, max_fee_price=FEE_PRICE), 1, 2, 28)
     expected = (
         b"\x01"
         + (7).to_bytes(8, "big")
         + b"\x11" * 20
         + (10**18).to_bytes(16, "big")
+        + FEE_PRICE.to_bytes(8, "big")  # max_fee_price, every tx's last field
         + (1).to_bytes(32, "big")
         + (2).to_bytes(32, "big")
         + b"\x1c"
     )
     assert encode_tx(signed) == expected
-    assert len(expected) == 110
+    assert len(expected) == 118
 
 
 def test_reveal_test_set_exact_bytes() -> None:
@@ -213,6 +239,7 @@ def test_reveal_test_set_exact_bytes() -> None:
         + bytes([2])
         + b"\x99" * 32
         + b"\xaa" * 32
+        + FEE_PRICE.to_bytes(8, "big")
     )
     assert encode_unsigned_body(tx) == body
 
@@ -227,9 +254,10 @@ def test_range_proof_field_bounded() -> None:
         encode_tx(sign_fake(replace(tx, proof=(ZERO32,) * (MAX_RANGE_PROOF + 1))))
     body = encode_unsigned_body(longest)
     raw = (
-        body[: -1 - 32 * MAX_RANGE_PROOF]
+        body[: -9 - 32 * MAX_RANGE_PROOF]  # the body less its proof and max_fee_price
         + bytes([MAX_RANGE_PROOF + 1])
         + b"\x00" * 32 * (MAX_RANGE_PROOF + 1)
+        + body[-8:]
     )
     with pytest.raises(CodecError, match="exceed"):
         decode_tx(raw + b"\x00" * 65)
@@ -276,7 +304,7 @@ def _patch(tx: Tx, offset: int, value: bytes) -> bytes:
 def test_rejects_arch(arch: int) -> None:
     with pytest.raises(CodecError, match="arch"):
         decode_tx(_patch(EXAMPLES[2], 9, bytes([arch])))
-    bad = CreateTask(1, arch, 4, 8, 3, 500, 100, 200, b"\x33" * 32, b"\x44" * 32)
+    bad = CreateTask(1, arch, 4, 8, 3, 500, 100, 200, b"\x33" * 32, b"\x44" * 32, max_fee_price=FEE_PRICE)
     with pytest.raises(CodecError, match="arch"):
         encode_tx(sign_fake(bad))
 
@@ -286,7 +314,7 @@ def test_rejects_n_features(n_features: int) -> None:
     with pytest.raises(CodecError, match="n_features"):
         decode_tx(_patch(EXAMPLES[7], 9, bytes([n_features])))
     with pytest.raises(CodecError, match="n_features"):
-        encode_tx(sign_fake(CreateModel(0, n_features, 0, IntTensor.vector([0]))))
+        encode_tx(sign_fake(CreateModel(0, n_features, 0, IntTensor.vector([0]), max_fee_price=FEE_PRICE)))
 
 
 @pytest.mark.parametrize("lr", [SHARED_LR_MAX + 1, 2**32 - 1])
@@ -294,22 +322,25 @@ def test_rejects_learning_rate(lr: int) -> None:
     with pytest.raises(CodecError, match="learning_rate"):
         decode_tx(_patch(EXAMPLES[7], 10, lr.to_bytes(4, "big")))
     with pytest.raises(CodecError, match="learning_rate"):
-        encode_tx(sign_fake(CreateModel(0, 1, lr, IntTensor.vector([0, 0]))))
+        encode_tx(sign_fake(CreateModel(0, 1, lr, IntTensor.vector([0, 0]), max_fee_price=FEE_PRICE)))
     at_max = decode_tx(_patch(EXAMPLES[7], 10, SHARED_LR_MAX.to_bytes(4, "big"))).tx
     assert isinstance(at_max, CreateModel) and at_max.learning_rate == SHARED_LR_MAX
 
 
 def test_rejects_integers_too_wide_for_their_field_on_encode() -> None:
     for bad in (
-        Transfer(2**64, b"\x00" * 20, 0),
-        Transfer(-1, b"\x00" * 20, 0),
-        Transfer(0, b"\x00" * 20, 2**128),
-        CreateTask(0, 1, 2**16, 0, 0, 0, 0, 0, ZERO32, ZERO32),
-        Train(0, 0, 2**32),
+        Transfer(2**64, b"\x00" * 20, 0, max_fee_price=FEE_PRICE),
+        Transfer(-1, b"\x00" * 20, 0, max_fee_price=FEE_PRICE),
+        Transfer(0, b"\x00" * 20, 2**128, max_fee_price=FEE_PRICE),
+        CreateTask(0, 1, 2**16, 0, 0, 0, 0, 0, ZERO32, ZERO32, max_fee_price=FEE_PRICE),
+        Train(0, 0, 2**32, max_fee_price=FEE_PRICE),
     ):
         with pytest.raises(CodecError):
             encode_tx(sign_fake(bad))
-    for bad_bytes in (Transfer(0, b"\x00" * 19, 0), CommitModel(0, 0, b"\x00" * 33)):
+    for bad_bytes in (
+        Transfer(0, b"\x00" * 19, 0, max_fee_price=FEE_PRICE),
+        CommitModel(0, 0, b"\x00" * 33, max_fee_price=FEE_PRICE),
+    ):
         with pytest.raises(CodecError):
             encode_tx(sign_fake(bad_bytes))
     with pytest.raises(CodecError):
@@ -325,6 +356,7 @@ def _reveal_model_bytes(tensor: bytes) -> bytes:
         .u64(2)
         .b32(b"\x00" * 32)
         .raw(tensor)
+        .u64(FEE_PRICE)
         .u256(1)
         .u256(1)
         .u8(27)
@@ -338,7 +370,7 @@ def _tensor_header(rank: int, dims: tuple[int, ...], width: int) -> bytes:
 
 def test_hand_built_reveal_model_decodes() -> None:
     signed = decode_tx(_reveal_model_bytes(_tensor_header(1, (2,), 1) + bytes([1, 0xFF])))
-    assert signed.tx == RevealModel(1, 2, b"\x00" * 32, IntTensor.vector([1, -1]))
+    assert signed.tx == RevealModel(1, 2, b"\x00" * 32, IntTensor.vector([1, -1]), max_fee_price=FEE_PRICE)
 
 
 @pytest.mark.parametrize(
@@ -365,27 +397,27 @@ def test_rejects_tensor_rank_and_bounds_per_field() -> None:
     salt = b"\x00" * 32
     m, v = IntTensor.matrix([[1]]), IntTensor.vector([1])
     for bad in (
-        RevealTestSet(0, 0, salt, 1, salt, 0, v, v, ()),
-        RevealTestSet(0, 0, salt, 1, salt, 0, m, m, ()),
-        RevealModel(0, 0, salt, m),
-        RevealModel(0, 0, salt, IntTensor.vector([ELEMENT_MAX + 1])),
-        AddData(0, 0, IntTensor.matrix([[SHARED_X_MAX + 1]]), v),
-        AddData(0, 0, m, IntTensor.vector([-SHARED_X_MAX - 1])),
-        CreateModel(0, 1, 0, IntTensor.vector([0, SHARED_W_MAX + 1])),
+        RevealTestSet(0, 0, salt, 1, salt, 0, v, v, (), max_fee_price=FEE_PRICE),
+        RevealTestSet(0, 0, salt, 1, salt, 0, m, m, (), max_fee_price=FEE_PRICE),
+        RevealModel(0, 0, salt, m, max_fee_price=FEE_PRICE),
+        RevealModel(0, 0, salt, IntTensor.vector([ELEMENT_MAX + 1]), max_fee_price=FEE_PRICE),
+        AddData(0, 0, IntTensor.matrix([[SHARED_X_MAX + 1]]), v, max_fee_price=FEE_PRICE),
+        AddData(0, 0, m, IntTensor.vector([-SHARED_X_MAX - 1]), max_fee_price=FEE_PRICE),
+        CreateModel(0, 1, 0, IntTensor.vector([0, SHARED_W_MAX + 1]), max_fee_price=FEE_PRICE),
     ):
         with pytest.raises(CodecError):
             encode_tx(sign_fake(bad))
     # The same bytes with SHARED_W_MAX elements: fine for CreateModel, out of bound elsewhere.
     big = IntTensor.vector([SHARED_W_MAX])
-    enc = encode_tx(sign_fake(CreateModel(0, 1, 0, big)))
-    assert decode_tx(enc).tx == CreateModel(0, 1, 0, big)
+    enc = encode_tx(sign_fake(CreateModel(0, 1, 0, big, max_fee_price=FEE_PRICE)))
+    assert decode_tx(enc).tx == CreateModel(0, 1, 0, big, max_fee_price=FEE_PRICE)
 
 
 def test_max_tx_bytes() -> None:
-    # A RevealTestSet with features (n, 1) of width 4, m width-1 labels and no proof is 171 + 4n + m
+    # A RevealTestSet with features (n, 1) of width 4, m width-1 labels and no proof is 179 + 4n + m
     # bytes long: type 1 + nonce 8 + taskId 8 + salt 32 + nTest 4 + testRoot 32 + firstChunk 4 + heads
-    # 10 + 6 + proof count 1 + signature 65.
-    budget = MAX_TX_BYTES - 171
+    # 10 + 6 + proof count 1 + maxFeePrice 8 + signature 65.
+    budget = MAX_TX_BYTES - 179
     n = min(MAX_TENSOR_ELEMENTS, budget // 4)
     m = budget - 4 * n
     if m + 1 > MAX_TENSOR_ELEMENTS:
@@ -393,7 +425,7 @@ def test_max_tx_bytes() -> None:
 
     def reveal(labels: int) -> RevealTestSet:
         x, y = IntTensor((n, 1), (40_000,) * n), IntTensor.vector([1] * labels)
-        return RevealTestSet(0, 0, ZERO32, 0, ZERO32, 0, x, y, ())
+        return RevealTestSet(0, 0, ZERO32, 0, ZERO32, 0, x, y, (), max_fee_price=FEE_PRICE)
 
     enc = encode_tx(sign_fake(reveal(m)))
     assert len(enc) == MAX_TX_BYTES

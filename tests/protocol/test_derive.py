@@ -23,6 +23,7 @@ from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Transfer
 from tests.protocol.harness import DOMAIN, ETH, Wallet
+from tests.support.fees import FEE_PRICE, FEES
 
 ALICE, BOB = Wallet.from_seed(1), Wallet.from_seed(2)
 QUEUE = [Deposit(0, ALICE.address, 10 * ETH), Deposit(1, BOB.address, 5 * ETH), Deposit(2, BOB.address, 1)]
@@ -32,7 +33,7 @@ def posted(state: State, index: int, txs: list[bytes], dep: tuple[int, int], **o
     """The honest `PostedBatch` of `txs` after `state` (roots overridable), consuming QUEUE[dep]."""
     ts = 1_000
     data = encode_batch(ts, txs)
-    result = apply_batch(state, QUEUE[dep[0] : dep[1]], txs, BatchContext(DOMAIN, ts))
+    result = apply_batch(state, QUEUE[dep[0] : dep[1]], txs, BatchContext(DOMAIN, FEES, ts))
     header, decoded = decode_batch(data)
     batch = PostedBatch(
         index=index,
@@ -48,12 +49,12 @@ def posted(state: State, index: int, txs: list[bytes], dep: tuple[int, int], **o
 
 
 def transfer(wallet: Wallet, to: Wallet, amount: int, nonce: int) -> bytes:
-    return wallet.sign(partial(Transfer, to=to.address, amount=amount), nonce=nonce)
+    return wallet.sign(partial(Transfer, to=to.address, amount=amount, max_fee_price=FEE_PRICE), nonce=nonce)
 
 
 def test_valid_batch_gives_the_honest_result() -> None:
     batch = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2))
-    out = derive_batch(State(), batch, QUEUE, DOMAIN)
+    out = derive_batch(State(), batch, QUEUE, DOMAIN, FEES)
     assert out.verdict is Verdict.VALID and not out.verdict.is_fraud
     assert out.result is not None and out.result.post_root == batch.post_root
     assert out.result.post_state.account(BOB.address).balance == 6 * ETH
@@ -62,7 +63,7 @@ def test_valid_batch_gives_the_honest_result() -> None:
 @pytest.mark.parametrize("field", ["post_root", "trace_root"])
 def test_a_wrong_root_is_fraud(field: str) -> None:
     batch = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2), **{field: keccak(b"forged")})
-    out = derive_batch(State(), batch, QUEUE, DOMAIN)
+    out = derive_batch(State(), batch, QUEUE, DOMAIN, FEES)
     assert out.verdict is Verdict.WRONG_ROOTS and out.verdict.is_fraud
     assert field.replace("_", " ") in out.reason
     assert out.result is not None  # the honest result, which the fraud proof is built from
@@ -70,17 +71,20 @@ def test_a_wrong_root_is_fraud(field: str) -> None:
 
 def test_undecodable_or_unmatched_data_is_fraud() -> None:
     batch = posted(State(), 0, [b"\x01\x02"], (0, 1))
-    assert derive_batch(State(), replace(batch, data=b"\xff"), QUEUE, DOMAIN).verdict is Verdict.UNDECODABLE
+    assert (
+        derive_batch(State(), replace(batch, data=b"\xff"), QUEUE, DOMAIN, FEES).verdict
+        is Verdict.UNDECODABLE
+    )
     other = encode_batch(1_000, [b"\x01\x03"])  # decodes, but is not the data L1 recorded
-    out = derive_batch(State(), replace(batch, data=other), QUEUE, DOMAIN)
+    out = derive_batch(State(), replace(batch, data=other), QUEUE, DOMAIN, FEES)
     assert out.verdict is Verdict.UNDECODABLE and out.result is None
-    unavailable = derive_batch(State(), replace(batch, data=b""), QUEUE, DOMAIN)
+    unavailable = derive_batch(State(), replace(batch, data=b""), QUEUE, DOMAIN, FEES)
     assert unavailable.verdict is Verdict.UNDECODABLE  # what the reader gives for unreadable calldata
 
 
 def test_a_batch_on_another_root_is_off_chain() -> None:
     batch = posted(State(), 0, [b"\x01"], (0, 1), prev_root=keccak(b"elsewhere"))
-    out = derive_batch(State(), batch, QUEUE, DOMAIN)
+    out = derive_batch(State(), batch, QUEUE, DOMAIN, FEES)
     assert out.verdict is Verdict.OFF_CHAIN and not out.verdict.is_fraud
 
 
@@ -92,11 +96,11 @@ def test_deposits_read_short_or_out_of_order_are_the_readers_fault() -> None:
         consumed_deposits(batch, [QUEUE[1], QUEUE[0], QUEUE[2]])
     later = replace(posted(State(), 0, [b"\x01"], (0, 1)), deposit_start=1, deposit_end=2)  # skips 0
     with pytest.raises(DerivationError, match="consumed 0"):
-        derive_batch(State(), later, QUEUE, DOMAIN)
+        derive_batch(State(), later, QUEUE, DOMAIN, FEES)
 
 
 def test_derivation_goes_on_from_the_honest_state_after_a_wrong_batch() -> None:
-    chain = Derivation(DOMAIN)
+    chain = Derivation(DOMAIN, FEES)
     b0 = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2))
     assert chain.push(b0, QUEUE).verdict is Verdict.VALID
     honest_after_0 = chain.state
@@ -116,7 +120,7 @@ def test_derivation_goes_on_from_the_honest_state_after_a_wrong_batch() -> None:
 
 
 def test_settled_batches_free_their_results_and_cannot_be_rewound() -> None:
-    chain = Derivation(DOMAIN)
+    chain = Derivation(DOMAIN, FEES)
     b0 = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2))
     chain.push(b0, QUEUE)
     b1 = posted(chain.state, 1, [transfer(ALICE, BOB, 1, 1)], (2, 3))

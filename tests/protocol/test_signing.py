@@ -32,6 +32,7 @@ from protocol.signing import (
 from protocol.tensors import IntTensor
 from protocol.txs import CreateTask, RevealModel, SignedTx, Transfer, Tx, TxType
 from tests.protocol.test_codec import EXAMPLES, txs
+from tests.support.fees import FEE_PRICE
 
 ROLLUP = bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3")
 DOMAIN = Domain(31337, ROLLUP)
@@ -42,22 +43,27 @@ _P = 2**256 - 2**32 - 977  # the secp256k1 field prime
 private_keys = st.integers(1, SECP256K1_N - 1).map(lambda k: k.to_bytes(32, "big"))
 
 SPEC_TYPES = {
-    TxType.TRANSFER: "Transfer(uint64 nonce,address to,uint128 amount)",
-    TxType.WITHDRAW: "Withdraw(uint64 nonce,address recipient,uint128 amount)",
+    TxType.TRANSFER: "Transfer(uint64 nonce,address to,uint128 amount,uint64 maxFeePrice)",
+    TxType.WITHDRAW: "Withdraw(uint64 nonce,address recipient,uint128 amount,uint64 maxFeePrice)",
     TxType.CREATE_TASK: (
         "CreateTask(uint64 nonce,uint8 arch,uint16 inputs,uint16 hidden,uint16 outputs,uint128 reward,"
-        "uint64 commitDeadline,uint64 revealDeadline,bytes32 testCommitment,bytes32 trainDataRef)"
+        "uint64 commitDeadline,uint64 revealDeadline,bytes32 testCommitment,bytes32 trainDataRef,"
+        "uint64 maxFeePrice)"
     ),
-    TxType.COMMIT_MODEL: "CommitModel(uint64 nonce,uint64 taskId,bytes32 commitment)",
+    TxType.COMMIT_MODEL: "CommitModel(uint64 nonce,uint64 taskId,bytes32 commitment,uint64 maxFeePrice)",
     TxType.REVEAL_TEST_SET: (
         "RevealTestSet(uint64 nonce,uint64 taskId,bytes32 salt,uint32 nTest,bytes32 testRoot,"
-        "uint32 firstChunk,bytes features,bytes labels,bytes32[] proof)"
+        "uint32 firstChunk,bytes features,bytes labels,bytes32[] proof,uint64 maxFeePrice)"
     ),
-    TxType.REVEAL_MODEL: "RevealModel(uint64 nonce,uint64 taskId,bytes32 salt,bytes weights)",
-    TxType.FINALIZE_TASK: "FinalizeTask(uint64 nonce,uint64 taskId)",
-    TxType.CREATE_MODEL: "CreateModel(uint64 nonce,uint8 nFeatures,uint32 learningRate,bytes weights)",
-    TxType.ADD_DATA: "AddData(uint64 nonce,uint64 modelId,bytes xs,bytes ys)",
-    TxType.TRAIN: "Train(uint64 nonce,uint64 modelId,uint32 epochs)",
+    TxType.REVEAL_MODEL: (
+        "RevealModel(uint64 nonce,uint64 taskId,bytes32 salt,bytes weights,uint64 maxFeePrice)"
+    ),
+    TxType.FINALIZE_TASK: "FinalizeTask(uint64 nonce,uint64 taskId,uint64 maxFeePrice)",
+    TxType.CREATE_MODEL: (
+        "CreateModel(uint64 nonce,uint8 nFeatures,uint32 learningRate,bytes weights,uint64 maxFeePrice)"
+    ),
+    TxType.ADD_DATA: "AddData(uint64 nonce,uint64 modelId,bytes xs,bytes ys,uint64 maxFeePrice)",
+    TxType.TRAIN: "Train(uint64 nonce,uint64 modelId,uint32 epochs,uint64 maxFeePrice)",
 }
 
 
@@ -94,20 +100,21 @@ def test_domain_separator_by_hand() -> None:
 
 
 def test_transfer_struct_hash_by_hand() -> None:
-    tx = Transfer(7, b"\x11" * 20, 10**18)
+    tx = Transfer(7, b"\x11" * 20, 10**18, max_fee_price=FEE_PRICE)
     expected = keccak(
         keccak(SPEC_TYPES[TxType.TRANSFER].encode())
         + (7).to_bytes(32, "big")
         + bytes(12)
         + b"\x11" * 20
         + (10**18).to_bytes(32, "big")
+        + FEE_PRICE.to_bytes(32, "big")
     )
     assert struct_hash(tx) == expected
     assert signing_digest(DOMAIN, tx) == keccak(b"\x19\x01" + DOMAIN.separator + expected)
 
 
 def test_tensor_field_hashes_its_encoding() -> None:
-    tx = RevealModel(1, 2, b"\x03" * 32, IntTensor.vector([1, -1]))
+    tx = RevealModel(1, 2, b"\x03" * 32, IntTensor.vector([1, -1]), max_fee_price=FEE_PRICE)
     weights = bytes([1, 0, 0, 0, 2, 1, 1, 0xFF])
     expected = keccak(
         type_hash(TxType.REVEAL_MODEL)
@@ -115,6 +122,7 @@ def test_tensor_field_hashes_its_encoding() -> None:
         + (2).to_bytes(32, "big")
         + b"\x03" * 32
         + keccak(weights)
+        + FEE_PRICE.to_bytes(32, "big")
     )
     assert struct_hash(tx) == expected
     assert typed_data(DOMAIN, tx)["message"]["weights"] == "0x" + weights.hex()
@@ -133,11 +141,11 @@ def test_digest_matches_eth_account(tx: Tx, chain_id: int, contract: bytes) -> N
 
 def test_struct_hash_rejects_values_outside_their_type() -> None:
     with pytest.raises(SignatureError):
-        struct_hash(Transfer(2**64, b"\x00" * 20, 0))
+        struct_hash(Transfer(2**64, b"\x00" * 20, 0, max_fee_price=FEE_PRICE))
     with pytest.raises(SignatureError):
-        struct_hash(Transfer(0, b"\x00" * 19, 0))
+        struct_hash(Transfer(0, b"\x00" * 19, 0, max_fee_price=FEE_PRICE))
     with pytest.raises(CodecError):
-        struct_hash(RevealModel(0, 0, b"\x00" * 32, IntTensor.matrix([[1]])))
+        struct_hash(RevealModel(0, 0, b"\x00" * 32, IntTensor.matrix([[1]]), max_fee_price=FEE_PRICE))
 
 
 # --- signing and recovery ----------------------------------------------------------------------------
@@ -145,7 +153,7 @@ def test_struct_hash_rejects_values_outside_their_type() -> None:
 
 def test_known_key() -> None:
     assert to_checksum_address(address_of(KEY)) == KEY_ADDRESS
-    signed = sign_tx(DOMAIN, Transfer(0, b"\x22" * 20, 5), KEY)
+    signed = sign_tx(DOMAIN, Transfer(0, b"\x22" * 20, 5, max_fee_price=FEE_PRICE), KEY)
     assert to_checksum_address(recover_sender(DOMAIN, signed)) == KEY_ADDRESS
 
 
@@ -217,7 +225,9 @@ def test_sign_rejects_bad_key_and_unencodable_tx() -> None:
         with pytest.raises(SignatureError):
             sign_tx(DOMAIN, EXAMPLES[0], bad)
     with pytest.raises(CodecError):
-        sign_tx(DOMAIN, CreateTask(0, 4, 1, 0, 0, 0, 0, 1, bytes(32), bytes(32)), KEY)
+        sign_tx(
+            DOMAIN, CreateTask(0, 4, 1, 0, 0, 0, 0, 1, bytes(32), bytes(32), max_fee_price=FEE_PRICE), KEY
+        )
 
 
 # --- addresses ------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from protocol.txs import (
     Withdraw,
 )
 from tests.protocol.harness import DOMAIN, ETH, Harness, at_nonce
+from tests.support.fees import FEE_PRICE, FEES
 
 S = params.FIXED_SCALE
 PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
@@ -48,36 +49,41 @@ def h() -> Harness:
 
 def test_transfer_moves_funds_and_bumps_nonce(h: Harness) -> None:
     a, b = h.wallets[0], h.wallets[1]
-    h.expect(a.sign(lambda n: Transfer(n, b.address, 3 * ETH)), Reason.OK)
-    assert h.state.account(a.address).balance == 97 * ETH
+    h.expect(a.sign(lambda n: Transfer(n, b.address, 3 * ETH, max_fee_price=FEE_PRICE)), Reason.OK)
+    assert h.state.account(a.address).balance == 97 * ETH - h.paid(a.address)
     assert h.state.account(b.address).balance == 103 * ETH
     assert h.state.account(a.address).nonce == 1
 
 
 def test_transfer_to_self_and_to_new_account(h: Harness) -> None:
     a = h.wallets[0]
-    h.expect(a.sign(lambda n: Transfer(n, a.address, ETH)), Reason.OK)
-    assert h.state.account(a.address).balance == 100 * ETH
+    h.expect(a.sign(lambda n: Transfer(n, a.address, ETH, max_fee_price=FEE_PRICE)), Reason.OK)
+    assert h.state.account(a.address).balance == 100 * ETH - h.paid(a.address)
     fresh = b"\x42" * 20
-    h.expect(a.sign(lambda n: Transfer(n, fresh, 5)), Reason.OK)
+    h.expect(a.sign(lambda n: Transfer(n, fresh, 5, max_fee_price=FEE_PRICE)), Reason.OK)
     assert h.state.account(fresh).balance == 5
 
 
 def test_insufficient_balance_changes_nothing(h: Harness) -> None:
     a, b = h.wallets[0], h.wallets[1]
-    h.expect(a.sign(lambda n: Transfer(n, b.address, 101 * ETH)), Reason.INSUFFICIENT_BALANCE)
+    h.expect(
+        a.sign(lambda n: Transfer(n, b.address, 101 * ETH, max_fee_price=FEE_PRICE)),
+        Reason.INSUFFICIENT_BALANCE,
+    )
     assert h.state.account(a.address).nonce == 0
 
 
 @pytest.mark.parametrize("nonce", [1, 5])
 def test_gapped_nonce_fails(h: Harness, nonce: int) -> None:
     a, b = h.wallets[0], h.wallets[1]
-    h.expect(a.sign(lambda n: Transfer(n, b.address, 1), nonce=nonce), Reason.BAD_NONCE)
+    h.expect(
+        a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE), nonce=nonce), Reason.BAD_NONCE
+    )
 
 
 def test_replayed_tx_fails(h: Harness) -> None:
     a, b = h.wallets[0], h.wallets[1]
-    raw = a.sign(lambda n: Transfer(n, b.address, 1))
+    raw = a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE))
     h.expect(raw, Reason.OK)
     h.expect(raw, Reason.BAD_NONCE)
 
@@ -85,15 +91,15 @@ def test_replayed_tx_fails(h: Harness) -> None:
 def test_signature_for_another_deployment_does_not_move_the_signers_funds(h: Harness) -> None:
     a, b = h.wallets[0], h.wallets[1]
     other = Domain(chain_id=1, verifying_contract=DOMAIN.verifying_contract)
-    receipt = h.one(a.sign(lambda n: Transfer(n, b.address, ETH), domain=other))
+    receipt = h.one(a.sign(lambda n: Transfer(n, b.address, ETH, max_fee_price=FEE_PRICE), domain=other))
     assert receipt.sender != a.address
-    assert receipt.reason is Reason.INSUFFICIENT_BALANCE
+    assert receipt.reason is Reason.FEE_UNPAID  # the address it recovers to holds nothing
     assert h.state.account(a.address).balance == 100 * ETH
 
 
 def test_malformed_and_badly_signed_bytes_fail(h: Harness) -> None:
     a, b = h.wallets[0], h.wallets[1]
-    raw = a.sign(lambda n: Transfer(n, b.address, 1), nonce=0)
+    raw = a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE), nonce=0)
     h.expect(raw[:-3], Reason.DECODE_ERROR)
     h.expect(raw + b"\x00", Reason.DECODE_ERROR)
     h.expect(b"\x63" + raw[1:], Reason.DECODE_ERROR)
@@ -107,13 +113,15 @@ def test_malformed_and_badly_signed_bytes_fail(h: Harness) -> None:
 def test_withdraw_writes_a_claimable_leaf(h: Harness) -> None:
     a = h.wallets[0]
     l1 = b"\x99" * 20
-    r0 = h.expect(a.sign(lambda n: Withdraw(n, l1, 2 * ETH)), Reason.OK)
-    r1 = h.expect(a.sign(lambda n: Withdraw(n, l1, 3)), Reason.OK)
+    r0 = h.expect(a.sign(lambda n: Withdraw(n, l1, 2 * ETH, max_fee_price=FEE_PRICE)), Reason.OK)
+    r1 = h.expect(a.sign(lambda n: Withdraw(n, l1, 3, max_fee_price=FEE_PRICE)), Reason.OK)
     assert (r0.created_id, r1.created_id) == (0, 1)
     assert h.state.withdrawal(0) == Withdrawal(l1, 2 * ETH)
     assert h.state.withdrawal(1) == Withdrawal(l1, 3)
-    assert h.state.account(a.address).balance == 98 * ETH - 3
-    h.expect(a.sign(lambda n: Withdraw(n, l1, 100 * ETH)), Reason.INSUFFICIENT_BALANCE)
+    assert h.state.account(a.address).balance == 98 * ETH - 3 - h.paid(a.address)
+    h.expect(
+        a.sign(lambda n: Withdraw(n, l1, 100 * ETH, max_fee_price=FEE_PRICE)), Reason.INSUFFICIENT_BALANCE
+    )
 
 
 # --- deposits -----------------------------------------------------------------------------------
@@ -147,7 +155,17 @@ def linreg_task(h: Harness, *, reward: int = 10 * ETH) -> tuple[int, IntTensor, 
     receipt = h.expect(
         submitter.sign(
             lambda n: CreateTask(
-                n, Arch.LINREG, 2, 0, 0, reward, h.now + 100, h.now + 200, commitment, keccak(b"train")
+                n,
+                Arch.LINREG,
+                2,
+                0,
+                0,
+                reward,
+                h.now + 100,
+                h.now + 200,
+                commitment,
+                keccak(b"train"),
+                max_fee_price=FEE_PRICE,
             )
         ),
         Reason.OK,
@@ -161,7 +179,11 @@ def commit(h: Harness, miner_index: int, task_id: int, weights: list[int]) -> by
     salt = keccak(bytes([miner_index]))
     digest = weights_hash(weights)
     h.expect(
-        miner.sign(lambda n: CommitModel(n, task_id, model_commitment(task_id, miner.address, digest, salt))),
+        miner.sign(
+            lambda n: CommitModel(
+                n, task_id, model_commitment(task_id, miner.address, digest, salt), max_fee_price=FEE_PRICE
+            )
+        ),
         Reason.OK,
     )
     return salt
@@ -169,19 +191,31 @@ def commit(h: Harness, miner_index: int, task_id: int, weights: list[int]) -> by
 
 def test_competition_round_pays_the_best_score(h: Harness) -> None:
     task_id, features, labels, salt = linreg_task(h)
-    assert h.state.account(h.wallets[0].address).balance == 90 * ETH  # reward escrowed
+    sub = h.wallets[0].address
+    assert h.state.account(sub).balance == 90 * ETH - h.paid(sub)  # reward escrowed
     exact, off, worse = [S, S, 0], [S, S, S // 2], [S // 2, S, 0]
     salts = {i: commit(h, i, task_id, w) for i, w in ((1, off), (2, exact), (3, worse))}
     h.now += 100
     submitter = h.wallets[0]
-    h.expect(submitter.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
+    h.expect(
+        submitter.sign(
+            lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)
+        ),
+        Reason.OK,
+    )
     task = h.state.task(task_id)
     assert task is not None and task.has(TaskFlag.TEST_REVEALED) and task.n_test == 150
     for i, w in ((1, off), (2, exact), (3, worse)):
         result = h.run(
             [
                 h.wallets[i].sign(
-                    partial(RevealModel, task_id=task_id, salt=salts[i], weights=IntTensor.vector(w))
+                    partial(
+                        RevealModel,
+                        task_id=task_id,
+                        salt=salts[i],
+                        weights=IntTensor.vector(w),
+                        max_fee_price=FEE_PRICE,
+                    )
                 )
             ]
         )
@@ -196,11 +230,16 @@ def test_competition_round_pays_the_best_score(h: Harness) -> None:
     assert scores[1] is not None and scores[1].score == -(S // 4)  # off by S/2 everywhere: MSE S/4
     task = h.state.task(task_id)
     assert task is not None and task.best_miner == h.wallets[2].address
-    h.expect(h.wallets[4].sign(lambda n: FinalizeTask(n, task_id)), Reason.WRONG_PHASE)
+    h.expect(
+        h.wallets[4].sign(lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE)), Reason.WRONG_PHASE
+    )
     h.now += 100
-    h.expect(h.wallets[4].sign(lambda n: FinalizeTask(n, task_id)), Reason.OK)
-    assert h.state.account(h.wallets[2].address).balance == 110 * ETH
-    h.expect(h.wallets[4].sign(lambda n: FinalizeTask(n, task_id)), Reason.WRONG_PHASE)
+    h.expect(h.wallets[4].sign(lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE)), Reason.OK)
+    winner = h.wallets[2].address
+    assert h.state.account(winner).balance == 110 * ETH - h.paid(winner)
+    h.expect(
+        h.wallets[4].sign(lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE)), Reason.WRONG_PHASE
+    )
 
 
 def test_tie_goes_to_the_earliest_commitment(h: Harness) -> None:
@@ -208,11 +247,22 @@ def test_tie_goes_to_the_earliest_commitment(h: Harness) -> None:
     same = [S, S, 0]
     salts = {i: commit(h, i, task_id, same) for i in (3, 1)}  # miner 3 commits first
     h.now += 100
-    h.expect(h.wallets[0].sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
+    h.expect(
+        h.wallets[0].sign(
+            lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)
+        ),
+        Reason.OK,
+    )
     for i in (1, 3):  # miner 1 reveals first
         h.expect(
             h.wallets[i].sign(
-                partial(RevealModel, task_id=task_id, salt=salts[i], weights=IntTensor.vector(same))
+                partial(
+                    RevealModel,
+                    task_id=task_id,
+                    salt=salts[i],
+                    weights=IntTensor.vector(same),
+                    max_fee_price=FEE_PRICE,
+                )
             ),
             Reason.OK,
         )
@@ -226,11 +276,16 @@ def test_copied_commitment_cannot_be_revealed(h: Harness) -> None:
     miner, copier = h.wallets[1], h.wallets[2]
     msalt = keccak(b"m")
     stolen = model_commitment(task_id, miner.address, weights_hash(weights), msalt)
-    h.expect(miner.sign(lambda n: CommitModel(n, task_id, stolen)), Reason.OK)
-    h.expect(copier.sign(lambda n: CommitModel(n, task_id, stolen)), Reason.OK)
+    h.expect(miner.sign(lambda n: CommitModel(n, task_id, stolen, max_fee_price=FEE_PRICE)), Reason.OK)
+    h.expect(copier.sign(lambda n: CommitModel(n, task_id, stolen, max_fee_price=FEE_PRICE)), Reason.OK)
     h.now += 100
-    h.expect(h.wallets[0].sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
-    reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))  # noqa: E731
+    h.expect(
+        h.wallets[0].sign(
+            lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)
+        ),
+        Reason.OK,
+    )
+    reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights), max_fee_price=FEE_PRICE)  # noqa: E731
     h.expect(copier.sign(reveal), Reason.HASH_MISMATCH)
     h.expect(miner.sign(reveal), Reason.OK)
 
@@ -239,30 +294,57 @@ def test_competition_failure_paths(h: Harness) -> None:
     task_id, features, labels, salt = linreg_task(h)
     sub, m1, m2 = h.wallets[0], h.wallets[1], h.wallets[2]
     c = keccak(b"c")
-    h.expect(m1.sign(lambda n: CommitModel(n, 99, c)), Reason.UNKNOWN_TASK)
-    h.expect(m1.sign(lambda n: CommitModel(n, task_id, c)), Reason.OK)
-    h.expect(m1.sign(lambda n: CommitModel(n, task_id, c)), Reason.ALREADY_COMMITTED)
+    h.expect(m1.sign(lambda n: CommitModel(n, 99, c, max_fee_price=FEE_PRICE)), Reason.UNKNOWN_TASK)
+    h.expect(m1.sign(lambda n: CommitModel(n, task_id, c, max_fee_price=FEE_PRICE)), Reason.OK)
+    h.expect(m1.sign(lambda n: CommitModel(n, task_id, c, max_fee_price=FEE_PRICE)), Reason.ALREADY_COMMITTED)
     # reveal of the test set before the commit deadline, by another, with a wrong salt or shape
-    h.expect(sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.WRONG_PHASE)
-    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.WRONG_PHASE)
+    h.expect(
+        sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)),
+        Reason.WRONG_PHASE,
+    )
+    h.expect(
+        m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]), max_fee_price=FEE_PRICE)),
+        Reason.WRONG_PHASE,
+    )
     h.now += 100
-    h.expect(m2.sign(lambda n: CommitModel(n, task_id, c)), Reason.WRONG_PHASE)
-    h.expect(m1.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.NOT_SUBMITTER)
-    reveal = reveal_tx(LINREG2, task_id, salt, features, labels, 0)
+    h.expect(m2.sign(lambda n: CommitModel(n, task_id, c, max_fee_price=FEE_PRICE)), Reason.WRONG_PHASE)
+    h.expect(
+        m1.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)),
+        Reason.NOT_SUBMITTER,
+    )
+    reveal = reveal_tx(LINREG2, task_id, salt, features, labels, 0, max_fee_price=FEE_PRICE)
     h.expect(sub.sign(lambda n: replace(reveal, nonce=n, salt=c)), Reason.HASH_MISMATCH)
     short = IntTensor.vector(labels.values[:-1])
     h.expect(sub.sign(lambda n: replace(reveal, nonce=n, labels=short)), Reason.INVALID_PARAMS)
-    h.expect(sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.OK)
-    h.expect(sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n)), Reason.WRONG_PHASE)
-    h.expect(m2.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.NO_COMMITMENT)
-    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0]))), Reason.INVALID_PARAMS)
-    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.HASH_MISMATCH)
+    h.expect(
+        sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)),
+        Reason.OK,
+    )
+    h.expect(
+        sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)),
+        Reason.WRONG_PHASE,
+    )
+    h.expect(
+        m2.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]), max_fee_price=FEE_PRICE)),
+        Reason.NO_COMMITMENT,
+    )
+    h.expect(
+        m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0]), max_fee_price=FEE_PRICE)),
+        Reason.INVALID_PARAMS,
+    )
+    h.expect(
+        m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]), max_fee_price=FEE_PRICE)),
+        Reason.HASH_MISMATCH,
+    )
     h.now += 100
-    h.expect(m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]))), Reason.WRONG_PHASE)
+    h.expect(
+        m1.sign(lambda n: RevealModel(n, task_id, c, IntTensor.vector([0, 0, 0]), max_fee_price=FEE_PRICE)),
+        Reason.WRONG_PHASE,
+    )
     # nobody scored: the escrow returns to the submitter
-    h.expect(m2.sign(lambda n: FinalizeTask(n, task_id)), Reason.OK)
-    assert h.state.account(sub.address).balance == 100 * ETH
-    h.expect(m2.sign(lambda n: FinalizeTask(n, 99)), Reason.UNKNOWN_TASK)
+    h.expect(m2.sign(lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE)), Reason.OK)
+    assert h.state.account(sub.address).balance == 100 * ETH - h.paid(sub.address)
+    h.expect(m2.sign(lambda n: FinalizeTask(n, 99, max_fee_price=FEE_PRICE)), Reason.UNKNOWN_TASK)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +364,9 @@ def test_create_task_rejects_invalid_params(
 ) -> None:
     commit_at, reveal_at = (h.now + d for d in deadlines)
     raw = h.wallets[0].sign(
-        lambda n: CreateTask(n, min(arch, 3), *dims, reward, commit_at, reveal_at, ZERO32, ZERO32)
+        lambda n: CreateTask(
+            n, min(arch, 3), *dims, reward, commit_at, reveal_at, ZERO32, ZERO32, max_fee_price=FEE_PRICE
+        )
     )
     if arch == 4:  # not even encodable as arch 4: the codec's range; use the closest valid bytes
         raw = raw[:9] + b"\x04" + raw[10:]
@@ -293,7 +377,9 @@ def test_create_task_rejects_invalid_params(
 
 def test_create_task_needs_the_reward(h: Harness) -> None:
     raw = h.wallets[0].sign(
-        lambda n: CreateTask(n, Arch.LINREG, 1, 0, 0, 101 * ETH, h.now + 1, h.now + 2, ZERO32, ZERO32)
+        lambda n: CreateTask(
+            n, Arch.LINREG, 1, 0, 0, 101 * ETH, h.now + 1, h.now + 2, ZERO32, ZERO32, max_fee_price=FEE_PRICE
+        )
     )
     h.expect(raw, Reason.INSUFFICIENT_BALANCE)
 
@@ -306,7 +392,7 @@ def test_test_set_revealed_in_runs_of_chunks(h: Harness) -> None:
     msalt = commit(h, 1, task_id, weights)
     h.now += 100
     sub = h.wallets[0]
-    runs = reveal_txs(LINREG2, task_id, salt, features, labels, chunks_per_tx=1)
+    runs = reveal_txs(LINREG2, task_id, salt, features, labels, chunks_per_tx=1, max_fee_price=FEE_PRICE)
     assert [(r.first_chunk, r.labels.shape[0], len(r.proof)) for r in runs] == [
         (0, 64, 2),
         (1, 64, 2),
@@ -317,7 +403,7 @@ def test_test_set_revealed_in_runs_of_chunks(h: Harness) -> None:
     h.expect(sub.sign(at(runs[0])), Reason.OK)
     task = h.state.task(task_id)
     assert task is not None and (task.revealed_chunks, task.has(TaskFlag.TEST_REVEALED)) == (1, False)
-    reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))  # noqa: E731
+    reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights), max_fee_price=FEE_PRICE)  # noqa: E731
     h.expect(h.wallets[1].sign(reveal), Reason.WRONG_PHASE)  # not revealed until the last chunk
     h.expect(sub.sign(at(runs[0])), Reason.INVALID_PARAMS)  # chunk 0 again
     h.expect(sub.sign(at(replace(runs[1], proof=runs[1].proof[::-1]))), Reason.HASH_MISMATCH)
@@ -350,19 +436,27 @@ def test_test_set_of_4096_samples_of_64_features(h: Harness) -> None:
     salt = keccak(b"big")
     commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), 4096, salt)
     sub, miner = h.wallets[0], h.wallets[1]
-    create = lambda n: CreateTask(n, Arch.LINREG, 64, 0, 0, ETH, h.now + 10, h.now + 20, commitment, ZERO32)  # noqa: E731
+    create = lambda n: CreateTask(  # noqa: E731
+        n, Arch.LINREG, 64, 0, 0, ETH, h.now + 10, h.now + 20, commitment, ZERO32, max_fee_price=FEE_PRICE
+    )
     task_id = h.expect(sub.sign(create), Reason.OK).created_id
     assert task_id is not None
     weights = [S, S] + [0] * 63
     msalt = keccak(b"m")
     mc = model_commitment(task_id, miner.address, weights_hash(weights), msalt)
-    h.expect(miner.sign(lambda n: CommitModel(n, task_id, mc)), Reason.OK)
+    h.expect(miner.sign(lambda n: CommitModel(n, task_id, mc, max_fee_price=FEE_PRICE)), Reason.OK)
     h.now += 10
-    runs = reveal_txs(spec, task_id, salt, features, labels)
+    runs = reveal_txs(spec, task_id, salt, features, labels, max_fee_price=FEE_PRICE)
     assert len(runs) == 22 and all(r.labels.shape[0] * 65 <= params.MAX_REVEAL_VALUES for r in runs)
     result = h.run([sub.sign(at_nonce(r)) for r in runs])
     assert all(r.success for r in result.receipts), [r.detail for r in result.receipts if not r.success]
-    result = h.run([miner.sign(lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights)))])
+    result = h.run(
+        [
+            miner.sign(
+                lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights), max_fee_price=FEE_PRICE)
+            )
+        ]
+    )
     assert [s.kind for s in result.steps] == [StepKind.TX] + [StepKind.SCORE_CHUNK] * 64
     stored = h.state.commitment(task_id, miner.address)
     assert stored is not None and (stored.status, stored.score) == (CommitStatus.SCORED, 0)
@@ -382,14 +476,24 @@ def scored_round(
     salt, msalt = keccak(b"s"), keccak(b"m")
     commitment = commitment_to_test_set(root_of_test_set(spec, features, lab), len(labels), salt)
     sub, miner = h.wallets[0], h.wallets[1]
-    create = lambda n: CreateTask(n, arch, *dims, ETH, h.now + 10, h.now + 20, commitment, ZERO32)  # noqa: E731
+    create = lambda n: CreateTask(  # noqa: E731
+        n, arch, *dims, ETH, h.now + 10, h.now + 20, commitment, ZERO32, max_fee_price=FEE_PRICE
+    )
     task_id = h.expect(sub.sign(create), Reason.OK).created_id
     assert task_id is not None
     mc = model_commitment(task_id, miner.address, weights_hash(weights), msalt)
-    h.expect(miner.sign(lambda n: CommitModel(n, task_id, mc)), Reason.OK)
+    h.expect(miner.sign(lambda n: CommitModel(n, task_id, mc, max_fee_price=FEE_PRICE)), Reason.OK)
     h.now += 10
-    h.expect(sub.sign(lambda n: reveal_tx(spec, task_id, salt, features, lab, n)), Reason.OK)
-    h.expect(miner.sign(lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights))), Reason.OK)
+    h.expect(
+        sub.sign(lambda n: reveal_tx(spec, task_id, salt, features, lab, n, max_fee_price=FEE_PRICE)),
+        Reason.OK,
+    )
+    h.expect(
+        miner.sign(
+            lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights), max_fee_price=FEE_PRICE)
+        ),
+        Reason.OK,
+    )
     h.now += 10
     stored = h.state.commitment(task_id, miner.address)
     assert stored is not None
@@ -412,7 +516,9 @@ def test_labels_must_suit_the_architecture(h: Harness) -> None:
     c = commitment_to_test_set(root_of_test_set(spec, IntTensor.matrix([[1]]), bad_labels), 1, ZERO32)
     created = h.expect(
         h.wallets[0].sign(
-            lambda n: CreateTask(n, Arch.LOGREG, 1, 0, 0, ETH, h.now + 1, h.now + 5, c, ZERO32)
+            lambda n: CreateTask(
+                n, Arch.LOGREG, 1, 0, 0, ETH, h.now + 1, h.now + 5, c, ZERO32, max_fee_price=FEE_PRICE
+            )
         ),
         Reason.OK,
     )
@@ -420,7 +526,11 @@ def test_labels_must_suit_the_architecture(h: Harness) -> None:
     tid = created.created_id
     assert tid is not None
     h.expect(
-        h.wallets[0].sign(lambda n: reveal_tx(spec, tid, ZERO32, IntTensor.matrix([[1]]), bad_labels, n)),
+        h.wallets[0].sign(
+            lambda n: reveal_tx(
+                spec, tid, ZERO32, IntTensor.matrix([[1]]), bad_labels, n, max_fee_price=FEE_PRICE
+            )
+        ),
         Reason.INVALID_PARAMS,
     )
 
@@ -431,23 +541,31 @@ def test_labels_must_suit_the_architecture(h: Harness) -> None:
 def paper_model(h: Harness) -> int:
     owner = h.wallets[0]
     r = h.expect(
-        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]))), Reason.OK
+        owner.sign(
+            lambda n: CreateModel(
+                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
+            )
+        ),
+        Reason.OK,
     )
     assert r.created_id is not None
     model_id = r.created_id
     xs = IntTensor.matrix([[x] for x in PAPER_X])
-    h.expect(owner.sign(lambda n: AddData(n, model_id, xs, IntTensor.vector(PAPER_Y))), Reason.OK)
+    h.expect(
+        owner.sign(lambda n: AddData(n, model_id, xs, IntTensor.vector(PAPER_Y), max_fee_price=FEE_PRICE)),
+        Reason.OK,
+    )
     return model_id
 
 
 def test_paper_workload_to_the_bit(h: Harness) -> None:
     model_id = paper_model(h)
     trainer = h.wallets[1]
-    result = h.run([trainer.sign(lambda n: Train(n, model_id, 1))])
+    result = h.run([trainer.sign(lambda n: Train(n, model_id, 1, max_fee_price=FEE_PRICE))])
     assert [s.kind for s in result.steps] == [StepKind.TX, StepKind.TRAIN_CHUNK]
     model = h.state.model(model_id)
     assert model is not None and model.weights == (100262000, 3420000) and model.epochs_trained == 1
-    result = h.run([trainer.sign(lambda n: Train(n, model_id, 1999))])
+    result = h.run([trainer.sign(lambda n: Train(n, model_id, 1999, max_fee_price=FEE_PRICE))])
     assert len(result.steps) == 2000
     model = h.state.model(model_id)
     assert model is not None and model.weights == (709424000, -7180000) and model.epochs_trained == 2000
@@ -455,7 +573,10 @@ def test_paper_workload_to_the_bit(h: Harness) -> None:
 
 def test_add_data_fills_chunks_in_order(h: Harness) -> None:
     owner = h.wallets[0]
-    r = h.expect(owner.sign(lambda n: CreateModel(n, 2, 10, IntTensor.vector([0, 0, 0]))), Reason.OK)
+    r = h.expect(
+        owner.sign(lambda n: CreateModel(n, 2, 10, IntTensor.vector([0, 0, 0]), max_fee_price=FEE_PRICE)),
+        Reason.OK,
+    )
     model_id = r.created_id
     assert model_id is not None
     per = params.SHARED_CHUNK_POINTS
@@ -464,7 +585,11 @@ def test_add_data_fills_chunks_in_order(h: Harness) -> None:
         h.expect(
             owner.sign(
                 partial(
-                    AddData, model_id=model_id, xs=IntTensor.matrix(pts), ys=IntTensor.vector([1] * len(pts))
+                    AddData,
+                    model_id=model_id,
+                    xs=IntTensor.matrix(pts),
+                    ys=IntTensor.vector([1] * len(pts)),
+                    max_fee_price=FEE_PRICE,
                 )
             ),
             Reason.OK,
@@ -476,31 +601,51 @@ def test_add_data_fills_chunks_in_order(h: Harness) -> None:
     assert len(chunk0) == per and chunk0[per - 28] == (1000, 0, 1)
     assert len(chunk1) == per and len(h.state.data_chunk(model_id, 2, 3)) == 3 * (per - 28) - 2 * per
     # training runs one step a chunk
-    result = h.run([owner.sign(lambda n: Train(n, model_id, 2))])
+    result = h.run([owner.sign(lambda n: Train(n, model_id, 2, max_fee_price=FEE_PRICE))])
     assert [s.kind for s in result.steps].count(StepKind.TRAIN_CHUNK) == 2 * 3
 
 
 def test_shared_model_failure_paths(h: Harness) -> None:
     owner = h.wallets[0]
     h.expect(
-        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([1, 2, 3]))), Reason.INVALID_PARAMS
-    )
-    h.expect(
-        owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[1]]), IntTensor.vector([1]))),
-        Reason.UNKNOWN_MODEL,
-    )
-    h.expect(owner.sign(lambda n: Train(n, 0, 1)), Reason.UNKNOWN_MODEL)
-    r = h.expect(owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([1, 2]))), Reason.OK)
-    mid = r.created_id
-    assert mid is not None
-    h.expect(owner.sign(lambda n: Train(n, mid, 1)), Reason.INVALID_PARAMS)  # no data yet
-    h.expect(
-        owner.sign(lambda n: AddData(n, mid, IntTensor.matrix([[1, 2]]), IntTensor.vector([1]))),
+        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([1, 2, 3]), max_fee_price=FEE_PRICE)),
         Reason.INVALID_PARAMS,
     )
-    h.expect(owner.sign(lambda n: AddData(n, mid, IntTensor.matrix([[1]]), IntTensor.vector([1]))), Reason.OK)
-    h.expect(owner.sign(lambda n: Train(n, mid, 0)), Reason.INVALID_PARAMS)
-    h.expect(owner.sign(lambda n: Train(n, mid, params.MAX_JOB_STEPS + 1)), Reason.INVALID_PARAMS)
+    h.expect(
+        owner.sign(
+            lambda n: AddData(n, 0, IntTensor.matrix([[1]]), IntTensor.vector([1]), max_fee_price=FEE_PRICE)
+        ),
+        Reason.UNKNOWN_MODEL,
+    )
+    h.expect(owner.sign(lambda n: Train(n, 0, 1, max_fee_price=FEE_PRICE)), Reason.UNKNOWN_MODEL)
+    r = h.expect(
+        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([1, 2]), max_fee_price=FEE_PRICE)),
+        Reason.OK,
+    )
+    mid = r.created_id
+    assert mid is not None
+    h.expect(
+        owner.sign(lambda n: Train(n, mid, 1, max_fee_price=FEE_PRICE)), Reason.INVALID_PARAMS
+    )  # no data yet
+    h.expect(
+        owner.sign(
+            lambda n: AddData(
+                n, mid, IntTensor.matrix([[1, 2]]), IntTensor.vector([1]), max_fee_price=FEE_PRICE
+            )
+        ),
+        Reason.INVALID_PARAMS,
+    )
+    h.expect(
+        owner.sign(
+            lambda n: AddData(n, mid, IntTensor.matrix([[1]]), IntTensor.vector([1]), max_fee_price=FEE_PRICE)
+        ),
+        Reason.OK,
+    )
+    h.expect(owner.sign(lambda n: Train(n, mid, 0, max_fee_price=FEE_PRICE)), Reason.INVALID_PARAMS)
+    h.expect(
+        owner.sign(lambda n: Train(n, mid, params.MAX_JOB_STEPS + 1, max_fee_price=FEE_PRICE)),
+        Reason.INVALID_PARAMS,
+    )
 
 
 # --- the trace -------------------------------------------------------------------------------
@@ -510,7 +655,11 @@ def test_trace_root_commits_every_step(h: Harness) -> None:
     a, b = h.wallets[0], h.wallets[1]
     who = b"\x05" * 20
     result = h.run(
-        [a.sign(lambda n: Transfer(n, b.address, 1)), b"\x01junk", b.sign(lambda n: Transfer(n, who, 2))],
+        [
+            a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)),
+            b"\x01junk",
+            b.sign(lambda n: Transfer(n, who, 2, max_fee_price=FEE_PRICE)),
+        ],
         deposits=[Deposit(0, who, 9)],
     )
     assert [s.kind for s in result.steps] == [StepKind.DEPOSIT, StepKind.TX, StepKind.TX, StepKind.TX]
@@ -525,13 +674,13 @@ def test_trace_root_commits_every_step(h: Harness) -> None:
 def test_apply_batch_leaves_its_input_state_unchanged(h: Harness) -> None:
     before = h.state
     root = before.root
-    h.run([h.wallets[0].sign(lambda n: Transfer(n, h.wallets[1].address, 1))])
+    h.run([h.wallets[0].sign(lambda n: Transfer(n, h.wallets[1].address, 1, max_fee_price=FEE_PRICE))])
     assert before.root == root and before.account(h.wallets[0].address).nonce == 0
 
 
 def test_empty_batch_has_no_steps() -> None:
     state = State()
-    result = apply_batch(state, [], [], BatchContext(DOMAIN, 0))
+    result = apply_batch(state, [], [], BatchContext(DOMAIN, FEES, 0))
     assert result.steps == () and result.trace_root == ZERO32 and result.post_root == state.root
 
 
@@ -542,6 +691,6 @@ def test_keys_are_namespaced() -> None:
 
 def test_signed_encoding_is_the_tx_hash_preimage(h: Harness) -> None:
     a = h.wallets[0]
-    signed = sign_tx(DOMAIN, Transfer(0, a.address, 0), a.key)
+    signed = sign_tx(DOMAIN, Transfer(0, a.address, 0, max_fee_price=FEE_PRICE), a.key)
     (receipt,) = h.run([signed.encoded]).receipts
     assert receipt.tx_hash == signed.hash == keccak(signed.encoded)

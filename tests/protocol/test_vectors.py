@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from protocol.codec import decode_batch
+from protocol.fees import FeeSchedule
 from protocol.serialize import unhx, witness_from_json
 from protocol.smt import SmtProof, root_after_update, verify_proof
 from protocol.witness import reexecute
@@ -34,11 +35,16 @@ def test_committed_vectors_are_current(fresh: dict[str, Any], name: str) -> None
 
 def test_batch_vectors_replay_from_json() -> None:
     batches = json.loads((VECTORS / "batches.json").read_text())
+    domain = json.loads((VECTORS / "domain.json").read_text())
+    fees = FeeSchedule(domain["fee_price"], unhx(domain["fee_recipient"]))
+    reasons = {r["reason"] for batch in batches for r in batch["receipts"]}
+    # the failures the vectors cover: decode, nonce, balance, and the two fee reasons
+    assert {1, 3, 4, 13, 14} <= reasons
     for batch in batches:
         header, _ = decode_batch(unhx(batch["batch_data"]))
         assert header.timestamp == batch["timestamp"]
         for step in batch["steps"]:
-            out = reexecute(witness_from_json(step["witness"]), DOMAIN)
+            out = reexecute(witness_from_json(step["witness"]), DOMAIN, fees)
             assert "0x" + out.step_hash.hex() == step["step_hash"]
 
 

@@ -12,6 +12,7 @@ from protocol.smt import SmtProof
 from protocol.transition import BatchResult
 from protocol.witness import StateAccess, build_witness, reexecute
 from tests.protocol.harness import DOMAIN
+from tests.support.fees import FEES
 from tests.vectors.generate import scenario
 
 
@@ -26,7 +27,7 @@ def test_every_step_reexecutes_from_its_witness(results: list[BatchResult]) -> N
     for result in results:
         for step in result.steps:
             witness = build_witness(result, step.index)
-            out = reexecute(witness_from_json(witness_to_json(witness)), DOMAIN)
+            out = reexecute(witness_from_json(witness_to_json(witness)), DOMAIN, FEES)
             assert out.state_root == step.state_root
             assert out.cursor == step.machine.cursor
             assert out.step_hash == step.hash
@@ -50,7 +51,7 @@ def test_tampered_value_is_rejected(results: list[BatchResult]) -> None:
         witness, accesses=(StateAccess(first.key, forged_value, first.proof), *witness.accesses[1:])
     )
     with pytest.raises(WitnessError):
-        reexecute(forged, DOMAIN)
+        reexecute(forged, DOMAIN, FEES)
 
 
 def test_tampered_proof_is_rejected(results: list[BatchResult]) -> None:
@@ -64,14 +65,14 @@ def test_tampered_proof_is_rejected(results: list[BatchResult]) -> None:
         first.key, first.value, SmtProof(tuple(sibs), first.proof.other_key, first.proof.other_value_hash)
     )
     with pytest.raises(WitnessError, match="rolling root"):
-        reexecute(dataclasses.replace(witness, accesses=(bad, *witness.accesses[1:])), DOMAIN)
+        reexecute(dataclasses.replace(witness, accesses=(bad, *witness.accesses[1:])), DOMAIN, FEES)
 
 
 def test_missing_access_or_input_is_rejected(results: list[BatchResult]) -> None:
     result = results[0]
     witness = build_witness(result, _first_step_with_accesses(result))
     with pytest.raises(WitnessError, match="does not carry"):
-        reexecute(dataclasses.replace(witness, accesses=witness.accesses[1:]), DOMAIN)
+        reexecute(dataclasses.replace(witness, accesses=witness.accesses[1:]), DOMAIN, FEES)
     tx_step = next(s.index for s in result.steps if build_witness(result, s.index).tx is not None)
     witness = build_witness(result, tx_step)
     assert witness.tx is not None
@@ -79,6 +80,7 @@ def test_missing_access_or_input_is_rejected(results: list[BatchResult]) -> None
         reexecute(
             dataclasses.replace(witness, tx=dataclasses.replace(witness.tx, raw=witness.tx.raw + b"\x00")),
             DOMAIN,
+            FEES,
         )
 
 
@@ -89,4 +91,4 @@ def test_scoring_step_needs_the_committed_weights(results: list[BatchResult]) ->
     assert witness.weights is not None
     wrong = (witness.weights[0] + 1, *witness.weights[1:])
     with pytest.raises(WitnessError, match="weights"):
-        reexecute(dataclasses.replace(witness, weights=wrong), DOMAIN)
+        reexecute(dataclasses.replace(witness, weights=wrong), DOMAIN, FEES)

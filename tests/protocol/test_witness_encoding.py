@@ -13,6 +13,7 @@ from protocol.hashing import keccak
 from protocol.transition import BatchResult
 from protocol.witness import NO_STEP, StepWitness, build_witness, decode_witness, encode_witness, reexecute
 from tests.protocol.harness import DOMAIN
+from tests.support.fees import FEES
 from tests.vectors.generate import scenario
 
 JOB_KIND_OFFSET = 4 + 45 + 8 + 32 + 4
@@ -74,7 +75,7 @@ def test_no_step_of_a_finished_machine(witnesses: list[StepWitness]) -> None:
     done = dataclasses.replace(
         w, pre_cursor=w.deposit_count + w.header.tx_count, pre_job=None, deposit=None, tx=None, accesses=()
     )
-    result = reexecute(done, DOMAIN)
+    result = reexecute(done, DOMAIN, FEES)
     assert result.finished and result.step_hash == NO_STEP
     assert decode_witness(encode_witness(done)) == done
 
@@ -83,4 +84,4 @@ def test_a_deposit_out_of_order_is_an_invalid_witness(witnesses: list[StepWitnes
     w = next(w for w in witnesses if w.deposit is not None and w.deposit.index == 1)
     assert w.deposit is not None
     with pytest.raises(WitnessError, match="out of order"):
-        reexecute(dataclasses.replace(w, deposit=dataclasses.replace(w.deposit, index=2)), DOMAIN)
+        reexecute(dataclasses.replace(w, deposit=dataclasses.replace(w.deposit, index=2)), DOMAIN, FEES)

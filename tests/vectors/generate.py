@@ -16,6 +16,7 @@ import torch
 from protocol import kernels, params, reference
 from protocol.codec import encode_batch
 from protocol.deposits import Deposit, deposit_hash, rolling_hashes
+from protocol.fees import FeeSchedule
 from protocol.hashing import keccak, merkle_proof, merkle_range_proof, merkle_root
 from protocol.models import Arch, validate_spec
 from protocol.serialize import hx, witness_to_json
@@ -41,6 +42,10 @@ from protocol.txs import (
 from protocol.witness import build_witness
 
 DOMAIN = Domain(chain_id=31337, verifying_contract=bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
+# The vectors' deployment charges fees (docs/spec.md section 6): a price and recipient of their own,
+# written to domain.json with the domain, so the files stand alone.
+FEE_PRICE = 10**9
+FEES = FeeSchedule(FEE_PRICE, bytes.fromhex("fee0" * 10))
 S = params.FIXED_SCALE
 ETH = 10**18
 
@@ -82,32 +87,65 @@ def scenario() -> tuple[list[tuple[Tx, bytes]], list[BatchResult], dict[str, Any
 
     deposits = [Deposit(0, sub_a, 50 * ETH), Deposit(1, miner_a, 5 * ETH), Deposit(2, trainer_a, ETH)]
     batch1 = [
-        sign(Transfer(0, trainer_a, 2 * ETH), sub),
-        sign(CreateTask(1, Arch.MLP, 3, 2, 2, 10 * ETH, 100, 200, test_commit, keccak(b"train data")), sub),
+        sign(Transfer(0, trainer_a, 2 * ETH, max_fee_price=FEE_PRICE), sub),
         sign(
-            CommitModel(0, 0, model_commitment(0, miner_a, weights_hash(weights.values), model_salt)), miner
+            CreateTask(
+                1,
+                Arch.MLP,
+                3,
+                2,
+                2,
+                10 * ETH,
+                100,
+                200,
+                test_commit,
+                keccak(b"train data"),
+                max_fee_price=FEE_PRICE,
+            ),
+            sub,
         ),
-        sign(CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])), trainer),
+        sign(
+            CommitModel(
+                0,
+                0,
+                model_commitment(0, miner_a, weights_hash(weights.values), model_salt),
+                max_fee_price=FEE_PRICE,
+            ),
+            miner,
+        ),
+        sign(
+            CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE),
+            trainer,
+        ),
         sign(
             AddData(
-                1, 0, IntTensor.matrix([[x] for x in (0, 20, 50, 10)]), IntTensor.vector([70, 80, 40, 90])
+                1,
+                0,
+                IntTensor.matrix([[x] for x in (0, 20, 50, 10)]),
+                IntTensor.vector([70, 80, 40, 90]),
+                max_fee_price=FEE_PRICE,
             ),
             trainer,
         ),
-        sign(Train(2, 0, 2), trainer),
-        sign(Withdraw(3, trainer_a, ETH // 2), trainer),
+        sign(Train(2, 0, 2, max_fee_price=FEE_PRICE), trainer),
+        sign(Withdraw(3, trainer_a, ETH // 2, max_fee_price=FEE_PRICE), trainer),
         b"\x01\x02",  # does not decode: a failed step
-        sign(Transfer(0, sub_a, 10**30), miner),  # insufficient balance: a failed step
+        sign(
+            Transfer(1, sub_a, 10**30, max_fee_price=FEE_PRICE), miner
+        ),  # insufficient balance: a failed step
+        sign(Transfer(0, sub_a, 1, max_fee_price=FEE_PRICE), miner),  # BAD_NONCE: its nonce is spent
+        sign(Transfer(1, sub_a, 1, max_fee_price=FEE_PRICE - 1), miner),  # FEE_PRICE_TOO_LOW
+        sign(Transfer(0, sub_a, 0, max_fee_price=FEE_PRICE), key(3)),  # FEE_UNPAID: no balance
     ]
     batch2 = [
-        sign(reveal_tx(spec, 0, test_salt, features, labels, 2), sub),
-        sign(RevealModel(1, 0, model_salt, weights), miner),
+        sign(reveal_tx(spec, 0, test_salt, features, labels, 2, max_fee_price=FEE_PRICE), sub),
+        sign(RevealModel(1, 0, model_salt, weights, max_fee_price=FEE_PRICE), miner),
     ]
-    batch3 = [sign(FinalizeTask(4, 0), trainer)]
+    batch3 = [sign(FinalizeTask(4, 0, max_fee_price=FEE_PRICE), trainer)]
     results = []
     state = State()
     for ts, deps, txs in ((50, deposits, batch1), (150, [], batch2), (250, [], batch3)):
-        result = apply_batch(state, deps, txs, BatchContext(DOMAIN, ts))
+        result = apply_batch(state, deps, txs, BatchContext(DOMAIN, FEES, ts))
         results.append(result)
         state = result.post_state
     meta = {"deposits": deposits}
@@ -155,7 +193,9 @@ def batch_vectors(results: list[BatchResult]) -> list[dict[str, Any]]:
                 "pre_root": hx(r.pre_state.root),
                 "post_root": hx(r.post_root),
                 "trace_root": hx(r.trace_root),
-                "receipts": [{"tx_hash": hx(x.tx_hash), "reason": int(x.reason)} for x in r.receipts],
+                "receipts": [
+                    {"tx_hash": hx(x.tx_hash), "reason": int(x.reason), "fee": str(x.fee)} for x in r.receipts
+                ],
                 "steps": [
                     {
                         "kind": int(s.kind),
@@ -276,6 +316,8 @@ def generate() -> dict[str, Any]:
             "chain_id": DOMAIN.chain_id,
             "verifying_contract": hx(DOMAIN.verifying_contract),
             "separator": hx(DOMAIN.separator),
+            "fee_price": FEES.price,
+            "fee_recipient": hx(FEES.recipient),
         },
         "txs.json": tx_vectors(signed),
         "batches.json": batch_vectors(results),
