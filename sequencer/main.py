@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from sequencer.api.errors import count_refused_body, install_error_handlers
+from sequencer.api.responses import COMMON_RESPONSES
 from sequencer.api.routes import ROUTERS
 from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.builder import BlockBuilder
@@ -142,7 +143,7 @@ def create_app(
     )
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_RESPONSES)
     install_docs(app)
     return app
 

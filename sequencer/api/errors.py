@@ -80,7 +80,9 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail) if exc.detail else ERROR_CODES.get(code, (0, "error"))[1]
     if code == "not_found" and exc.detail == "Not Found":
         message = f"no route {request.method} {request.url.path}: see /docs"
-    return error_response(ApiError(exc.status_code, code, message), request)
+    # Starlette's 405 names the route's methods in `Allow` (RFC 9110 requires it): keep its headers.
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(ApiError(exc.status_code, code, message, headers=headers), request)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

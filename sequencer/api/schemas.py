@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+
+from protocol.params import MAX_TX_BYTES
+from protocol.txs import TX_CLASSES
 
 EXAMPLE_ADDRESS = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"
 EXAMPLE_HASH = "0x" + "ab" * 32
@@ -22,6 +25,54 @@ TRANSFER_EXAMPLE: JsonDict = {
     "from": "0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69",
 }
 RAW_EXAMPLE: JsonDict = {"raw": "0x01" + "00" * 8 + "2b" * 20 + "00" * 16 + "11" * 64 + "1b"}
+
+TX_TYPE_NAMES = [cls.__name__ for cls in TX_CLASSES.values()]
+ADDRESS_SCHEMA: JsonDict = {"type": "string", "pattern": "^0[xX][0-9a-fA-F]{40}$"}
+
+
+def _submission_schema(schema: JsonDict) -> None:
+    """What `TxSubmission` accepts, as JSON Schema: the hex patterns, the tx type names, and either
+    `raw` alone or a typed tx (`type` or `primaryType`, `message`, `signature`). What no schema can
+    say (a tx that decodes, a message's fields by type, a signature that recovers) is the route's
+    400/422/413 with its code (docs/api.md, "Errors")."""
+    props = schema["properties"]
+    assert isinstance(props, dict)
+    props["raw"] = {
+        "type": "string",
+        "pattern": "^0[xX]([0-9a-fA-F]{2})*$",
+        "maxLength": 2 + 2 * MAX_TX_BYTES,
+        "description": "0x hex of the canonical signed tx (docs/spec.md section 3)",
+    }
+    for name in ("type", "primaryType"):
+        props[name] = {"type": "string", "enum": list(TX_TYPE_NAMES), "description": "the tx type"}
+    props["message"] = {"type": "object", "description": "the EIP-712 message: the tx's fields"}
+    props["signature"] = {
+        "type": "string",
+        "pattern": "^0[xX][0-9a-fA-F]{130}$",
+        "description": "0x hex of r ‖ s ‖ v (65 bytes, v 27/28 or 0/1)",
+    }
+    props["from"] = {**ADDRESS_SCHEMA, "description": "the signer's address, checked if given"}
+    props["domain"] = {"$ref": "#/components/schemas/DomainIn"}
+    props["types"] = {"type": "object", "description": "ignored (part of a typed-data document)"}
+    schema["examples"] = [TRANSFER_EXAMPLE, RAW_EXAMPLE]
+    typed = ("type", "primaryType", "message", "signature")
+    schema["anyOf"] = [
+        {"required": ["raw"], "not": {"anyOf": [{"required": [name]} for name in typed]}},
+        {
+            "required": ["message", "signature"],
+            "oneOf": [
+                {"required": ["type"], "not": {"required": ["primaryType"]}},
+                {"required": ["primaryType"], "not": {"required": ["type"]}},
+            ],
+            "not": {"required": ["raw"]},
+        },
+    ]
+
+
+def _domain_schema(schema: JsonDict) -> None:
+    props = schema["properties"]
+    assert isinstance(props, dict)
+    props["verifyingContract"] = dict(ADDRESS_SCHEMA)
 
 
 class ErrorDetail(BaseModel):
@@ -39,7 +90,7 @@ class ErrorBody(BaseModel):
 class DomainIn(BaseModel):
     """The EIP-712 domain the client signed for (optional: checked against the deployment's)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_domain_schema)
     name: str | None = None
     version: str | None = None
     chainId: int
@@ -53,14 +104,14 @@ class TxSubmission(BaseModel):
     domain is then refused as `wrong_domain` instead of being charged to a stranger's account."""
 
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, json_schema_extra={"examples": [TRANSFER_EXAMPLE, RAW_EXAMPLE]}
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra=_submission_schema,
     )
     raw: str | None = Field(None, description="0x hex of the canonical signed tx (docs/spec.md section 3)")
-    type: str | None = Field(
-        None,
-        validation_alias=AliasChoices("type", "primaryType"),
-        description="tx type: Transfer, Withdraw, CreateTask, CommitModel, RevealTestSet, RevealModel, "
-        "FinalizeTask, CreateModel, AddData, Train",
+    type: str | None = Field(None, description=f"tx type: {', '.join(TX_TYPE_NAMES)}")
+    primary_type: str | None = Field(
+        None, alias="primaryType", description="the tx type, as a typed-data document names it"
     )
     message: dict[str, Any] | None = Field(None, description="the EIP-712 message: the tx's fields")
     signature: str | None = Field(None, description="0x hex of r ‖ s ‖ v (65 bytes, v 27/28 or 0/1)")
@@ -73,7 +124,7 @@ class TxListSubmission(BaseModel):
     """Several txs, accepted all together or not at all."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"txs": [TRANSFER_EXAMPLE]}]})
-    txs: list[TxSubmission]
+    txs: list[TxSubmission] = Field(json_schema_extra={"minItems": 1})
 
 
 class TxAccepted(BaseModel):

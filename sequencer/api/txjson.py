@@ -49,7 +49,9 @@ def parse_address(text: Any, name: str) -> bytes:
     try:
         return address_from_hex(text)
     except ValueError as exc:
-        raise api_error("invalid_hex", f"{name}: {exc}", field=name) from None
+        # A mixed-case address with a wrong EIP-55 checksum is well-formed hex, most likely mistyped.
+        code = "bad_checksum" if "checksum" in str(exc) else "invalid_hex"
+        raise api_error(code, f"{name}: {exc}", field=name) from None
 
 
 def _int(value: Any, name: str, f: Field) -> int:

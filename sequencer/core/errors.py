@@ -66,6 +66,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_request": (422, "the JSON does not have the documented shape"),
     "invalid_field": (422, "a typed field is out of its range or badly written (address, hex, int)"),
     "invalid_hex": (400, "`raw`, a hash, key or address is not the hex it should be"),
+    "bad_checksum": (
+        400,
+        "a mixed-case address whose EIP-55 checksum does not match (mistyped?): check it, or send it "
+        "all lowercase",
+    ),
     "decode_error": (400, "the raw bytes are not one canonical signed tx (docs/spec.md section 3)"),
     "bad_signature": (400, "the signature does not recover (r or s zero, s above n/2, not on the curve)"),
     "wrong_chain": (400, "the tx names another chain id than this deployment's"),

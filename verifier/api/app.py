@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.asgi import JsonLimitsMiddleware
 from service.docs import install_docs
-from verifier.api.errors import install_error_handlers
+from verifier.api.errors import COMMON_RESPONSES, install_error_handlers
 from verifier.api.routes import ROUTERS
 from verifier.core.config import Settings, load_settings
 from verifier.node import VerifierNode
@@ -69,6 +69,6 @@ def create_app(
     app.add_middleware(JsonLimitsMiddleware, max_bytes=MAX_BODY_BYTES)
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_RESPONSES)
     install_docs(app)
     return app

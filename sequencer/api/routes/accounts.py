@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sequencer.api.common import checksum, path_address
+from sequencer.api.common import AddressParam, checksum, path_address
 from sequencer.api.deps import SequencerDep
-from sequencer.api.schemas import AccountOut, ErrorBody
+from sequencer.api.responses import route_errors
+from sequencer.api.schemas import AccountOut
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
 
-@router.get("/{address}", summary="An account's balance and nonces", responses={400: {"model": ErrorBody}})
-async def get_account(address: str, node: SequencerDep) -> AccountOut:
+@router.get(
+    "/{address}",
+    summary="An account's balance and nonces",
+    responses=route_errors("invalid_hex", "bad_checksum"),
+)
+async def get_account(address: AddressParam, node: SequencerDep) -> AccountOut:
     who = path_address(address)
     with node.lock:
         head, pending, height = node.head, node.mempool.state, node.height

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from protocol.transition import StepKind
-from sequencer.api.common import hx, hx_or_none
+from sequencer.api.common import DB_INT_MAX, BatchId, StepOffset, hx, hx_or_none
 from sequencer.api.deps import SequencerDep
-from sequencer.api.schemas import BatchListOut, BatchOut, ErrorBody, L1Out, StepOut, StepsOut
+from sequencer.api.responses import route_errors
+from sequencer.api.schemas import BatchListOut, BatchOut, L1Out, StepOut, StepsOut
 from sequencer.core.errors import api_error
 from sequencer.db.models import BatchRow
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
-BatchId = Annotated[int, Path(ge=0, le=2**63 - 1)]
 MAX_STEPS_PAGE = 100_000
 MAX_BATCHES_PAGE = 100
 
@@ -66,7 +66,7 @@ def batch_out(b: BatchRow, *, data: bool = False) -> BatchOut:
 )
 def list_batches(
     node: SequencerDep,
-    after: Annotated[int, Query(ge=-1, le=2**63 - 1)] = -1,
+    after: Annotated[int, Query(ge=-1, le=DB_INT_MAX)] = -1,
     limit: Annotated[int, Query(ge=1, le=MAX_BATCHES_PAGE)] = 20,
     status: Annotated[
         list[BatchStatusName] | None, Query(description="only batches in these statuses")
@@ -81,7 +81,9 @@ def list_batches(
 
 
 @router.get(
-    "/{batch_id}", summary="A batch, its roots and its L1 transaction", responses={404: {"model": ErrorBody}}
+    "/{batch_id}",
+    summary="A batch, its roots and its L1 transaction",
+    responses=route_errors("not_found"),
 )
 def get_batch(
     batch_id: BatchId,
@@ -96,12 +98,12 @@ def get_batch(
     summary="The trace of a batch: every step's state root, cursor, job hash and hash",
     description="What a verifier needs to find the first wrong step; `trace_root` is the Merkle root of "
     "the step hashes (docs/spec.md section 5). Paged with `offset` and `limit`.",
-    responses={404: {"model": ErrorBody}},
+    responses=route_errors("not_found"),
 )
 def get_steps(
     batch_id: BatchId,
     node: SequencerDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: StepOffset = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_STEPS_PAGE)] = 10_000,
 ) -> StepsOut:
     b = _batch(node.store.batch(batch_id), batch_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from sequencer.api.common import hx
+from sequencer.api.common import BlockNumber, hx
 from sequencer.api.deps import SequencerDep
-from sequencer.api.schemas import BlockOut, DepositRange, ErrorBody
+from sequencer.api.responses import route_errors
+from sequencer.api.schemas import BlockOut, DepositRange
 from sequencer.core.errors import api_error
 from sequencer.db.models import BlockRow
 from sequencer.node import Sequencer
@@ -33,7 +34,7 @@ def _block_out(node: Sequencer, block: BlockRow) -> BlockOut:
     )
 
 
-@router.get("/latest", summary="The last block", responses={404: {"model": ErrorBody}})
+@router.get("/latest", summary="The last block", responses=route_errors("not_found"))
 def latest_block(node: SequencerDep) -> BlockOut:
     block = node.store.last_block()
     if block is None:
@@ -46,10 +47,10 @@ def latest_block(node: SequencerDep) -> BlockOut:
     summary="A block by number (from 1)",
     description="With `wait`, waits that many seconds for the block to be built: follow the chain by "
     "asking for the block after the last one seen.",
-    responses={404: {"model": ErrorBody}},
+    responses=route_errors("not_found"),
 )
 def get_block(
-    number: Annotated[int, Path(ge=0, le=2**63 - 1)],
+    number: BlockNumber,
     node: SequencerDep,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for the block")] = 0,
 ) -> BlockOut:

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from protocol.params import EIP712_NAME, EIP712_VERSION, MAX_TENSOR_ELEMENTS, MAX_TX_BYTES
 from sequencer.api.deps import SequencerDep, SettingsDep
+from sequencer.api.responses import route_errors
 from sequencer.api.schemas import InfoOut
 from sequencer.node import Sequencer
 
@@ -25,6 +26,7 @@ async def healthz() -> dict[str, str]:
     description="503 `not_ready` or `catching_up` (with `Retry-After`) while txs would be refused; "
     "`catching_up` gives the reason (reading L1, a rollback, another proposer's batch, a refused one), "
     "`l1` the follower's view and `batcher` the posting daemon's.",
+    responses=route_errors("catching_up"),
 )
 def readyz(request: Request) -> JSONResponse:
     node: Sequencer | None = getattr(request.app.state, "sequencer", None)

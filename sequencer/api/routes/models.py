@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from protocol.params import SHARED_CHUNK_POINTS, SHARED_SCALE
-from sequencer.api.common import checksum
+from sequencer.api.common import StateId, checksum
 from sequencer.api.deps import SequencerDep
-from sequencer.api.schemas import ErrorBody, ModelOut
+from sequencer.api.responses import route_errors
+from sequencer.api.schemas import ModelOut
 from sequencer.core.errors import ApiError
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -18,10 +19,10 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 @router.get(
     "/{model_id}",
     summary="A shared model's weights, data size and epochs",
-    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses=route_errors("unknown_model", status={"unknown_model": 404}),
 )
 async def get_model(
-    model_id: Annotated[int, Path(ge=0, le=2**64 - 1)],
+    model_id: StateId,
     node: SequencerDep,
     points: Annotated[bool, Query(description="include the data points")] = False,
 ) -> ModelOut:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from protocol.state import State
-from sequencer.api.common import hx, path_hash
+from sequencer.api.common import HashParam, ProofBatch, hx, path_hash
 from sequencer.api.deps import SequencerDep
-from sequencer.api.schemas import ErrorBody, ProofOut, RootRef, RootsOut
+from sequencer.api.responses import route_errors
+from sequencer.api.schemas import ProofOut, RootRef, RootsOut
 from sequencer.db.models import BatchStatus
 
 router = APIRouter(prefix="/v1/state", tags=["state"])
@@ -47,12 +46,12 @@ def proof_of(state: State, key: bytes) -> tuple[bytes | None, bytes, int, str]:
     summary="The sparse Merkle proof of a state key (inclusion or exclusion)",
     description="Against the current state, or with `?batch=` against a sealed batch's post-state root. "
     "Keys are `H(namespace ‖ fields)` (docs/spec.md section 2).",
-    responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses=route_errors("invalid_hex", "not_found", "not_finalized"),
 )
 def get_proof(
-    key: str,
+    key: HashParam,
     node: SequencerDep,
-    batch: Annotated[int | None, Query(ge=0, description="prove against this batch's post-state")] = None,
+    batch: ProofBatch = None,
 ) -> ProofOut:
     k = path_hash(key, "key")
     if batch is None:

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from protocol.models import Arch
 from protocol.records import TaskFlag
-from sequencer.api.common import checksum, hx
+from sequencer.api.common import StateId, checksum, hx
 from sequencer.api.deps import SequencerDep
-from sequencer.api.schemas import BestOut, ErrorBody, StandingOut, TaskOut
+from sequencer.api.responses import route_errors
+from sequencer.api.schemas import BestOut, StandingOut, TaskOut
 from sequencer.core.errors import ApiError
 from sequencer.views import leaderboard, task_phase
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
-U64 = Path(ge=0, le=2**64 - 1)
-
 
 @router.get(
     "/{task_id}",
     summary="A task with its phase and leaderboard",
-    responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+    responses=route_errors("unknown_task", status={"unknown_task": 404}),
 )
-def get_task(task_id: Annotated[int, U64], node: SequencerDep) -> TaskOut:
+def get_task(task_id: StateId, node: SequencerDep) -> TaskOut:
     with node.lock:
         head, height, now = node.head, node.height, node.admission_timestamp()
     task = head.task(task_id)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from protocol.params import EIP712_NAME, EIP712_VERSION
 from protocol.receipts import Reason
 from protocol.signing import Domain, to_checksum_address
 from protocol.txs import TX_CLASSES, TxType
-from sequencer.api.common import checksum, hx, path_hash
+from sequencer.api.common import HashParam, checksum, hx, path_hash
 from sequencer.api.deps import SequencerDep, SettingsDep
+from sequencer.api.responses import SUBMIT_CODES, route_errors
 from sequencer.api.schemas import (
-    ErrorBody,
     ReceiptOut,
     TxAccepted,
     TxListAccepted,
@@ -30,13 +30,7 @@ from sequencer.node import Sequencer
 
 router = APIRouter(prefix="/v1/txs", tags=["txs"])
 
-_SUBMIT_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "refused: malformed, badly signed, or would fail (see codes)"},
-    409: {"model": ErrorBody, "description": "already_known"},
-    413: {"model": ErrorBody, "description": "payload, tx or tensor too large; too many txs"},
-    422: {"model": ErrorBody, "description": "invalid_request, invalid_field"},
-    503: {"model": ErrorBody, "description": "storage_unavailable: nothing was stored, retry"},
-}
+_SUBMIT_ERRORS = route_errors(*SUBMIT_CODES)
 
 
 def _type_name(tx_type: int) -> str:
@@ -49,7 +43,10 @@ def _type_name(tx_type: int) -> str:
 
 def to_submission(body: TxSubmission, domain: Domain) -> Submission:
     """The canonical bytes of a submitted tx and the sender it claims; `ApiError` when malformed."""
-    typed = (body.type, body.message, body.signature)
+    if body.type is not None and body.primary_type is not None and body.type != body.primary_type:
+        raise api_error("invalid_request", "`type` and `primaryType` name different tx types: give one")
+    type_name = body.type if body.type is not None else body.primary_type
+    typed = (type_name, body.message, body.signature)
     if body.raw is not None:
         if any(v is not None for v in typed):
             raise api_error(
@@ -59,8 +56,8 @@ def to_submission(body: TxSubmission, domain: Domain) -> Submission:
     elif None in typed:
         raise api_error("invalid_request", "give `raw`, or all of `type`, `message` and `signature`")
     else:
-        assert body.type is not None and body.message is not None and body.signature is not None
-        raw = tx_from_json(body.type, body.message, body.signature)
+        assert type_name is not None and body.message is not None and body.signature is not None
+        raw = tx_from_json(type_name, body.message, body.signature)
     if body.domain is not None:
         d = body.domain
         if d.chainId != domain.chain_id:
@@ -174,13 +171,15 @@ def _tx_out(node: Sequencer, row: TxRow) -> TxOut:
 @router.get(
     "/{tx_hash}",
     summary="A tx and, once executed, its receipt",
-    responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    responses=route_errors("invalid_hex", "not_found"),
 )
 def get_tx(
-    tx_hash: str,
+    tx_hash: HashParam,
     node: SequencerDep,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for the receipt")] = 0,
 ) -> TxOut:
+    if tx_hash == "batch":  # `GET /v1/txs/batch` is the list route's path, which only takes POST
+        raise HTTPException(405, headers={"Allow": "POST"})
     digest = path_hash(tx_hash)
     height = node.height  # read before the row: the block that executes it comes after
     row = node.store.tx(digest)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 
 from protocol import keys
 from protocol.records import Withdrawal
-from sequencer.api.common import checksum, hx
+from sequencer.api.common import ProofBatch, StateId, checksum, hx
 from sequencer.api.deps import SequencerDep
+from sequencer.api.responses import route_errors
 from sequencer.api.routes.state import proof_of
-from sequencer.api.schemas import ErrorBody, WithdrawalProofOut
+from sequencer.api.schemas import WithdrawalProofOut
 from sequencer.core.errors import api_error
 from sequencer.db.models import BatchStatus
 
@@ -24,12 +23,12 @@ router = APIRouter(prefix="/v1/withdrawals", tags=["withdrawals"])
     description="By default against the last **final** batch (what the Bridge accepts); `?batch=` "
     "proves against any sealed batch from the last final one on (not claimable before it is final). "
     "409 `not_finalized` while no such batch holds the withdrawal yet.",
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses=route_errors("not_found", "not_finalized"),
 )
 def get_withdrawal_proof(
-    withdrawal_id: Annotated[int, Path(ge=0, le=2**64 - 1)],
+    withdrawal_id: StateId,
     node: SequencerDep,
-    batch: Annotated[int | None, Query(ge=0, description="prove against this batch instead")] = None,
+    batch: ProofBatch = None,
 ) -> WithdrawalProofOut:
     with node.lock:
         head = node.head

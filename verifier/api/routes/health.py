@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from verifier.api.deps import NodeDep
-from verifier.api.errors import error_response
+from verifier.api.errors import COMMON_RESPONSES, error_response
+from verifier.api.schemas import ErrorBody
 
 router = APIRouter(tags=["health"])
 
@@ -19,6 +20,10 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: connected to L1 and caught up with its confirmed head (503 and why otherwise)",
+    responses={
+        **COMMON_RESPONSES,
+        503: {"model": ErrorBody, "description": "`not_ready`, with the reason"},
+    },
 )
 async def readyz(request: Request, node: NodeDep) -> JSONResponse:
     s = node.status

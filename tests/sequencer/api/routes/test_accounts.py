@@ -33,6 +33,10 @@ def test_account_balances_and_nonces(client: TestClient, chain: Chain) -> None:
 
 
 def test_bad_addresses(client: TestClient, chain: Chain) -> None:
-    for bad in ("0x1234", "nothex", "0x2b5ad5c4795c026514f8317c7a215e218dccd6CF"):
+    for bad in ("0x1234", "nothex", "0x" + "zz" * 20):
         r = client.get(f"/v1/accounts/{bad}")
         assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_hex")
+    # well-formed hex whose mixed case is not its EIP-55 checksum: most likely a typo
+    r = client.get("/v1/accounts/0x2b5ad5c4795c026514f8317c7a215e218dccd6CF")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_checksum")
+    assert "checksum" in r.json()["error"]["message"]

@@ -201,6 +201,8 @@ def test_malformed_json(client: TestClient, chain: Chain) -> None:
     both = {**typed_body(a, transfer(b), nonce=0), "raw": "0x01"}
     refused(client, chain, both, 422, "invalid_request")
     refused(client, chain, {"type": "Transfer", "signature": "0x00"}, 422, "invalid_request")
+    two_types = {**typed_body(a, transfer(b), nonce=0), "primaryType": "Withdraw"}
+    assert "different tx types" in refused(client, chain, two_types, 422, "invalid_request")["message"]
 
 
 def test_malformed_bytes(client: TestClient, chain: Chain) -> None:
@@ -223,7 +225,7 @@ def test_malformed_bytes(client: TestClient, chain: Chain) -> None:
         ("message.amount", "12abc", "invalid_field"),
         ("message.amount", True, "invalid_field"),
         ("message.to", "0x1234", "invalid_hex"),
-        ("message.to", "0x2b5ad5c4795c026514f8317c7a215e218dccd6CF", "invalid_hex"),  # bad checksum
+        ("message.to", "0x2b5ad5c4795c026514f8317c7a215e218dccd6CF", "bad_checksum"),
         ("message.extra", 1, "invalid_field"),
         ("signature", "0x1234", "invalid_hex"),
     ],
@@ -235,7 +237,7 @@ def test_malformed_typed_fields(client: TestClient, chain: Chain, field: str, va
         body["message"][field.removeprefix("message.")] = value
     else:
         body[field] = value
-    error = refused(client, chain, body, 400 if code == "invalid_hex" else 422, code)
+    error = refused(client, chain, body, 400 if code in ("invalid_hex", "bad_checksum") else 422, code)
     assert field.split(".")[0] in error["message"]
 
 
