@@ -35,6 +35,7 @@ from l1_contracts.bindings.tx import KeySender
 from l1_contracts.deploy import Deployment, deploy, save
 from l1_contracts.devnet import DEFAULT_BLOCK_INTERVAL_S, DevAccount, dev_accounts
 from l1_contracts.errors import L1Error
+from service.lifeline import pdeathsig_preexec
 from service.recursion import cap_recursion_limit
 
 DEPLOYER, PROPOSER, CHALLENGER = 0, 1, 2
@@ -104,13 +105,15 @@ class Stack:
     ) -> subprocess.Popen[bytes]:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
-        # Own session: a Ctrl-C reaches only `up`, which stops the children in order.
+        # Own session: a Ctrl-C reaches only `up`, which stops the children in order. If `up` itself is
+        # killed (SIGKILL), the kernel sends each child SIGTERM (Linux), so none outlives it.
         proc = subprocess.Popen(
             [sys.executable, *argv],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            preexec_fn=pdeathsig_preexec(signal.SIGTERM),
         )
         self.children.append((name, proc))
         return proc

@@ -8,9 +8,12 @@ that executing a batch's blocks one after another is the same computation as exe
 at once (same step roots; the builder shifts each block's cursors by the inputs before it, so the
 stored step hashes are the batch's). A batch is sealed when it is `batch_max_age_s` old, when the
 next pending tx does not fit its `batch_max_txs` or `batch_max_bytes`, or once it is full; also
-when the next txs' steps would take it past `MAX_BATCH_STEPS` (a block's txs are executed, and
-those whose steps do not fit are executed again in the next batch: a tx's step count is known only
-once it ran). Deposits wait for the next batch (at most `batch_max_age_s`).
+when the next txs' steps would take it past `MAX_BATCH_STEPS`. A block takes the pending txs whose
+steps, as their dry-run measured them (`Mempool.steps_of`), fit the batch; it executes them once,
+and if one took more steps than measured (the state moved under it), the block is cut after the
+last tx that fits (`sequencer.executor.first_txs`, no second execution) and the rest waits for the
+next batch. So a list of heavy txs costs one execution each, not one per block it waits through.
+Deposits wait for the next batch (at most `batch_max_age_s`).
 
 `tick()` builds at most one block. It plans under the sequencer's lock (a snapshot of the state,
 the pending prefix, the deposits), executes `apply_batch` outside it (admission goes on meanwhile),
@@ -171,13 +174,20 @@ class BlockBuilder:
         s = self.settings
         return count + 1 <= s.batch_max_txs and size + BATCH_TX_OVERHEAD + len(tx.raw) <= s.batch_max_bytes
 
-    def _take(self, batch: OpenBatch) -> tuple[PendingTx, ...]:
+    def _take(self, batch: OpenBatch, deposits: int = 0) -> tuple[PendingTx, ...]:
+        """The pending txs the next block of `batch` takes: durable, of the batch's time, within its
+        count, bytes and (by their measured steps) step cap; a fresh batch takes at least one."""
         count, size = batch.tx_count, batch.data_bytes
+        steps = batch.step_count + deposits
         out: list[PendingTx] = []
         durable = self.node.durable_seq
-        for tx in self.node.mempool.txs[: self.settings.block_max_txs]:
+        mempool = self.node.mempool
+        for tx in mempool.txs[: self.settings.block_max_txs]:
             if tx.seq > durable or tx.replay_ts != batch.replay_ts or not self._fits(batch, count, size, tx):
                 break  # (a tx a rollback undid runs in a batch of its old time, the others after)
+            steps += mempool.steps_of(tx)
+            if steps > self.max_steps and (out or batch.tx_count):
+                break
             out.append(tx)
             count += 1
             size += BATCH_TX_OVERHEAD + len(tx.raw)
@@ -213,7 +223,7 @@ class BlockBuilder:
                 deposit_start=start,
                 replay_ts=replay,
             )
-            txs = self._take(fresh)
+            txs = self._take(fresh, len(deposits))
             if not deposits and not txs:
                 return None
             return _Plan(node.height + 1, head, fresh, True, deposits, txs)
@@ -222,11 +232,11 @@ class BlockBuilder:
         node, batch = self.node, plan.batch
         raws = [t.raw for t in plan.txs]
         ctx = BatchContext(node.domain, batch.timestamp)
-        result = self.executor.execute(plan.head, plan.deposits, raws, ctx)
         room = self.max_steps - batch.step_count
-        full = len(result.steps) > room
-        if full:  # keep the txs whose steps fit; the others go to the next batch
-            fit = sum(1 for r in result.receipts if r.last_step < room)
+        result = self.executor.execute(plan.head, plan.deposits, raws, ctx, room)
+        fit = len(result.receipts)
+        full = fit < len(plan.txs)
+        if full:  # a tx took more steps than its dry-run: the block was cut after the last that fits
             if fit == 0:
                 assert not plan.is_new, "a fresh batch always holds its deposits and one tx"
                 with node.lock:
@@ -235,7 +245,6 @@ class BlockBuilder:
                 return None
             plan = replace(plan, txs=plan.txs[:fit])
             raws = raws[:fit]
-            result = self.executor.execute(plan.head, plan.deposits, raws, ctx)
         meta: dict[str, str] = {}
         faulted = None
         if self.fault is not None:  # the drill's one hook: the honest block, or the wrong one
@@ -375,7 +384,12 @@ class BlockBuilder:
                 node.mempool.credit(plan.deposits, ts)
             if full or faulted is not None or after.tx_count >= self.settings.batch_max_txs:
                 self._seal(after, now)
+            elif self._take(after) == () and node.mempool.txs and node.mempool.txs[0].seq <= node.durable_seq:
+                self._seal(after, now)  # the next pending tx does not fit: close the batch now
+            node.publish()
             size = len(node.mempool)
+        if steps:
+            node.step_seconds = seconds / len(steps)
         node.notify_block()
 
         m = node.metrics
@@ -456,6 +470,7 @@ class BlockBuilder:
                 node.remember(batch.index, result.post_state)
                 node.mempool.remove(block.executed)
                 node.mempool.rebuild(node.head, node.admission_timestamp())
+                node.publish()
                 size = len(node.mempool)
         node.notify_block()
         m = node.metrics

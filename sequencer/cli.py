@@ -11,8 +11,6 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-import uvicorn
-
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
 from l1_contracts.bindings.tx import KeySender
@@ -27,6 +25,7 @@ from sequencer.l1 import L1Batches
 from sequencer.l1_web3 import BridgeDeposits, RollupPoster, connect
 from sequencer.main import create_app
 from sequencer.node import Sequencer
+from service.httpserver import serve
 from service.recursion import cap_recursion_limit
 
 log = logging.getLogger("sequencer")
@@ -129,8 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     poster = _poster(settings) if settings.batcher else None
     l1_batches = _l1_batches(settings) if settings.follow_l1 else None
     app = create_app(settings, sequencer=node, deposit_source=source, poster=poster, l1_batches=l1_batches)
-    uvicorn.run(
+    serve(
         app,
+        settings.server_limits,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -7,6 +7,13 @@ the state whose root the builder names, and returns the receipts, the step trace
 leaves; the builder applies those to its own state and checks that the roots agree. The child keeps
 the last few states by root, so a block whose database write failed is simply executed again.
 `InlineExecutor` does the same in the calling thread (tests, tools).
+
+With `max_steps`, a block keeps its deposits and the txs whose steps fit: the result is cut after
+the last tx that fits (`first_txs`), which is what executing only those inputs gives, so no tx is
+executed twice for one block.
+
+The worker process dies with the sequencer (`service.lifeline`): on Linux the kernel kills it when
+its parent exits, elsewhere a thread of its own exits when the parent's end of its pipe goes.
 """
 
 from __future__ import annotations
@@ -18,17 +25,19 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from protocol.deposits import Deposit
+from protocol.hashing import merkle_root
 from protocol.jobs import job_hash
 from protocol.receipts import Receipt
 from protocol.signing import Domain
 from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, StepKind, apply_batch
 from sequencer.core.errors import SequencerError
+from service.lifeline import die_with_parent
 
 log = logging.getLogger("sequencer.executor")
 
@@ -59,20 +68,49 @@ class ExecutedBlock:
 
 
 class Executor(Protocol):
-    """Executes a block's inputs on a state with `apply_batch`."""
+    """Executes a block's inputs on a state with `apply_batch`; with `max_steps`, only the deposits
+    and the txs whose steps fit (a prefix: the receipts say how many)."""
 
     def execute(
-        self, head: State, deposits: Sequence[Deposit], txs: Sequence[bytes], ctx: BatchContext
+        self,
+        head: State,
+        deposits: Sequence[Deposit],
+        txs: Sequence[bytes],
+        ctx: BatchContext,
+        max_steps: int | None = None,
     ) -> ExecutedBlock: ...
 
     def close(self) -> None: ...
 
 
+def first_txs(result: BatchResult, count: int) -> BatchResult:
+    """`result` cut after its deposits and first `count` txs: exactly what `apply_batch` gives those
+    inputs alone (a step never depends on the inputs after it), at no cost (states are persistent)."""
+    if count >= len(result.txs):
+        return result
+    steps = result.steps[: result.receipts[count].first_step]
+    return replace(
+        result,
+        post_state=steps[-1].state if steps else result.pre_state,
+        txs=result.txs[:count],
+        receipts=result.receipts[:count],
+        steps=steps,
+        trace_root=merkle_root([s.hash for s in steps]),
+    )
+
+
+def fitting(result: BatchResult, max_steps: int | None) -> BatchResult:
+    """`result` cut to the txs whose steps fit in `max_steps` (all of them when None)."""
+    if max_steps is None or len(result.steps) <= max_steps:
+        return result
+    return first_txs(result, sum(1 for r in result.receipts if r.last_step < max_steps))
+
+
 def _run(
-    head: State, deposits: Sequence[Deposit], txs: Sequence[bytes], ctx: BatchContext
+    head: State, deposits: Sequence[Deposit], txs: Sequence[bytes], ctx: BatchContext, max_steps: int | None
 ) -> tuple[State, bytes, tuple[StepInfo, ...], tuple[Receipt, ...], tuple[tuple[bytes, bytes], ...], float]:
     started = time.perf_counter()
-    result = apply_batch(head, deposits, txs, ctx)
+    result = fitting(apply_batch(head, deposits, txs, ctx), max_steps)
     block = executed_block(head, result, time.perf_counter() - started)
     return block.post_state, block.trace_root, block.steps, block.receipts, block.changes, block.seconds
 
@@ -90,9 +128,14 @@ class InlineExecutor:
     """Executes in the calling thread."""
 
     def execute(
-        self, head: State, deposits: Sequence[Deposit], txs: Sequence[bytes], ctx: BatchContext
+        self,
+        head: State,
+        deposits: Sequence[Deposit],
+        txs: Sequence[bytes],
+        ctx: BatchContext,
+        max_steps: int | None = None,
     ) -> ExecutedBlock:
-        return ExecutedBlock(*_run(head, deposits, txs, ctx))
+        return ExecutedBlock(*_run(head, deposits, txs, ctx, max_steps))
 
     def close(self) -> None:
         pass
@@ -102,7 +145,8 @@ class InlineExecutor:
 
 
 def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child process
-    """Serve `("exec", root, deposits, txs, chain_id, contract, ts)` and `("load", leaves)`."""
+    """Serve `("exec", root, deposits, txs, chain_id, contract, ts, max_steps)` and `("load", leaves)`."""
+    die_with_parent()
     states: OrderedDict[bytes, State] = OrderedDict()
     while True:
         try:
@@ -117,14 +161,14 @@ def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child p
             continue
         if kind == "stop":
             return
-        _, root, deposits, txs, chain_id, contract, ts = message
+        _, root, deposits, txs, chain_id, contract, ts, max_steps = message
         head = states.get(root)
         if head is None:
             conn.send(("missing", root))
             continue
         try:
             post, trace_root, steps, receipts, changes, seconds = _run(
-                head, deposits, txs, BatchContext(Domain(chain_id, contract), ts)
+                head, deposits, txs, BatchContext(Domain(chain_id, contract), ts), max_steps
             )
         except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -162,17 +206,22 @@ class ProcessExecutor:
         return self._conn
 
     def execute(
-        self, head: State, deposits: Sequence[Deposit], txs: Sequence[bytes], ctx: BatchContext
+        self,
+        head: State,
+        deposits: Sequence[Deposit],
+        txs: Sequence[bytes],
+        ctx: BatchContext,
+        max_steps: int | None = None,
     ) -> ExecutedBlock:
         with self._lock:
             try:
-                reply = self._call(head, deposits, txs, ctx)
+                reply = self._call(head, deposits, txs, ctx, max_steps)
                 if reply[0] == "missing":
                     conn = self._ensure()
                     conn.send(("load", list(head.leaves())))
                     loaded = conn.recv()
                     assert loaded == ("ok", head.root), loaded
-                    reply = self._call(head, deposits, txs, ctx)
+                    reply = self._call(head, deposits, txs, ctx, max_steps)
             except (EOFError, OSError) as exc:
                 self._conn = None
                 raise SequencerError(f"the executor process failed: {type(exc).__name__}") from exc
@@ -185,7 +234,12 @@ class ProcessExecutor:
         return ExecutedBlock(post_state, trace_root, steps, receipts, changes, seconds)
 
     def _call(
-        self, head: State, deposits: Sequence[Deposit], txs: Sequence[bytes], ctx: BatchContext
+        self,
+        head: State,
+        deposits: Sequence[Deposit],
+        txs: Sequence[bytes],
+        ctx: BatchContext,
+        max_steps: int | None,
     ) -> tuple[Any, ...]:
         conn = self._ensure()
         domain = ctx.domain
@@ -198,6 +252,7 @@ class ProcessExecutor:
                 domain.chain_id,
                 domain.verifying_contract,
                 ctx.timestamp,
+                max_steps,
             )
         )
         reply: tuple[Any, ...] = conn.recv()

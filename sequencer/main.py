@@ -23,6 +23,7 @@ from sequencer.l1 import BatchPoster, DepositSource, L1Batches
 from sequencer.node import Clock, Sequencer
 from service.asgi import JsonLimitsMiddleware
 from service.docs import install_docs
+from service.httpserver import BodyTimeoutMiddleware
 
 log = logging.getLogger("sequencer")
 
@@ -141,6 +142,7 @@ def create_app(
         max_depth=settings.max_json_depth,
         on_refused=count_refused_body,
     )
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=settings.request_timeout_s)  # outermost
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, responses=COMMON_RESPONSES)

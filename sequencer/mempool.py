@@ -14,21 +14,35 @@ block at another timestamp calls for `rebuild` when time-dependent txs are pendi
 are credited on top (`credit`: a deposit only adds to a balance, so every pending tx that
 succeeded without it succeeds with it, and the order of credits and debits does not change the
 result).
+
+Pending work is counted in steps: each pending tx's step count as its dry-run (or the last
+`rebuild`) measured it, in all and by sender. The block builder plans blocks with these counts
+(`steps_of`), so that a block's txs fit the batch's step cap without running any of them twice, and
+admission bounds the work a sender, and everyone, may leave pending (`sequencer.node`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from protocol.deposits import Deposit
-from protocol.params import MAX_TX_BYTES
+from protocol.params import MAX_JOB_STEPS, MAX_TX_BYTES
 from protocol.receipts import Reason, Receipt
 from protocol.signing import Domain, to_checksum_address
-from protocol.state import State
-from protocol.transition import BatchContext, BatchResult, apply_batch
+from protocol.state import Overlay, State
+from protocol.transition import (
+    BatchContext,
+    BatchResult,
+    Machine,
+    StepFunction,
+    StepOutcome,
+    apply_batch,
+    execute_step,
+)
 from protocol.txs import TxType
-from sequencer.core.errors import REASON_CODES, ApiError, api_error
+from sequencer.core.errors import REASON_CODES, ApiError, SequencerError, api_error
 
 # Txs whose outcome depends on the batch timestamp (they compare it with a deadline).
 TIMED = frozenset(
@@ -40,6 +54,38 @@ TIMED = frozenset(
         TxType.FINALIZE_TASK,
     }
 )
+# Txs that start a job (training, scoring): up to MAX_JOB_STEPS steps after their own.
+JOB_TYPES = frozenset({TxType.TRAIN, TxType.REVEAL_MODEL})
+
+
+class TooMuchWork(SequencerError):
+    """A dry-run took more than the steps it was allowed (`Mempool.dry_run`'s `max_steps`)."""
+
+
+def counting_steps(limit: int) -> StepFunction:
+    """`execute_step`, unchanged, that raises `TooMuchWork` instead of running step `limit + 1`."""
+    done = 0
+
+    def step(
+        overlay: Overlay, machine: Machine, item: Deposit | bytes | None, ctx: BatchContext
+    ) -> StepOutcome:
+        nonlocal done
+        done += 1
+        if done > limit:
+            raise TooMuchWork(f"the txs take more than {limit} steps")
+        return execute_step(overlay, machine, item, ctx)
+
+    return step
+
+
+def max_steps_of(raw: bytes) -> int:
+    """The most steps a tx can take, from its type byte alone: before it has run."""
+    return 1 + MAX_JOB_STEPS if raw[:1] and raw[0] in JOB_TYPES else 1
+
+
+def receipt_steps(receipts: Iterable[Receipt]) -> list[int]:
+    """Each executed tx's step count."""
+    return [r.last_step - r.first_step + 1 for r in receipts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,21 +125,56 @@ class Mempool:
         self.state = head
         self.ts: int | None = ts  # None: txs were checked at different timestamps
         self.timed = 0  # pending time-dependent txs
+        self._steps: dict[bytes, int] = {}  # by hash: the steps each pending tx took when last run
+        self.pending_steps = 0
+        self.sender_steps: Counter[bytes] = Counter()
 
     def __len__(self) -> int:
         return len(self.txs)
 
-    def dry_run(self, subs: Sequence[Submission], ts: int) -> tuple[BatchResult, list[ApiError | None]]:
-        """Execute `subs` after every pending tx at `ts`; the outcome and, per tx, why it is refused."""
-        result = apply_batch(self.state, (), [s.raw for s in subs], BatchContext(self.domain, ts))
+    def steps_of(self, tx: PendingTx) -> int:
+        """The steps `tx` took when it last ran on the pending state (its most before it ran)."""
+        return self._steps.get(tx.hash, max_steps_of(tx.raw))
+
+    def _count(self, txs: Iterable[PendingTx], sign: int) -> None:
+        for t in txs:
+            n = sign * self.steps_of(t)
+            self.pending_steps += n
+            self.sender_steps[t.sender] += n
+            if self.sender_steps[t.sender] <= 0:
+                del self.sender_steps[t.sender]
+
+    def _measured(self, txs: Sequence[PendingTx], steps: Sequence[int]) -> None:
+        """Record the step counts a run of `txs` (in the pending state's order) measured."""
+        self._count(txs, -1)
+        self._steps.update((t.hash, n) for t, n in zip(txs, steps, strict=True))
+        self._count(txs, +1)
+
+    def _forget(self, txs: Iterable[PendingTx]) -> None:
+        txs = list(txs)
+        self._count(txs, -1)
+        for t in txs:
+            self._steps.pop(t.hash, None)
+
+    def dry_run(
+        self, subs: Sequence[Submission], ts: int, *, on: State | None = None, max_steps: int | None = None
+    ) -> tuple[BatchResult, list[ApiError | None]]:
+        """Execute `subs` after every pending tx (on the pending state, or `on`, one read earlier) at
+        `ts`; the outcome and, per tx, why it is refused. `TooMuchWork` as soon as they take more
+        than `max_steps` steps. Reads nothing but its arguments and the domain, so it may run outside
+        the sequencer's lock."""
+        base = self.state if on is None else on
+        step = execute_step if max_steps is None else counting_steps(max_steps)
+        result = apply_batch(base, (), [s.raw for s in subs], BatchContext(self.domain, ts), step=step)
         errors = [
             _rejection(result, receipt, sub, self.domain)
             for receipt, sub in zip(result.receipts, subs, strict=True)
         ]
         return result, errors
 
-    def add(self, txs: Sequence[PendingTx], post_state: State, ts: int) -> None:
-        """Append accepted txs whose dry-run (at `ts`, after every pending tx) gave `post_state`."""
+    def add(self, txs: Sequence[PendingTx], post_state: State, ts: int, steps: Sequence[int]) -> None:
+        """Append accepted txs whose dry-run (at `ts`, after every pending tx) gave `post_state`,
+        each taking `steps`."""
         if self.txs and self.ts != ts:
             self.ts = None
         elif not self.txs:
@@ -101,6 +182,8 @@ class Mempool:
         self.txs.extend(txs)
         self.by_hash.update((t.hash, t) for t in txs)
         self.timed += sum(t.tx_type in TIMED for t in txs)
+        self._steps.update((t.hash, n) for t, n in zip(txs, steps, strict=True))
+        self._count(txs, +1)
         self.state = post_state
 
     def stale(self, ts: int) -> bool:
@@ -121,6 +204,7 @@ class Mempool:
         for t in self.txs[:count]:
             del self.by_hash[t.hash]
         self.timed -= sum(t.tx_type in TIMED for t in executed)
+        self._forget(self.txs[:count])
         del self.txs[:count]
 
     def insert(self, txs: Sequence[PendingTx]) -> None:
@@ -130,6 +214,7 @@ class Mempool:
         if fresh:
             self.txs = sorted([*self.txs, *fresh], key=lambda t: t.seq)
             self.by_hash.update((t.hash, t) for t in fresh)
+            self._count(fresh, +1)
 
     def remove(self, hashes: Collection[bytes]) -> list[PendingTx]:
         """Drop the pending txs with these hashes (another proposer's batch executed them), wherever
@@ -139,6 +224,7 @@ class Mempool:
             self.txs = [t for t in self.txs if t.hash not in hashes]
             for t in gone:
                 del self.by_hash[t.hash]
+            self._forget(gone)
         return gone
 
     def drop_suffix(self, count: int) -> None:
@@ -146,6 +232,7 @@ class Mempool:
         if count:
             for t in self.txs[-count:]:
                 del self.by_hash[t.hash]
+            self._forget(self.txs[-count:])
             del self.txs[-count:]
 
     def rebuild(self, head: State, ts: int) -> None:
@@ -158,9 +245,11 @@ class Mempool:
             end = start
             while end < len(self.txs) and self.txs[end].replay_ts == replay:
                 end += 1
-            group = [t.raw for t in self.txs[start:end]]
+            group = self.txs[start:end]
             at = ts if replay is None else replay
-            state = apply_batch(state, (), group, BatchContext(self.domain, at)).post_state
+            result = apply_batch(state, (), [t.raw for t in group], BatchContext(self.domain, at))
+            self._measured(group, receipt_steps(result.receipts))
+            state = result.post_state
             start = end
         self.state = state
         self.ts = ts

@@ -1,9 +1,19 @@
 """The sequencer: committed state, mempool, admission, and what the L1 side calls.
 
 One `Sequencer` owns the state in memory (`head`: after the last committed block) and the
-database. `lock` serializes admission and the block builder's short critical sections; the builder
-executes blocks outside it (see `sequencer.builder`). Restart never replays: the state comes back
-from the `leaves` table and is checked against the last block's post-state root.
+database. `lock` serializes the changes of the mempool and of the head: admission's and the block
+builder's short critical sections. Neither executes under it: the builder runs blocks outside it
+(see `sequencer.builder`), and an expensive admission dry-runs its txs outside it, on the pending
+state it read, then takes the lock only to check that this state is still the pending one and
+append. Reads never take it: every change publishes an immutable `View` (head, height, pending
+state) that the API reads without waiting. Restart never replays: the state comes back from the
+`leaves` table and is checked against the last block's post-state root.
+
+Pending work is bounded: admission refuses (429 with `Retry-After`) txs whose steps would take
+their sender's pending work past `max_pending_steps_per_sender`, or everyone's past
+`max_pending_steps`, checked before the dry-run with the most steps each tx may take and after it
+with the steps it took. Waiting for a block (`wait_block`, the API's long polls) is a coroutine
+woken by the builder's thread; at most `max_long_polls` wait at once.
 
 While its chain is not in line with L1 (`sequencer.follower` reading L1 at start, rolling back
 batches L1 deleted, adopting another proposer's batch, or waiting for a fraudulent one to go), the
@@ -15,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -25,8 +36,12 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from protocol.codec import decode_tx
+from protocol.errors import ProtocolError
 from protocol.hashing import keccak
+from protocol.signing import Domain, recover_sender, to_checksum_address
 from protocol.state import State
+from protocol.transition import BatchResult
 from protocol.txs import TxType
 from sequencer.batcher import record_posted
 from sequencer.core.config import BATCH_HEADER_BYTES, Settings
@@ -36,7 +51,15 @@ from sequencer.db.models import BatchRow, BatchStatus, TxRow, TxStatus
 from sequencer.db.session import Database
 from sequencer.db.store import Rollback, Store
 from sequencer.l1 import BatchToPost, DepositSource, L1Deposit, PostedBatch, batch_to_post
-from sequencer.mempool import Mempool, PendingTx, Submission, tx_nonce
+from sequencer.mempool import (
+    JOB_TYPES,
+    Mempool,
+    PendingTx,
+    Submission,
+    TooMuchWork,
+    receipt_steps,
+    tx_nonce,
+)
 
 log = logging.getLogger("sequencer")
 
@@ -47,6 +70,19 @@ CHEAP_TYPES = frozenset(
     for t in (TxType.TRANSFER, TxType.WITHDRAW, TxType.CREATE_TASK, TxType.COMMIT_MODEL, TxType.FINALIZE_TASK)
 )
 SNAPSHOTS_KEPT = 64  # post-states of recent batches kept in memory for proofs
+OPTIMISTIC_TRIES = 2  # dry-runs outside the lock before one under it (the pending state kept moving)
+DEFAULT_STEP_SECONDS = 2e-3  # a training step's time, until the builder has measured one
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What the API reads, published whole after every change: the state after the last block, its
+    number, and the pending state (after every accepted tx)."""
+
+    head: State
+    height: int
+    pending: State
+    mempool_size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +164,12 @@ class Sequencer:
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.lock = threading.RLock()
+        self._admitting = threading.Lock()  # expensive admissions, one at a time, outside `lock`
+        self._snapshot_lock = threading.Lock()  # `snapshots` only: never held while executing
         self.wake = threading.Event()  # set when a full block is pending: the builder starts at once
         self._blocks = threading.Condition()  # notified after every block
+        self.block_waiters = BlockWaiters(settings.max_long_polls)
+        self.step_seconds = DEFAULT_STEP_SECONDS  # measured by the builder: Retry-After estimates
         self.head = State()
         self.height = 0
         self.open_batch: OpenBatch | None = None
@@ -142,6 +182,12 @@ class Sequencer:
         self.committer = GroupCommitter(self)
         self.started = False
         self._catching_up: CatchingUp | None = None
+        self.view = View(self.head, 0, self.head, 0)
+
+    def publish(self) -> None:
+        """Publish the current head, height and pending state as one `View` (caller holds `lock`,
+        after changing any of them)."""
+        self.view = View(self.head, self.height, self.mempool.state, len(self.mempool))
 
     # --- start --------------------------------------------------------------------------------------
 
@@ -180,9 +226,9 @@ class Sequencer:
             self.mempool = Mempool(self.domain, head, self.admission_timestamp())
             pending = [_pending(r) for r in self.store.pending_txs()]
             if pending:
-                self.mempool.txs.extend(pending)
-                self.mempool.by_hash.update((t.hash, t) for t in pending)
+                self.mempool.insert(pending)
                 self.mempool.rebuild(head, self.admission_timestamp())
+            self.publish()
             self.started = True
         self.committer.start()
         self._refresh_metrics()
@@ -266,11 +312,42 @@ class Sequencer:
         return pending
 
     def admit(self, subs: Sequence[Submission], listed: bool) -> tuple[list[PendingTx], Ticket]:
-        """Dry-run and queue for commit under the lock; the ticket resolves once stored."""
-        with self.lock:
-            return self._admit_locked(subs, listed)
+        """Dry-run and queue for commit; the ticket resolves once stored. Cheap txs are dry-run
+        under the lock; expensive ones outside it, on the pending state read under it (module
+        docstring), so that the builder and other admissions go on meanwhile."""
+        if len(subs) <= INLINE_TXS and all(_cheap(s) for s in subs):
+            with self.lock:
+                return self._admit_locked(subs, listed)
+        with self._admitting:
+            for _ in range(OPTIMISTIC_TRIES):
+                with self.lock:
+                    hashes, budget = self._precheck(subs, listed)
+                    base, ts = self.mempool.state, self.admission_timestamp()
+                result, errors = self._dry_run(subs, ts, budget, base)
+                with self.lock:
+                    if self.mempool.state is base and self.admission_timestamp() == ts:
+                        return self._accept_locked(subs, listed, hashes, ts, result, errors)
+            with self.lock:  # the pending state kept moving: dry-run holding the lock
+                return self._admit_locked(subs, listed)
 
     def _admit_locked(self, subs: Sequence[Submission], listed: bool) -> tuple[list[PendingTx], Ticket]:
+        hashes, budget = self._precheck(subs, listed)
+        ts = self.admission_timestamp()
+        result, errors = self._dry_run(subs, ts, budget)
+        return self._accept_locked(subs, listed, hashes, ts, result, errors)
+
+    def _dry_run(
+        self, subs: Sequence[Submission], ts: int, budget: Budget, base: State | None = None
+    ) -> tuple[BatchResult, list[ApiError | None]]:
+        try:
+            return self.mempool.dry_run(subs, ts, on=base, max_steps=budget.steps)
+        except TooMuchWork:
+            raise budget.refusal(self) from None
+
+    def _precheck(self, subs: Sequence[Submission], listed: bool) -> tuple[list[bytes], Budget]:
+        """What refuses a submission before its dry-run (caller holds the lock): catching up, a tx
+        repeated or already pending, a sender (of a job tx) or everyone already at their bound of
+        pending work. The txs' hashes and the steps their dry-run may take."""
         catching_up = self._catching_up
         if catching_up is not None:
             raise catching_up.error()
@@ -284,8 +361,48 @@ class Sequencer:
         waiting = [i for i, h in enumerate(hashes) if h in self.mempool.by_hash]
         if waiting:
             raise _in_list(listed, waiting[0], _known(hashes[waiting[0]]))
-        ts = self.admission_timestamp()
-        result, errors = self.mempool.dry_run(subs, ts)
+        s, mempool = self.settings, self.mempool
+        global_room = s.max_pending_steps - mempool.pending_steps
+        budget = Budget(global_room, None) if global_room < s.max_pending_steps_per_sender else None
+        for sender in _job_senders(self.domain, subs):
+            room = s.max_pending_steps_per_sender - mempool.sender_steps.get(sender, 0)
+            if budget is None or room < budget.steps:
+                budget = Budget(room, sender)
+        if budget is None:  # a submission's own work is bounded too: a sender's bound at most
+            budget = Budget(s.max_pending_steps_per_sender, None, whole=True)
+        if budget.steps < len(subs):  # a tx takes a step at least
+            raise budget.refusal(self)
+        return hashes, budget
+
+    def _check_work(self, steps: Sequence[int], senders: Sequence[bytes]) -> None:
+        """429 when txs of `steps` steps, sent by `senders`, take pending work past a bound."""
+        s, mempool = self.settings, self.mempool
+        by_sender: dict[bytes, int] = {}
+        for sender, n in zip(senders, steps, strict=True):
+            by_sender[sender] = by_sender.get(sender, 0) + n
+        for sender, n in by_sender.items():
+            if mempool.sender_steps.get(sender, 0) + n > s.max_pending_steps_per_sender:
+                raise Budget(
+                    s.max_pending_steps_per_sender - mempool.sender_steps.get(sender, 0), sender
+                ).refusal(self)
+        if mempool.pending_steps + sum(steps) > s.max_pending_steps:
+            raise Budget(s.max_pending_steps - mempool.pending_steps, None).refusal(self)
+
+    def retry_after(self, steps: int) -> int:
+        """Seconds until the builder has executed `steps` steps, at its measured pace."""
+        seconds = max(steps * self.step_seconds, self.settings.block_interval_s)
+        return max(1, min(3_600, math.ceil(seconds)))
+
+    def _accept_locked(
+        self,
+        subs: Sequence[Submission],
+        listed: bool,
+        hashes: list[bytes],
+        ts: int,
+        result: BatchResult,
+        errors: list[ApiError | None],
+    ) -> tuple[list[PendingTx], Ticket]:
+        """Refuse, or append to the mempool and queue for commit, a dry-run on the pending state."""
         failures = [(i, e) for i, e in enumerate(errors) if e is not None]
         replays = [hashes[i] for i, e in failures if e.code == "nonce_too_low"]
         if replays:  # an executed tx sent again is `already_known`, not a nonce error
@@ -303,6 +420,8 @@ class Sequencer:
                 "a list is all or nothing: none was accepted)",
                 items=items,
             )
+        steps = receipt_steps(result.receipts)
+        self._check_work(steps, [r.sender for r in result.receipts if r.sender is not None])
         now = self.clock()
         pending = []
         for i, (sub, receipt) in enumerate(zip(subs, result.receipts, strict=True)):
@@ -325,7 +444,8 @@ class Sequencer:
             for p in pending
         ]
         self.next_seq += len(pending)
-        self.mempool.add(pending, result.post_state, ts)
+        self.mempool.add(pending, result.post_state, ts, steps)
+        self.publish()
         return pending, self.committer.enqueue(rows)
 
     def wait_durable(self, timeout: float = 10.0) -> None:
@@ -340,13 +460,21 @@ class Sequencer:
     # --- blocks -------------------------------------------------------------------------------------
 
     def notify_block(self) -> None:
+        """A block landed (or the head moved): wake every waiter, threads and coroutines."""
         with self._blocks:
             self._blocks.notify_all()
+        self.block_waiters.notify()
 
     def wait_for_block(self, after: int, timeout: float) -> bool:
-        """Wait until a block after `after` exists (or `timeout` seconds); whether one does."""
+        """Wait until a block after `after` exists (or `timeout` seconds); whether one does. Blocks
+        the calling thread: the API awaits `wait_block` instead."""
         with self._blocks:
             return self._blocks.wait_for(lambda: self.height > after, timeout)
+
+    async def wait_block(self, after: int, timeout: float) -> bool:
+        """`wait_for_block` as a coroutine that holds no thread; False at once when
+        `max_long_polls` already wait (the caller answers with what it has)."""
+        return await self.block_waiters.wait(lambda: self.height > after, timeout)
 
     # --- states of past batches ---------------------------------------------------------------------
 
@@ -360,9 +488,9 @@ class Sequencer:
             raise api_error("not_found", f"there is no batch {batch_id}")
         if batch.status == BatchStatus.OPEN or batch.post_root is None:
             raise api_error("not_finalized", f"batch {batch_id} is still open: its post-state is not settled")
-        with self.lock:
+        with self._snapshot_lock:
             cached = self.snapshots.get(batch_id)
-            head = self.head
+        head = self.view.head
         if cached is not None:
             return cached
         final = self.store.last_batch_with(BatchStatus.FINAL)
@@ -389,7 +517,7 @@ class Sequencer:
         return state
 
     def remember(self, batch_id: int, state: State) -> None:
-        with self.lock:
+        with self._snapshot_lock:
             self.snapshots[batch_id] = state
             self.snapshots.move_to_end(batch_id)
             while len(self.snapshots) > SNAPSHOTS_KEPT:
@@ -428,8 +556,9 @@ class Sequencer:
         self.open_batch = None
         self.next_batch_id = undone.batch_id
         self.batch_ts_floor = 0 if kept is None else kept.timestamp
-        for old in [b for b in self.snapshots if b >= undone.batch_id]:
-            del self.snapshots[old]
+        with self._snapshot_lock:
+            for old in [b for b in self.snapshots if b >= undone.batch_id]:
+                del self.snapshots[old]
         self.requeue([_pending(r) for r in undone.requeued])
 
     def requeue(self, txs: Sequence[PendingTx]) -> None:
@@ -437,6 +566,7 @@ class Sequencer:
         recompute the pending state (caller holds the lock)."""
         self.mempool.insert(txs)
         self.mempool.rebuild(self.head, self.admission_timestamp())
+        self.publish()
         self.metrics.mempool_size.set(len(self.mempool))
 
     # --- the L1 side --------------------------------------------------------------------------------
@@ -469,7 +599,7 @@ class Sequencer:
 
     def forget_before(self, batch_id: int) -> None:
         """Batch `batch_id` is final: drop the snapshots of older batches (no proofs against them)."""
-        with self.lock:
+        with self._snapshot_lock:
             for old in [b for b in self.snapshots if b < batch_id]:
                 del self.snapshots[old]
 
@@ -558,6 +688,7 @@ class GroupCommitter:
             node.mempool.drop_suffix(len(dropped))
             node.mempool.rebuild(node.head, node.admission_timestamp())
             node.next_seq = node.durable_seq + 1
+            node.publish()
         for t in group:
             t.future.set_exception(
                 api_error("storage_unavailable", f"the database refused the write: {error}")
@@ -570,6 +701,104 @@ def _pending(row: TxRow) -> PendingTx:
     return PendingTx(
         row.seq, row.hash, row.raw, row.tx_type, row.sender, row.nonce, row.received_at, row.replay_ts
     )
+
+
+class BlockWaiters:
+    """Coroutines waiting for a block, woken from the builder's thread (`notify`): a wait holds a
+    future on its event loop, not a thread. At most `limit` wait at once."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._waiting: set[asyncio.Future[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def notify(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, set()
+        for future in waiting:
+            future.get_loop().call_soon_threadsafe(_wake, future)
+
+    async def wait(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Until `done()` holds (re-checked after every notification) or `timeout` seconds pass;
+        whether it holds. Returns `done()` at once when `limit` coroutines already wait."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not done():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            future: asyncio.Future[None] = loop.create_future()
+            with self._lock:
+                if len(self._waiting) >= self.limit:
+                    return done()
+                self._waiting.add(future)
+            try:
+                if done():  # a block that landed before the future was registered
+                    return True
+                await asyncio.wait_for(future, remaining)
+            except TimeoutError:
+                return done()
+            finally:
+                with self._lock:
+                    self._waiting.discard(future)
+        return True
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The steps a submission's dry-run may take, and whose bound sets it: `sender`'s, everyone's
+    (None), or (`whole`) the bound on one submission's own work."""
+
+    steps: int
+    sender: bytes | None
+    whole: bool = False
+
+    def refusal(self, node: Sequencer) -> ApiError:
+        """The 429 for txs that would take more than this."""
+        s, mempool = node.settings, node.mempool
+        if self.whole:
+            limit, held = s.max_pending_steps_per_sender, 0
+            code, what = "sender_busy", f"one submission may take at most {limit} steps of work"
+        elif self.sender is not None:
+            limit, held = s.max_pending_steps_per_sender, mempool.sender_steps.get(self.sender, 0)
+            code = "sender_busy"
+            what = (
+                f"{to_checksum_address(self.sender)} has {held} steps of work pending, and "
+                f"max_pending_steps_per_sender is {limit}"
+            )
+        else:
+            limit, held = s.max_pending_steps, mempool.pending_steps
+            code, what = "mempool_full", f"{held} steps of work are pending, and max_pending_steps is {limit}"
+        retry = node.retry_after(max(held, 1))
+        return api_error(
+            code,
+            f"these txs would take more work than is left: {what}; retry in {retry} s, once pending txs "
+            "are executed, or send fewer or shorter jobs at once",
+            headers={"Retry-After": str(retry)},
+            pending_steps=held,
+            limit=limit,
+        )
+
+
+def _job_senders(domain: Domain, subs: Sequence[Submission]) -> set[bytes]:
+    """The recovered senders of the job txs (training, scoring) in `subs`; a tx that does not
+    recover is left to the dry-run, which refuses it."""
+    out = set()
+    for sub in subs:
+        if sub.raw[:1] and sub.raw[0] in JOB_TYPES:
+            try:
+                out.add(recover_sender(domain, decode_tx(sub.raw)))
+            except ProtocolError:
+                continue
+    return out
 
 
 def _cheap(sub: Submission) -> bool:

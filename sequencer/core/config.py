@@ -27,11 +27,12 @@ from l1_contracts.deploy import Deployment
 from l1_contracts.deploy import load as load_deployment
 from l1_contracts.errors import DeploymentError
 from l1_contracts.settings_checks import check_address, check_l1_url, check_private_key
-from protocol.params import MAX_BATCH_TXS, MAX_TX_BYTES
+from protocol.params import MAX_BATCH_STEPS, MAX_BATCH_TXS, MAX_JOB_STEPS, MAX_TX_BYTES
 from protocol.signing import Domain, address_of, to_checksum_address
 from sequencer.core.errors import ConfigError
 from sequencer.faults import DEVNET_CHAIN_IDS, FaultKind
 from service.db import normalize_database_url as _normalize_database_url
+from service.httpserver import ServerLimits
 from service.jsonlimits import DEFAULT_MAX_DEPTH
 from service.settings import load_settings as _load_settings
 
@@ -142,6 +143,51 @@ class Settings(BaseSettings):
         le=1_000,
         description="deepest nesting of arrays and objects in a request body (legitimate ones nest 6)",
     )
+    # --- pending work and the server's limits (docs/api.md, "Limits") ----------------------------
+    max_pending_steps: int = Field(
+        default=25 * MAX_BATCH_STEPS,
+        ge=1,
+        le=10**9,
+        description="steps of work all pending txs together may hold (a Train takes 1 + epochs x chunks, "
+        "a RevealModel 1 + scoring chunks, other txs 1); beyond it, 429 mempool_full with Retry-After",
+    )
+    max_pending_steps_per_sender: int = Field(
+        default=4 * (1 + MAX_JOB_STEPS),
+        ge=1,
+        le=10**9,
+        description="steps of work one sender's pending txs may hold, and one submission may take; beyond "
+        "it, 429 sender_busy with Retry-After (below 1 + MAX_JOB_STEPS the largest jobs are never taken)",
+    )
+    max_long_polls: int = Field(
+        default=1_000,
+        ge=0,
+        le=100_000,
+        description="requests that may wait at once (`?wait=` on a tx or a block); beyond it they answer "
+        "at once with what there is",
+    )
+    limit_concurrency: int = Field(
+        default=2_048,
+        ge=16,
+        le=100_000,
+        description="connections and requests the server holds at once; beyond it, 503 (uvicorn)",
+    )
+    timeout_keep_alive_s: float = Field(
+        default=5.0, gt=0, le=3_600, description="an idle keep-alive connection is closed after this"
+    )
+    request_header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3_600,
+        description="a request's line and headers must arrive within this (from the connection, or the "
+        "end of the previous answer), or the server answers 408 and closes the connection",
+    )
+    request_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3_600,
+        description="a request's body must arrive within this after its headers, or the server answers "
+        "408 request_timeout and closes the connection (a list of max_list_txs txs is 240 MB)",
+    )
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65_535)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(default="info")
@@ -229,6 +275,16 @@ class Settings(BaseSettings):
                 f"{self.chain_id}: unset MLROLLUP_UNSAFE_FAULT"
             )
         return self
+
+    @property
+    def server_limits(self) -> ServerLimits:
+        """What the HTTP server waits for, and how long (`service.httpserver`)."""
+        return ServerLimits(
+            header_timeout_s=self.request_header_timeout_s,
+            body_timeout_s=self.request_timeout_s,
+            limit_concurrency=self.limit_concurrency,
+            timeout_keep_alive_s=self.timeout_keep_alive_s,
+        )
 
     @property
     def proposer_address(self) -> str | None:

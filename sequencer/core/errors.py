@@ -97,6 +97,16 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "tensor_too_large": (413, "a tensor exceeds MAX_TENSOR_ELEMENTS or MAX_TENSOR_DIM"),
     "too_many_txs": (413, "a list holds more than max_list_txs txs"),
     "not_found": (404, "no such route, tx, block, batch or withdrawal"),
+    "request_timeout": (408, "the request's body did not arrive within request_timeout_s"),
+    "sender_busy": (
+        429,
+        "the sender's pending txs already hold max_pending_steps_per_sender steps of work: retry after "
+        "`Retry-After` seconds, once some are executed, or send less at once",
+    ),
+    "mempool_full": (
+        429,
+        "all pending txs together hold max_pending_steps steps of work: retry after `Retry-After` seconds",
+    ),
     "method_not_allowed": (405, "the route does not take this method"),
     "storage_unavailable": (503, "the database did not take the write; nothing was accepted, retry"),
     "catching_up": (

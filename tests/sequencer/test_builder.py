@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -17,9 +18,10 @@ from protocol.hashing import ZERO32, keccak
 from protocol.models import Arch, validate_spec
 from protocol.receipts import Reason
 from protocol.records import CommitStatus
+from protocol.state import State
 from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
-from protocol.transition import StepKind
+from protocol.transition import BatchContext, StepKind, apply_batch
 from protocol.txrules import model_commitment
 from protocol.txs import (
     AddData,
@@ -33,12 +35,12 @@ from protocol.txs import (
 from sequencer.builder import BlockBuilder
 from sequencer.db.models import BatchRow, BatchStatus, LeafUndoRow, TxStatus
 from sequencer.db.store import DepositGapError
-from sequencer.executor import ProcessExecutor
+from sequencer.executor import ExecutedBlock, InlineExecutor, ProcessExecutor, first_txs
 from sequencer.l1 import L1Deposit
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import ETH, Wallet
-from tests.sequencer.helpers import FakeClock, fund, make_settings, replay_from_batches, sqlite_url
+from tests.protocol.harness import DOMAIN, ETH, Wallet
+from tests.sequencer.helpers import NOW, FakeClock, fund, make_settings, replay_from_batches, sqlite_url
 
 S = params.FIXED_SCALE
 
@@ -231,9 +233,20 @@ def test_batches_seal_on_age_count_and_bytes(
     assert all(node.store.batch(i).data_bytes <= 500 for i in (2, 3))  # type: ignore[union-attr]
 
 
-def test_batches_seal_before_their_steps_exceed_the_cap(
-    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet]
-) -> None:
+class CountingExecutor(InlineExecutor):
+    """The inline executor, counting the txs it is asked to execute."""
+
+    def __init__(self) -> None:
+        self.txs_executed = 0
+
+    def execute(self, *args: Any, **kwargs: Any) -> ExecutedBlock:
+        self.txs_executed += len(args[2])
+        return super().execute(*args, **kwargs)
+
+
+def test_batches_seal_before_their_steps_exceed_the_cap(node: Sequencer, wallets: list[Wallet]) -> None:
+    executor = CountingExecutor()
+    builder = BlockBuilder(node, executor)
     owner, trainer = wallets[0], wallets[1]
     fund(node, builder, [owner, trainer])
     model = owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
@@ -254,22 +267,71 @@ def test_batches_seal_before_their_steps_exceed_the_cap(
         return node.open_batch is not None
 
     submit(node, train(), train(), train())
-    built = builder.tick()  # 2 + 8 fits, 2 + 12 would not: the block keeps two and seals the batch
+    executed = executor.txs_executed
+    built = builder.tick()  # 2 + 8 fits, 2 + 12 would not: the block takes two and seals the batch
     assert built is not None and (built.batch_id, built.tx_count, built.step_count) == (1, 2, 8)
     assert not is_open() and row(1).step_count == 10
     built = builder.tick()  # the third goes to a new batch
     assert built is not None and (built.batch_id, built.tx_count, built.step_count) == (2, 1, 4)
+    assert executor.txs_executed - executed == 3  # each tx executed once, none again for its block
     submit(node, train())
     built = builder.tick()
     assert built is not None and (built.batch_id, built.step_count) == (2, 4) and is_open()
     submit(node, train())
-    assert builder.tick() is None  # 8 + 4 > 10: the batch is sealed, the tx waits for the next
-    assert not is_open() and row(2).status == BatchStatus.SEALED
-    built = builder.tick()
+    built = builder.tick()  # 8 + 4 > 10: batch 2 is sealed without running the tx, which opens batch 3
     assert built is not None and (built.batch_id, built.tx_count) == (3, 1)
+    assert row(2).status == BatchStatus.SEALED and row(2).step_count == 8
     builder.seal()
     assert all(row(i).step_count <= 10 for i in range(4))
-    assert replay_from_batches(node.store).root == node.head.root  # re-executed prefixes agree
+    assert executor.txs_executed - executed == 5
+    assert replay_from_batches(node.store).root == node.head.root
+
+
+def test_a_list_of_heavy_txs_costs_one_execution_each(node: Sequencer, wallets: list[Wallet]) -> None:
+    """The work of a list grows linearly: a block never executes a tx that another block executes
+    again (the old builder ran every pending tx, kept what fit and ran that again, block after block)."""
+    executor = CountingExecutor()
+    builder = BlockBuilder(node, executor)
+    owner, trainer = wallets[0], wallets[1]
+    fund(node, builder, [owner, trainer])
+    model = owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
+    points = owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80])))
+    submit(node, model, points)
+    builder.tick()
+    builder.seal()
+    builder.max_steps = 7  # one 6-step Train a batch
+    trains = [trainer.sign(lambda n: Train(n, 0, 5)) for _ in range(6)]
+    submit(node, *trains)
+    executed = executor.txs_executed
+    blocks = []
+    while (built := builder.tick()) is not None:
+        blocks.append(built)
+    assert [b.tx_count for b in blocks] == [1] * 6
+    assert len({b.batch_id for b in blocks}) == 6
+    assert executor.txs_executed - executed == 6  # the old builder: 6 + 5 + ... + 1, and 6 again
+
+
+def test_a_block_cut_at_the_step_cap_is_the_prefix_executed_alone(wallets: list[Wallet]) -> None:
+    owner, trainer = wallets[0], wallets[1]
+    deposits = [Deposit(0, owner.address, 100 * ETH), Deposit(1, trainer.address, 100 * ETH)]
+    setup = [
+        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]))),
+        owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]))),
+    ]
+    txs = [*setup, *(trainer.sign(lambda n: Train(n, 0, 3)) for _ in range(3))]
+    ctx = BatchContext(DOMAIN, int(NOW))
+    whole = apply_batch(State(), deposits, txs, ctx)
+    for count in range(len(txs) + 1):
+        cut, alone = first_txs(whole, count), apply_batch(State(), deposits, txs[:count], ctx)
+        assert (cut.post_root, cut.trace_root, cut.receipts, cut.txs) == (
+            alone.post_root,
+            alone.trace_root,
+            alone.receipts,
+            alone.txs,
+        )
+        assert [s.hash for s in cut.steps] == [s.hash for s in alone.steps]
+    block = InlineExecutor().execute(State(), deposits, txs, ctx, max_steps=2 + 2 + 4 + 3)
+    assert len(block.receipts) == 3 and len(block.steps) == 2 + 2 + 4  # the second Train would pass the cap
 
 
 def test_state_of_past_batches_and_undo_pruning(

@@ -19,8 +19,8 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 )
 async def get_account(address: AddressParam, node: SequencerDep) -> AccountOut:
     who = path_address(address)
-    with node.lock:
-        head, pending, height = node.head, node.mempool.state, node.height
+    view = node.view  # published whole: no lock, so a long admission never delays a read
+    head, pending, height = view.head, view.pending, view.height
     account, future = head.account(who), pending.account(who)
     return AccountOut(
         address=checksum(who),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from sequencer.api.common import BlockNumber, hx
 from sequencer.api.deps import SequencerDep
@@ -49,14 +50,14 @@ def latest_block(node: SequencerDep) -> BlockOut:
     "asking for the block after the last one seen.",
     responses=route_errors("not_found"),
 )
-def get_block(
+async def get_block(
     number: BlockNumber,
     node: SequencerDep,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for the block")] = 0,
 ) -> BlockOut:
-    block = node.store.block(number)
-    if block is None and wait > 0 and node.wait_for_block(number - 1, wait):
-        block = node.store.block(number)
+    block = await run_in_threadpool(node.store.block, number)  # short reads; the wait holds no thread
+    if block is None and wait > 0 and await node.wait_block(number - 1, wait):
+        block = await run_in_threadpool(node.store.block, number)
     if block is None:
         raise api_error("not_found", f"no block {number}: the last is {node.height}")
-    return _block_out(node, block)
+    return await run_in_threadpool(_block_out, node, block)

@@ -26,8 +26,8 @@ async def get_model(
     node: SequencerDep,
     points: Annotated[bool, Query(description="include the data points")] = False,
 ) -> ModelOut:
-    with node.lock:
-        head, height = node.head, node.height
+    view = node.view
+    head, height = view.head, view.height
     model = head.model(model_id)
     if model is None:
         raise ApiError(404, "unknown_model", f"there is no model {model_id} (as of block {height})")

@@ -18,8 +18,8 @@ SETTLED = (BatchStatus.SEALED, BatchStatus.POSTED, BatchStatus.CHALLENGED, Batch
 
 @router.get("/root", summary="The current, last sealed and finalized state roots")
 def get_roots(node: SequencerDep) -> RootsOut:
-    with node.lock:
-        head, height = node.head, node.height
+    view = node.view
+    head, height = view.head, view.height
     sealed = node.store.last_batch_with(*SETTLED)
     final = node.store.last_batch_with(BatchStatus.FINAL)
     return RootsOut(
@@ -55,8 +55,8 @@ def get_proof(
 ) -> ProofOut:
     k = path_hash(key, "key")
     if batch is None:
-        with node.lock:
-            state, height = node.head, node.height
+        view = node.view
+        state, height = view.head, view.height
         block: int | None = height
     else:
         state = node.state_at_batch(batch)

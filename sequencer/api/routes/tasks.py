@@ -22,8 +22,8 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
     responses=route_errors("unknown_task", status={"unknown_task": 404}),
 )
 def get_task(task_id: StateId, node: SequencerDep) -> TaskOut:
-    with node.lock:
-        head, height, now = node.head, node.height, node.admission_timestamp()
+    view = node.view
+    head, height, now = view.head, view.height, node.admission_timestamp()
     task = head.task(task_id)
     if task is None:
         raise ApiError(404, "unknown_task", f"there is no task {task_id} (as of block {height})")

@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
 
 from protocol.params import EIP712_NAME, EIP712_VERSION
 from protocol.receipts import Reason
@@ -173,7 +174,7 @@ def _tx_out(node: Sequencer, row: TxRow) -> TxOut:
     summary="A tx and, once executed, its receipt",
     responses=route_errors("invalid_hex", "not_found"),
 )
-def get_tx(
+async def get_tx(
     tx_hash: HashParam,
     node: SequencerDep,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for the receipt")] = 0,
@@ -182,14 +183,15 @@ def get_tx(
         raise HTTPException(405, headers={"Allow": "POST"})
     digest = path_hash(tx_hash)
     height = node.height  # read before the row: the block that executes it comes after
-    row = node.store.tx(digest)
+    row = await run_in_threadpool(node.store.tx, digest)  # a short read; the wait holds no thread
     if row is None:
         raise api_error("not_found", f"no tx {tx_hash}: never accepted (or refused)")
     deadline = time.monotonic() + wait
     while row.status == TxStatus.PENDING and (remaining := deadline - time.monotonic()) > 0:
-        node.wait_for_block(height, min(remaining, 1.0))
+        if not await node.wait_block(height, remaining):
+            break  # the time is up, or max_long_polls wait already: answer with what there is
         height = node.height
-        fresh = node.store.tx(digest)
+        fresh = await run_in_threadpool(node.store.tx, digest)
         assert fresh is not None
         row = fresh
-    return _tx_out(node, row)
+    return await run_in_threadpool(_tx_out, node, row)

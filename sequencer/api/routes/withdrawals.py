@@ -30,8 +30,7 @@ def get_withdrawal_proof(
     node: SequencerDep,
     batch: ProofBatch = None,
 ) -> WithdrawalProofOut:
-    with node.lock:
-        head = node.head
+    head = node.view.head
     if head.withdrawal(withdrawal_id) is None:
         raise api_error("not_found", f"there is no withdrawal {withdrawal_id} (as of the last block)")
     if batch is None:
