@@ -1,9 +1,9 @@
-"""Helpers of the end-to-end tests: a whole stack of role processes (`tests.support.servers` starts
-them), an L2 client over HTTP, and the replay of every batch from L1 data alone."""
+"""Helpers of the end-to-end tests: a whole stack of role processes (`mlrollup.localstack` starts
+them), an L2 client over HTTP, and the replay of every batch from L1 data alone
+(`mlrollup.replay`, re-exported)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,18 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
 from l1_contracts.bindings.tx import KeySender
 from l1_contracts.devnet import dev_accounts
-from l1_contracts.reader import L1Reader
-from protocol.derive import Derivation, Verdict
+from mlrollup.localstack import StackConfig, start_local_stack
+from mlrollup.replay import replay_from_l1
 from protocol.signing import Domain
 from protocol.txs import Tx
 from tests.protocol.harness import Wallet
-from tests.support.servers import START_TIMEOUT_S, Roles, clean_env, free_port, wait_until
+from tests.support.servers import Roles, wait_until
+
+__all__ = ["L2", "Stack", "fund", "replay_from_l1", "start_stack"]
 
 
 class L2:
@@ -70,19 +72,6 @@ class L2:
         return int(time.time())
 
 
-def replay_from_l1(rollup: Rollup, bridge: Bridge, domain: Domain, from_block: int = 0) -> list[bytes]:
-    """Every live batch of the Rollup derived from L1 data alone (`l1_contracts.reader` and
-    `protocol.derive`, the code the roles run); each must be VALID. Returns their post roots."""
-    reader = L1Reader(rollup, bridge, from_block=from_block, confirmations=0)
-    reader.poll()
-    chain = Derivation(domain)
-    derived = chain.extend(reader.live_batches, reader.deposits)
-    assert len(derived) == rollup.batch_count()
-    bad = [(d.batch.index, d.verdict, d.reason) for d in derived if d.verdict is not Verdict.VALID]
-    assert not bad, f"batches that do not replay to L1's roots: {bad}"
-    return [d.batch.post_root for d in derived]
-
-
 @dataclass
 class Stack:
     """A deployment on a devnet of its own, with a sequencer (and its batcher) and a verifier, each a
@@ -124,77 +113,29 @@ def start_stack(
     verifier: bool = True,
 ) -> Stack:
     """devnet → deploy (the default windows unless told) → sequencer with its batcher (dev account 1)
-    → verifier (dev account 7 challenges). Waits until each is ready."""
-    accounts = dev_accounts()
-    l1_port, api_port, verifier_port = free_port(), free_port(), free_port()
-    l1_url = f"http://127.0.0.1:{l1_port}"
-    roles.start("devnet", ["devnet", "--port", str(l1_port)], clean_env())
-    w3 = Web3(HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
-    wait_until("the devnet", w3.is_connected, timeout=START_TIMEOUT_S)
-    out = directory / "deployments"
-    args = ["deploy", "--rpc", l1_url, "--key", accounts[0].private_key, "--out", str(out)]
-    if challenge_window_s is not None:
-        args += ["--challenge-window", str(challenge_window_s)]
-    deploy = roles.start("deploy", args, clean_env())
-    assert deploy.popen.wait(START_TIMEOUT_S) == 0, deploy.output()
-    deployment_file = out / f"{w3.eth.chain_id}.json"
-    deployment = json.loads(deployment_file.read_text())
-    domain = Domain.from_hex(int(deployment["chain_id"]), deployment["rollup"])
-    env = {
-        "MLROLLUP_DATABASE_URL": f"sqlite:///{directory / 'sequencer.db'}",
-        "MLROLLUP_DEPLOYMENT_FILE": str(deployment_file),
-        "MLROLLUP_L1_RPC_URL": l1_url,
-        "MLROLLUP_PORT": str(api_port),
-        "MLROLLUP_BLOCK_INTERVAL_S": "0.2",
-        "MLROLLUP_BATCH_MAX_AGE_S": str(batch_age_s),
-        "MLROLLUP_DEPOSIT_POLL_S": "0.2",
-        "MLROLLUP_BATCHER_POLL_S": "0.2",
-        "MLROLLUP_EXECUTOR": "inline",
-        "MLROLLUP_BATCHER": "1",
-        "MLROLLUP_PROPOSER_KEY": accounts[1].private_key,
-        **(sequencer_extra or {}),
-    }
-    roles.start("sequencer", ["sequencer"], clean_env(**env))
-    verifier_url = None
-    if verifier:
-        verifier_url = f"http://127.0.0.1:{verifier_port}"
-        roles.start(
-            "verifier",
-            [
-                "verifier",
-                "--deployment-file",
-                str(deployment_file),
-                "--l1-rpc-url",
-                l1_url,
-                "--database-url",
-                f"sqlite:///{directory / 'verifier.db'}",
-                "--challenger-key",
-                accounts[7].private_key,
-                "--port",
-                str(verifier_port),
-            ],
-            clean_env(),
-        )
-    l2 = L2(f"http://127.0.0.1:{api_port}", domain)
-    wait_until("the sequencer", l2.ready, timeout=START_TIMEOUT_S)
-    if verifier_url is not None:
-        wait_until(
-            "the verifier",
-            lambda: httpx.get(f"{verifier_url}/readyz", timeout=5).status_code == 200,
-            timeout=START_TIMEOUT_S,
-        )
+    → verifier (dev account 7 challenges), by `mlrollup.localstack`. Waits until each is ready."""
+    local = start_local_stack(
+        roles,
+        directory,
+        StackConfig(
+            batch_age_s=batch_age_s,
+            challenge_window_s=challenge_window_s,
+            sequencer_extra=sequencer_extra or {},
+            verifier=verifier,
+        ),
+    )
     return Stack(
         roles,
         directory,
-        w3,
-        deployment_file,
-        deployment,
-        domain,
-        Rollup(w3, deployment["rollup"]),
-        Bridge(w3, deployment["bridge"]),
-        l2,
-        env,
-        verifier_url,
+        local.w3,
+        local.deployment_file,
+        local.deployment,
+        local.domain,
+        local.rollup,
+        local.bridge,
+        L2(local.api_url, local.domain),
+        local.sequencer_env,
+        local.verifier_url,
     )
 
 

@@ -1,7 +1,7 @@
-"""Roles started as real processes for tests: free ports, logs, readiness waits, raw HTTP requests.
+"""Roles started as real processes for tests: raw HTTP requests and readiness waits of one role.
 
-`Roles` starts `python -m mlrollup ROLE …` (the command a user runs) in a directory of the test's,
-each logging to a file, and stops them all at the end; `start_devnet` and `start_sequencer` wait
+`Roles` and the helpers beside it (free ports, waits) live in `mlrollup.processes`, shared with the
+benchmarks that start the stack, and are re-exported here; `start_devnet` and `start_sequencer` wait
 until the server answers. `post_raw` sends exact bytes (with or without a Content-Length) for the
 tests of the request limits, which need bodies no client library would build.
 """
@@ -10,124 +10,40 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 120.0  # importing torch and py-evm takes several seconds on a loaded machine
+from mlrollup.processes import (
+    ROOT,
+    START_TIMEOUT_S,
+    Role,
+    Roles,
+    clean_env,
+    free_port,
+    roles_in,
+    wait_until,
+)
 
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without any sequencer setting (`MLROLLUP_*`, `DATABASE_URL`)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLROLLUP_") and k != "DATABASE_URL"}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float = START_TIMEOUT_S) -> None:
-    """Poll `check` until it holds; fail the test naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
-
-
-@dataclass
-class Role:
-    """One role's process, logging to `log`."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def check_alive(self) -> None:
-        """Fail the test, with the role's log, if the process has died."""
-        code = self.popen.poll()
-        if code is not None:
-            raise AssertionError(f"the {self.name} exited with status {code}:\n{self.output()[-4000:]}")
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 30.0) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return int(self.popen.returncode)
-
-
-@dataclass
-class Roles:
-    """The processes a test started, in `cwd` (default the repository), logs in `logs`."""
-
-    logs: Path
-    cwd: Path = ROOT
-    started: list[Role] = field(default_factory=list)
-
-    def start(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> Role:
-        """Start `python -m mlrollup *argv`."""
-        return self.start_command(name, [sys.executable, "-m", "mlrollup", *argv], env)
-
-    def start_command(self, name: str, command: Sequence[str], env: Mapping[str, str] | None = None) -> Role:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        log = self.logs / f"{name}-{len(self.started)}.log"
-        with open(log, "wb") as out:  # the child keeps its own descriptor
-            popen = subprocess.Popen(
-                list(command),
-                cwd=self.cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=dict(env or clean_env()),
-            )
-        role = Role(name, popen, log)
-        self.started.append(role)
-        return role
-
-    def stop_all(self) -> None:
-        for role in reversed(self.started):
-            role.stop()
-
-
-@contextmanager
-def roles_in(logs: Path, cwd: Path = ROOT) -> Iterator[Roles]:
-    """`Roles` stopped when the block ends, whatever happens inside it."""
-    roles = Roles(logs, cwd)
-    try:
-        yield roles
-    finally:
-        roles.stop_all()
+__all__ = [
+    "ROOT",
+    "START_TIMEOUT_S",
+    "RawAnswer",
+    "Role",
+    "Roles",
+    "clean_env",
+    "free_port",
+    "post_chunked",
+    "post_declared",
+    "post_raw",
+    "roles_in",
+    "rpc",
+    "start_devnet",
+    "start_sequencer",
+    "wait_until",
+]
 
 
 def rpc(url: str, method: str, params: Sequence[Any] = ()) -> Any:
