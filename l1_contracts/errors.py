@@ -100,6 +100,10 @@ class DeploymentError(L1Error):
     """A deployment transaction did not create a contract, or a deployment file is unreadable."""
 
 
+class CalldataUndecodable(L1Error):
+    """The input of a transaction to one of our contracts is not a call of one of its functions."""
+
+
 # One class per custom error of l1_contracts/src/Errors.sol (tests/l1 check the two lists agree).
 class ZeroAddress(ContractRevert):
     """A constructor or setter was given the zero address."""

@@ -25,7 +25,7 @@ from web3 import Web3
 
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import BatchAppended, BatchDeleted, Rollup
-from l1_contracts.errors import L1Error
+from l1_contracts.errors import CalldataUndecodable, L1Error
 from protocol.deposits import Deposit
 from protocol.derive import PostedBatch
 from protocol.signing import Domain, address_from_hex
@@ -256,9 +256,9 @@ class L1Reader:
             log.warning("batch %d was appended by a call through another contract", event.index)
             return b""
         try:
-            fn, params = self.rollup.contract.decode_function_input(tx["input"])
-        except ValueError:
+            name, params = self.rollup.decode_call(bytes(tx["input"]))
+        except CalldataUndecodable:
             return b""
-        if fn.fn_name != "appendBatch":
+        if name != "appendBatch":
             return b""
         return bytes(params["batchData"])

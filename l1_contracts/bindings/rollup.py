@@ -11,7 +11,7 @@ from hexbytes import HexBytes
 from web3.types import TxReceipt
 
 from l1_contracts.bindings.tx import BoundContract, Sender
-from l1_contracts.errors import L1Error
+from l1_contracts.errors import CalldataUndecodable, L1Error
 from protocol.codec import decode_batch
 from protocol.errors import CodecError
 from protocol.fraud import FraudProof, LastStepProof, StepProof
@@ -427,8 +427,11 @@ class Rollup(BoundContract):
         tx: Any = self.w3.eth.get_transaction(log["transactionHash"])
         if to_checksum_address(str(tx["to"])) != self.address:
             raise RevealNotFound(f"the reveal of batch {index} was not a direct call of this Rollup")
-        fn, params = self.contract.decode_function_input(tx["input"])
-        if fn.fn_name != "revealSteps" or int(params["batchIndex"]) != index:
+        try:
+            name, params = self.decode_call(bytes(tx["input"]))
+        except CalldataUndecodable as exc:
+            raise RevealNotFound(f"the reveal of batch {index} does not decode: {exc}") from None
+        if name != "revealSteps" or int(params["batchIndex"]) != index:
             raise RevealNotFound(f"transaction {log['transactionHash'].hex()} is not revealSteps({index}, …)")
         hashes = [bytes(h) for h in params["stepHashes"]]
         if len(hashes) != int(log["args"]["stepCount"]):
@@ -539,5 +542,7 @@ class Rollup(BoundContract):
     def batch_data(self, tx_hash: bytes) -> bytes:
         """The batch data of the `appendBatch` transaction `tx_hash` (sent straight to this contract)."""
         tx: Any = self.w3.eth.get_transaction(HexBytes(tx_hash))
-        _, params = self.contract.decode_function_input(tx["input"])
+        name, params = self.decode_call(bytes(tx["input"]))
+        if name != "appendBatch":
+            raise CalldataUndecodable(f"transaction 0x{bytes(tx_hash).hex()} calls {name}, not appendBatch")
         return bytes(params["batchData"])

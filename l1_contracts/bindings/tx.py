@@ -21,7 +21,9 @@ from typing import Any, Protocol, cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
 from eth_account import Account
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_names, get_abi_input_types
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
@@ -33,6 +35,7 @@ from l1_contracts.artifacts import ARTIFACTS
 from l1_contracts.errors import (
     CUSTOM_ERRORS,
     PROVER_ERRORS,
+    CalldataUndecodable,
     ContractRevert,
     RevertWithPanic,
     RevertWithReason,
@@ -325,6 +328,25 @@ class BoundContract:
 
     def _call(self, name: str, *args: Any) -> Any:
         return call_view(self.contract.functions[name](*args))
+
+    def decode_call(self, calldata: bytes) -> tuple[str, dict[str, Any]]:
+        """The function name and arguments of a transaction input to this contract, read as
+        Solidity's decoder reads them; `CalldataUndecodable` when it is no call of a function.
+
+        eth_abi's strict mode (web3's `decode_function_input`) refuses nonzero padding after a `bytes`
+        argument, which Solidity ignores: a call the contract accepted (an `appendBatch`, a
+        `revealSteps`) must decode here, or any proposer could make every reader of L1 fail."""
+        data = bytes(calldata)
+        for entry in self.contract.abi:
+            if entry.get("type") == "function" and function_abi_to_4byte_selector(entry) == data[:4]:
+                fn = cast(Any, entry)
+                try:
+                    values = abi_decode(get_abi_input_types(fn), data[4:], strict=False)
+                except (DecodingError, OverflowError) as exc:  # OverflowError: a length past 2**63
+                    raise CalldataUndecodable(f"{fn['name']}: {exc}") from None
+                names = [str(n) for n in get_abi_input_names(fn)]
+                return str(fn["name"]), dict(zip(names, values, strict=True))
+        raise CalldataUndecodable(f"selector 0x{data[:4].hex()} is no function of {type(self).__name__}")
 
     def _send(self, sender: Sender, name: str, args: Sequence[Any], *, gas: int, value: int = 0) -> TxReceipt:
         data = HexBytes(self.contract.encode_abi(name, args=list(args)))
