@@ -11,8 +11,7 @@ import sys
 from types import FrameType
 from typing import Any
 
-import uvicorn
-
+from service.httpserver import ServerLimits, serve
 from service.recursion import cap_recursion_limit
 from verifier.api import create_app
 from verifier.core.config import ENV_PREFIX, Settings, load_settings
@@ -120,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     # 0) rather than a death by the signal or a KeyboardInterrupt traceback
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stopped)
-    uvicorn.run(
+    serve(  # uvicorn, with timeouts for slow and idle clients (service.httpserver)
         create_app(settings, node=node),
+        ServerLimits(),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
