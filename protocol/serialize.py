@@ -1,12 +1,21 @@
-"""JSON-ready forms of protocol objects (hex strings for bytes), for vectors and APIs."""
+"""JSON-ready forms of protocol objects (hex strings for bytes), for vectors and APIs.
+
+The readers are strict, as the byte decoders are: they take exactly what the writers produce
+(lower-case `0x` hex, integers as JSON numbers, amounts as decimal strings, no other keys) and raise
+`CodecError` for anything else, so `witness_to_json(witness_from_json(d)) == d` for every accepted `d`.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from protocol.deposits import Deposit
+from protocol.errors import CodecError, ProofError
 from protocol.smt import SmtProof
-from protocol.witness import BatchHeaderCommitment, StateAccess, StepWitness, TxInclusion
+from protocol.witness import BatchHeaderCommitment, StateAccess, StepWitness, TxInclusion, encode_witness
+
+_HEX = re.compile(r"0x(?:[0-9a-f]{2})*")
 
 
 def hx(data: bytes) -> str:
@@ -15,8 +24,16 @@ def hx(data: bytes) -> str:
 
 
 def unhx(text: str) -> bytes:
-    """Inverse of `hx`."""
-    return bytes.fromhex(text.removeprefix("0x"))
+    """Inverse of `hx`; `CodecError` unless `text` is `0x` and lower-case hex digit pairs."""
+    if not isinstance(text, str) or not _HEX.fullmatch(text):
+        raise CodecError(f"expected 0x and lower-case hex, got {str(text)[:80]!r}")
+    return bytes.fromhex(text[2:])
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CodecError(f"{name}: expected an integer, got {type(value).__name__}")
+    return value
 
 
 def witness_to_json(w: StepWitness) -> dict[str, Any]:
@@ -56,23 +73,44 @@ def witness_to_json(w: StepWitness) -> dict[str, Any]:
     }
 
 
-def witness_from_json(d: dict[str, Any]) -> StepWitness:
-    """Inverse of `witness_to_json`."""
+def witness_from_json(d: Any) -> StepWitness:
+    """Inverse of `witness_to_json`; `CodecError` unless `d` is exactly the JSON form of a witness
+    (module docstring)."""
+    try:
+        w = _witness_from_json(d)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ProofError) as exc:
+        raise CodecError(f"not the JSON form of a witness: {type(exc).__name__}: {exc}") from None
+    encode_witness(w)  # every field within its width (CodecError otherwise)
+    if witness_to_json(w) != d:
+        raise CodecError(
+            "not the canonical JSON form of a witness: a key, a hex case or a derived hash differs"
+        )
+    return w
+
+
+def _witness_from_json(d: dict[str, Any]) -> StepWitness:
     h = d["header"]
     dep = d["deposit"]
     tx = d["tx"]
     return StepWitness(
-        step_index=d["step_index"],
-        header=BatchHeaderCommitment(h["version"], h["timestamp"], h["tx_count"], unhx(h["tx_root"])),
-        deposit_count=d["deposit_count"],
+        step_index=_int(d["step_index"], "step_index"),
+        header=BatchHeaderCommitment(
+            _int(h["version"], "version"),
+            _int(h["timestamp"], "timestamp"),
+            _int(h["tx_count"], "tx_count"),
+            unhx(h["tx_root"]),
+        ),
+        deposit_count=_int(d["deposit_count"], "deposit_count"),
         pre_root=unhx(d["pre_root"]),
-        pre_cursor=d["pre_cursor"],
+        pre_cursor=_int(d["pre_cursor"], "pre_cursor"),
         pre_job=None if d["pre_job"] is None else unhx(d["pre_job"]),
-        deposit=None if dep is None else Deposit(dep["index"], unhx(dep["recipient"]), int(dep["amount"])),
+        deposit=None
+        if dep is None
+        else Deposit(_int(dep["index"], "deposit.index"), unhx(dep["recipient"]), int(dep["amount"])),
         tx=None
         if tx is None
-        else TxInclusion(unhx(tx["raw"]), tx["index"], tuple(unhx(p) for p in tx["proof"])),
-        weights=None if d["weights"] is None else tuple(d["weights"]),
+        else TxInclusion(unhx(tx["raw"]), _int(tx["index"], "tx.index"), tuple(unhx(p) for p in tx["proof"])),
+        weights=None if d["weights"] is None else tuple(_int(v, "weight") for v in d["weights"]),
         accesses=tuple(
             StateAccess(
                 unhx(a["key"]),
