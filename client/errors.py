@@ -67,6 +67,11 @@ class CatchingUp(Unavailable):
     """503 `catching_up`: the sequencer is bringing its chain in line with L1; nothing was accepted."""
 
 
+class Busy(Unavailable):
+    """429 `sender_busy` or `mempool_full`: the sequencer holds as much pending work as it takes (from
+    this sender, or in all); nothing was accepted. Retried after `Retry-After`, as a 503 is."""
+
+
 class TxFailed(ClientError):
     """A tx was executed but failed: `code` is the protocol's reason (e.g. `WRONG_PHASE`)."""
 
@@ -125,6 +130,8 @@ def error_from_response(status: int, body: Any, headers: dict[str, str], *, subm
     if status == 503:
         cls = CatchingUp if code == "catching_up" else Unavailable
         return cls(code, message, status=status, details=details, retry_after=_retry_after(headers))
+    if status == 429:
+        return Busy(code, message, status=status, details=details, retry_after=_retry_after(headers))
     if status == 404:
         return NotFound(code, message, status=status, details=details)
     if code == "not_finalized":

@@ -53,6 +53,7 @@ from sequencer.db.store import Rollback, Store
 from sequencer.l1 import BatchToPost, DepositSource, L1Deposit, PostedBatch, batch_to_post
 from sequencer.mempool import (
     JOB_TYPES,
+    TIMED,
     Mempool,
     PendingTx,
     Submission,
@@ -315,7 +316,7 @@ class Sequencer:
         """Dry-run and queue for commit; the ticket resolves once stored. Cheap txs are dry-run
         under the lock; expensive ones outside it, on the pending state read under it (module
         docstring), so that the builder and other admissions go on meanwhile."""
-        if len(subs) <= INLINE_TXS and all(_cheap(s) for s in subs):
+        if all(_cheap(s) for s in subs):  # (a list of cheap txs must not wait behind a heavy one)
             with self.lock:
                 return self._admit_locked(subs, listed)
         with self._admitting:
@@ -325,10 +326,17 @@ class Sequencer:
                     base, ts = self.mempool.state, self.admission_timestamp()
                 result, errors = self._dry_run(subs, ts, budget, base)
                 with self.lock:
-                    if self.mempool.state is base and self.admission_timestamp() == ts:
+                    if self.mempool.state is base and self._still_valid_at(ts, subs):
                         return self._accept_locked(subs, listed, hashes, ts, result, errors)
             with self.lock:  # the pending state kept moving: dry-run holding the lock
                 return self._admit_locked(subs, listed)
+
+    def _still_valid_at(self, ts: int, subs: Sequence[Submission]) -> bool:
+        """Whether a dry-run at `ts` still holds at the admission timestamp now: the same time, or
+        no time-dependent tx pending or among `subs` (a batch's time changes only those)."""
+        if self.admission_timestamp() == ts:
+            return True
+        return not self.mempool.timed and not any(s.raw[:1] and s.raw[0] in TIMED for s in subs)
 
     def _admit_locked(self, subs: Sequence[Submission], listed: bool) -> tuple[list[PendingTx], Ticket]:
         hashes, budget = self._precheck(subs, listed)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from client import ops
-from client.errors import CatchingUp, ClientError, NonceError, NotFinalized, TxFailed, TxRejected, WaitTimeout
+from client.errors import Busy, CatchingUp, ClientError, NonceError, NotFinalized, TxFailed, TxRejected, WaitTimeout
 from client.ops import Answer, Call, RetryPolicy, Session, Sleep
 from client.wallet import Wallet
 from protocol.codec import decode_tx
@@ -75,6 +75,19 @@ def test_503_is_retried_after_retry_after_and_the_retries_are_bounded() -> None:
     # the first try and three retries, each after Retry-After capped at max_delay_s
     assert [type(s) for s in steps] == [Call, Sleep, Call, Sleep, Call, Sleep, Call]
     assert {s.seconds for s in steps if isinstance(s, Sleep)} == {0.5}
+
+
+def test_a_429_is_retried_after_retry_after() -> None:
+    """A sequencer holding as much pending work as it takes answers 429 with Retry-After: nothing was
+    accepted, so the SDK sends the same request again after the hint, as after a 503."""
+    answers = [error(429, "sender_busy", {"retry-after": "3"}), Answer(200, INFO, {})]
+    got, steps = drive(ops.info(session()), lambda call: answers.pop(0))
+    assert got.name == "mlrollup" and [s for s in steps if isinstance(s, Sleep)] == [Sleep(3.0)]
+    op = ops.info(session(retry=RetryPolicy(max_retries=0)))
+    next(op)
+    with pytest.raises(Busy) as caught:
+        op.send(error(429, "mempool_full", {"retry-after": "7"}))
+    assert (caught.value.code, caught.value.status, caught.value.retry_after) == ("mempool_full", 429, 7.0)
 
 
 def test_a_4xx_is_raised_at_once_with_the_servers_code() -> None:

@@ -77,17 +77,25 @@ def test_reads_never_wait_for_the_lock(client: Any, app: FastAPI, wallets: list[
 
 
 def test_an_expensive_admission_dry_runs_outside_the_lock(
-    node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], monkeypatch: pytest.MonkeyPatch
+    node: Sequencer,
+    builder: BlockBuilder,
+    wallets: list[Wallet],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The dry-run runs once, outside the lock, and its result is used although the clock moved
+    meanwhile (no batch is open, so the admission time is now: it matters to time-dependent txs only)."""
     owner, trainer = wallets[:2]
     fund(node, builder, [owner, trainer])
     node.submit([Submission(r) for r in model_txs(owner)], listed=True)
     builder.tick()
+    builder.seal()
     free_during_dry_run = []
     dry_run = node.mempool.dry_run
 
     def spied(*args: Any, **kwargs: Any) -> Any:  # the real dry-run, noting whether the lock is free
         free_during_dry_run.append(in_thread(lambda: _try_lock(node)))
+        clock.advance(2)  # a long dry-run: the next second came
         return dry_run(*args, **kwargs)
 
     monkeypatch.setattr(node.mempool, "dry_run", spied)
