@@ -4,9 +4,10 @@
 From one sender: the Bridge (no constructor arguments), the one-step prover
 (`l1_contracts.bindings.prover.deploy_prover`, which knows the Bridge), the Rollup (Bridge, genesis
 root, bond, challenge window, prover, challenger bond, response and proof windows, the challenger's
-share of a slashed bond), then `Bridge.setRollup(rollup)`, which only the Bridge's deployer may call,
-once, and which checks that the Rollup was built on this Bridge. The result is a `Deployment`, saved
-as `deployments/<chainId>.json`. Only standard JSON-RPC methods are used, so any endpoint works.
+share of a slashed bond, the L2 fee price and fee recipient), then `Bridge.setRollup(rollup)`, which
+only the Bridge's deployer may call, once, and which checks that the Rollup was built on this Bridge.
+The result is a `Deployment`, saved as `deployments/<chainId>.json`. Only standard JSON-RPC methods are
+used, so any endpoint works.
 """
 
 from __future__ import annotations
@@ -34,14 +35,18 @@ from service.recursion import cap_recursion_limit
 # Creation gas (measured 0.72M for the Bridge and 2.4M for the Rollup), with a margin.
 GAS_DEPLOY_BRIDGE = 1_200_000
 GAS_DEPLOY_ROLLUP = 3_500_000
-# Format 2 added the fraud game's fields; a format-1 file still loads (the new fields read as 0 / "").
-FORMAT_VERSION = 2
+# Format 2 added the fraud game's fields, format 3 the fee schedule; an older file still loads (the new
+# fields read as 0 / ""), but the roles read the fee schedule from the Rollup itself.
+FORMAT_VERSION = 3
 
 # Defaults of the fraud game (devnet timing: seconds; a public chain wants days, docs/spec.md section 9).
 DEFAULT_CHALLENGER_BOND = 10**17  # wei
 DEFAULT_RESPONSE_WINDOW = 60  # seconds for the proposer to reveal its step hashes
 DEFAULT_PROOF_WINDOW = 120  # seconds for the fraud proof after the reveal (py-evm runs ~0.3-1 Mgas/s)
 DEFAULT_CHALLENGER_SHARE_BPS = 5_000  # half of a slashed bond to the challenger, half burned
+# L2 fees (docs/spec.md section 6): wei a fee unit (a unit is priced like one L1 gas, so 1 gwei, a
+# typical L1 base fee); the recipient defaults to the deployer's address.
+DEFAULT_FEE_PRICE = 10**9
 
 __all__ = ["Deployment", "DeploymentError", "deploy", "load", "main", "save"]
 
@@ -64,6 +69,9 @@ class Deployment:
     response_window: int = 0  # seconds
     proof_window: int = 0  # seconds
     challenger_share_bps: int = 0  # of a slashed proposer bond, in basis points
+    # the L2 fees (format 3)
+    fee_price: int = 0  # wei a fee unit
+    fee_recipient: str = ""  # checksummed L2 address credited with every fee
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -90,6 +98,8 @@ class Deployment:
                 response_window=int(data.get("response_window", 0)),
                 proof_window=int(data.get("proof_window", 0)),
                 challenger_share_bps=int(data.get("challenger_share_bps", 0)),
+                fee_price=int(data.get("fee_price", 0)),
+                fee_recipient=to_checksum_address(data["fee_recipient"]) if data.get("fee_recipient") else "",
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise DeploymentError(f"not a deployment record: {exc}") from exc
@@ -117,6 +127,8 @@ ROLLUP_CONSTRUCTOR = [
     "uint256",  # responseWindow
     "uint256",  # proofWindow
     "uint256",  # challengerShareBps
+    "uint256",  # feePrice
+    "address",  # feeRecipient
 ]
 
 
@@ -131,13 +143,19 @@ def deploy(
     response_window: int = DEFAULT_RESPONSE_WINDOW,
     proof_window: int = DEFAULT_PROOF_WINDOW,
     challenger_share_bps: int = DEFAULT_CHALLENGER_SHARE_BPS,
+    fee_price: int = DEFAULT_FEE_PRICE,
+    fee_recipient: str | None = None,
     prover: str | None = None,
 ) -> Deployment:
     """Deploy the Bridge, the one-step prover and the Rollup from `sender` and wire them (genesis: the
-    empty state by default). `prover` reuses an already deployed one-step prover instead."""
+    empty state by default; fees: `fee_price` wei a unit, credited to `fee_recipient`, by default the
+    deployer's address). `prover` reuses an already deployed one-step prover instead."""
     root = State().root if genesis_root is None else genesis_root
     if len(root) != 32:
         raise DeploymentError(f"the genesis root is 32 bytes, got {len(root)}")
+    recipient = to_checksum_address(fee_recipient or sender.address)
+    if not 0 <= fee_price < 2**64 or int(recipient, 16) == 0:
+        raise DeploymentError("the fee price must be in 0..2**64-1 wei a unit and the fee recipient non-zero")
     bridge, block = _create(w3, sender, "Bridge", [], [], GAS_DEPLOY_BRIDGE)
     if prover is None:
         prover = deploy_prover(w3, sender, bridge)
@@ -156,6 +174,8 @@ def deploy(
             response_window,
             proof_window,
             challenger_share_bps,
+            fee_price,
+            recipient,
         ],
         GAS_DEPLOY_ROLLUP,
     )
@@ -174,6 +194,8 @@ def deploy(
         response_window=response_window,
         proof_window=proof_window,
         challenger_share_bps=challenger_share_bps,
+        fee_price=fee_price,
+        fee_recipient=recipient,
     )
 
 
@@ -247,6 +269,15 @@ def main(argv: list[str] | None = None) -> int:
         help=f"basis points of a slashed bond paid to the challenger, the rest burned "
         f"({DEFAULT_CHALLENGER_SHARE_BPS})",
     )
+    parser.add_argument(
+        "--fee-price",
+        type=int,
+        default=DEFAULT_FEE_PRICE,
+        help=f"wei an L2 fee unit, 0..2**64-1 (0: txs are free; default {DEFAULT_FEE_PRICE:,}, 1 gwei)",
+    )
+    parser.add_argument(
+        "--fee-recipient", default=None, help="L2 address credited with every fee (the deployer's)"
+    )
     parser.add_argument("--out", default="deployments", help="directory for <chainId>.json (deployments)")
     args = parser.parse_args(argv)
     if args.challenge_window < 0:
@@ -256,6 +287,15 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{flag} must be in 1..2**32-1 seconds")
     if not 0 <= args.challenger_share_bps <= 10_000:
         parser.error("--challenger-share-bps must be in 0..10000")
+    if not 0 <= args.fee_price < 2**64:
+        parser.error("--fee-price must be in 0..2**64-1 wei a unit")
+    if args.fee_recipient is not None:
+        try:
+            args.fee_recipient = to_checksum_address(args.fee_recipient)
+        except ValueError:
+            parser.error("--fee-recipient is not an address")
+        if int(args.fee_recipient, 16) == 0:
+            parser.error("--fee-recipient must not be the zero address")
     w3 = Web3(HTTPProvider(args.rpc, request_kwargs={"timeout": 60}))
     try:
         sender = KeySender.from_hex(args.key)
@@ -272,12 +312,17 @@ def main(argv: list[str] | None = None) -> int:
             response_window=args.response_window,
             proof_window=args.proof_window,
             challenger_share_bps=args.challenger_share_bps,
+            fee_price=args.fee_price,
+            fee_recipient=args.fee_recipient,
         )
         path = save(deployment, args.out)
     except (L1Error, OSError) as exc:
         print(f"deploy failed: {exc}", file=sys.stderr)
         return 1
-    print(f"Rollup {deployment.rollup}\nBridge {deployment.bridge}\nProver {deployment.prover}\nwrote {path}")
+    print(
+        f"Rollup {deployment.rollup}\nBridge {deployment.bridge}\nProver {deployment.prover}\n"
+        f"Fees {deployment.fee_price} wei a unit to {deployment.fee_recipient}\nwrote {path}"
+    )
     return 0
 
 

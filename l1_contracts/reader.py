@@ -28,6 +28,7 @@ from l1_contracts.bindings.rollup import BatchAppended, BatchDeleted, Rollup
 from l1_contracts.errors import CalldataUndecodable, L1Error
 from protocol.deposits import Deposit
 from protocol.derive import PostedBatch
+from protocol.fees import FeeSchedule
 from protocol.signing import Domain, address_from_hex
 
 log = logging.getLogger("l1_contracts.reader")
@@ -51,6 +52,12 @@ def deployment_domain(rollup: Rollup) -> Domain:
             f"computes 0x{domain.separator.hex()}: not a Rollup of this protocol version"
         )
     return domain
+
+
+def deployment_fees(rollup: Rollup) -> FeeSchedule:
+    """The L2 fee schedule of the Rollup at `rollup.address`: its `feePrice` and `feeRecipient`
+    immutables, what every role executes txs with and the one-step prover charges."""
+    return FeeSchedule(rollup.fee_price(), address_from_hex(rollup.fee_recipient()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +172,9 @@ class L1Reader:
 
     def domain(self) -> Domain:
         return deployment_domain(self.rollup)
+
+    def fees(self) -> FeeSchedule:
+        return deployment_fees(self.rollup)
 
     # --- polling -----------------------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 ```
 prover = OneStepProver(w3, deploy_prover(w3, sender, bridge.address))
-pre, post = prover.prove_step(StepContext(domain.separator, data_hash, start, end, bridge.address),
-                              encode_witness(build_witness(result, step)))
+ctx = StepContext(domain.separator, data_hash, start, end, bridge.address, fees.price, fees.recipient)
+pre, post = prover.prove_step(ctx, encode_witness(build_witness(result, step)))
 ```
 
 `proveStep` returns the trace leaf before the step and the one after it (`NO_STEP` for a finished
@@ -56,15 +56,19 @@ class StepContext:
     deposit_start: int  # cumulative deposits consumed before the batch
     deposit_end: int  # cumulative deposits consumed after it
     bridge: str  # the Bridge's address
+    fee_price: int  # wei a fee unit (`protocol.fees.FeeSchedule.price`, the Rollup's `feePrice`)
+    fee_recipient: bytes  # the L2 address credited with every fee (20 bytes)
 
-    def as_tuple(self) -> tuple[bytes, bytes, int, int, str]:
-        """The ABI tuple `(bytes32, bytes32, uint64, uint64, address)`."""
+    def as_tuple(self) -> tuple[bytes, bytes, int, int, str, int, str]:
+        """The ABI tuple `(bytes32, bytes32, uint64, uint64, address, uint64, address)`."""
         return (
             self.domain_separator,
             self.batch_data_hash,
             self.deposit_start,
             self.deposit_end,
             to_checksum_address(self.bridge),
+            self.fee_price,
+            to_checksum_address(self.fee_recipient),
         )
 
 

@@ -124,6 +124,8 @@ class StepContextInfo:
     deposit_start: int
     deposit_end: int
     bridge: str
+    fee_price: int
+    fee_recipient: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +255,14 @@ class Rollup(BoundContract):
         """The EIP-712 domain separator of L2 txs, as the Rollup computed it (`protocol.signing.Domain`)."""
         return bytes(self._call("domainSeparator"))
 
+    def fee_price(self) -> int:
+        """Wei an L2 fee unit (docs/spec.md section 6)."""
+        return int(self._call("feePrice"))
+
+    def fee_recipient(self) -> str:
+        """The L2 address (checksummed) credited with every L2 fee."""
+        return str(self._call("feeRecipient"))
+
     # --- state ---------------------------------------------------------------------------------
 
     def bond_of(self, proposer: str) -> int:
@@ -309,7 +319,9 @@ class Rollup(BoundContract):
 
     def step_context(self, index: int) -> StepContextInfo:
         c = self._call("stepContext", index)
-        return StepContextInfo(bytes(c[0]), bytes(c[1]), int(c[2]), int(c[3]), str(c[4]))
+        return StepContextInfo(
+            bytes(c[0]), bytes(c[1]), int(c[2]), int(c[3]), str(c[4]), int(c[5]), str(c[6])
+        )
 
     def payout_of(self, account: str) -> int:
         """Wei the game credited to `account` (rewards, bonds), taken with `withdraw_payout`."""

@@ -16,6 +16,7 @@ from protocol.hashing import keccak, merkle_root
 from protocol.transition import BatchResult
 from tests.l1.chain import make_w3
 from tests.l1.test_rollup import Env
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 
 BOND = 10**18
 CHALLENGER_BOND = 10**17
@@ -127,6 +128,8 @@ def make_game(
         proof_window=PROOF,
         challenger_share_bps=share_bps,
         prover=prover,
+        fee_price=FEE_PRICE,
+        fee_recipient=FEE_RECIPIENT_ADDRESS,
     )
     game = Game(w3, tester, d, Rollup(w3, d.rollup), Bridge(w3, d.bridge))
     game.rollup.bond(game.proposer)

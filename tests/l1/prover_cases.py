@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from protocol import params
 from protocol.codec import encode_tx
+from protocol.fees import FeeSchedule
 from protocol.hashing import keccak
 from protocol.models import Arch, ModelSpec, validate_spec
 from protocol.signing import Domain, sign_tx
@@ -40,6 +41,7 @@ from protocol.txs import (
     Withdraw,
 )
 from tests.protocol.harness import DOMAIN, Wallet, at_nonce
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT, FEES
 
 S = params.FIXED_SCALE
 B = params.ELEMENT_MAX
@@ -116,7 +118,19 @@ def build_world() -> World:
         commit = commitment_to_test_set(root_of_test_set(spec, features, labels), 5 + i, salt)
 
         def create(n: int, s: ModelSpec = spec, c: bytes = commit) -> Tx:
-            return CreateTask(n, s.arch, s.inputs, s.hidden, s.outputs, ETH, 2_000, 3_000, c, keccak(b"data"))
+            return CreateTask(
+                n,
+                s.arch,
+                s.inputs,
+                s.hidden,
+                s.outputs,
+                ETH,
+                2_000,
+                3_000,
+                c,
+                keccak(b"data"),
+                max_fee_price=FEE_PRICE,
+            )
 
         txs.append(wallets[0].sign(create))
         tasks.append(TaskInfo(i, spec, 0, features, labels, salt))
@@ -127,45 +141,71 @@ def build_world() -> World:
             digest = weights_hash(w.values)
             commitment = model_commitment(task.task_id, wallets[miner].address, digest, task.model_salt)
             txs.append(wallets[miner].sign(partial(_commit, task_id=task.task_id, commitment=commitment)))
-    txs.append(wallets[3].sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]))))
-    txs.append(wallets[3].sign(lambda n: CreateModel(n, 3, 70, IntTensor.vector([1, -2, 3, -4]))))
+    txs.append(
+        wallets[3].sign(
+            lambda n: CreateModel(
+                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
+            )
+        )
+    )
+    txs.append(
+        wallets[3].sign(
+            lambda n: CreateModel(n, 3, 70, IntTensor.vector([1, -2, 3, -4]), max_fee_price=FEE_PRICE)
+        )
+    )
     for lo in (0, 65):
         xs = IntTensor.matrix([[(i * 37) % 200 - 100] for i in range(lo, lo + 65)])
         ys = IntTensor.vector([(i * 53) % 300 - 150 for i in range(lo, lo + 65)])
         txs.append(wallets[3].sign(partial(_add, model_id=0, xs=xs, ys=ys)))
-    state = apply_batch(state, [], txs, BatchContext(DOMAIN, 1_000)).post_state
+    state = apply_batch(state, [], txs, BatchContext(DOMAIN, FEES, 1_000)).post_state
     txs = []
     for task in tasks[2:5]:  # reveal the test sets of tasks 2, 3, 4, and the first chunk of task 6
         txs.append(wallets[0].sign(partial(_reveal_test, task=task, first=0, count=None)))
     txs.append(wallets[0].sign(partial(_reveal_test, task=tasks[6], first=0, count=1)))
     state = _run(state, txs, 2_500)
-    txs = [wallets[1].sign(lambda n: RevealModel(n, 3, tasks[3].model_salt, tasks[3].weights[1]))]
+    txs = [
+        wallets[1].sign(
+            lambda n: RevealModel(n, 3, tasks[3].model_salt, tasks[3].weights[1], max_fee_price=FEE_PRICE)
+        )
+    ]
     state = _run(state, txs, 2_500)
-    state = _run(state, [wallets[2].sign(lambda n: FinalizeTask(n, 4))], 3_000)
+    state = _run(state, [wallets[2].sign(lambda n: FinalizeTask(n, 4, max_fee_price=FEE_PRICE))], 3_000)
     return World(wallets, state, tasks, [0, 1], {0: 1, 1: 3})
 
 
 def _commit(n: int, task_id: int, commitment: bytes) -> Tx:
-    return CommitModel(n, task_id, commitment)
+    return CommitModel(n, task_id, commitment, max_fee_price=FEE_PRICE)
 
 
 def _add(n: int, model_id: int, xs: IntTensor, ys: IntTensor) -> Tx:
-    return AddData(n, model_id, xs, ys)
+    return AddData(n, model_id, xs, ys, max_fee_price=FEE_PRICE)
 
 
 def _reveal_test(n: int, task: TaskInfo, first: int, count: int | None) -> Tx:
     chunks = -(-task.labels.shape[0] // task.spec.chunk_size)
     args = (task.spec, task.task_id, task.test_salt, task.features, task.labels)
-    return reveal_run(*args, first, chunks - first if count is None else count, n)
+    return reveal_run(*args, first, chunks - first if count is None else count, n, max_fee_price=FEE_PRICE)
 
 
 def _run(state: State, txs: list[bytes], now: int) -> State:
-    result = apply_batch(state, [], txs, BatchContext(DOMAIN, now))
+    result = apply_batch(state, [], txs, BatchContext(DOMAIN, FEES, now))
     assert all(r.success for r in result.receipts), [(r.reason, r.detail) for r in result.receipts]
     return result.post_state
 
 
 # --- strategies ---------------------------------------------------------------------------------------
+
+
+@st.composite
+def fee_schedules(draw: st.DrawFn, world: World) -> FeeSchedule:
+    """A deployment's fees for a tx drawn against `world` (whose txs sign FEE_PRICE): mostly the
+    tests' own; else free, one wei, a price above what the txs sign (FEE_PRICE_TOO_LOW), one that
+    drains most balances, or the largest (FEE_UNPAID); the recipient a fresh address or a wallet,
+    possibly the sender."""
+    price = draw(st.sampled_from([FEE_PRICE] * 4 + [0, 1, FEE_PRICE + 1, 10**14, params.MAX_FEE_PRICE]))
+    recipient = draw(st.sampled_from([FEE_RECIPIENT, FEE_RECIPIENT, *(w.address for w in world.wallets)]))
+    return FeeSchedule(price, recipient)
+
 
 _EXTREMES = (0, 1, -1, S, -S, B, -B, B - 1, -(B - 1), 5 * S, -5 * S, S // 2, -(S // 2))
 
@@ -216,10 +256,10 @@ def tx_case(draw: st.DrawFn, world: World, tx_type: int) -> tuple[bytes, int]:
     )
     if tx_type == 1:
         to, value = draw(st.sampled_from(addresses)), draw(amount)
-        return draw(signed(world, lambda n: Transfer(n, to, value))), now
+        return draw(signed(world, lambda n: Transfer(n, to, value, max_fee_price=FEE_PRICE))), now
     if tx_type == 2:
         to, value = draw(st.sampled_from(addresses)), draw(amount)
-        return draw(signed(world, lambda n: Withdraw(n, to, value))), now
+        return draw(signed(world, lambda n: Withdraw(n, to, value, max_fee_price=FEE_PRICE))), now
     if tx_type == 3:
         arch = draw(st.sampled_from([1, 2, 3]))
         valid = [(3, 0, 0), (1, 0, 0), (4096, 0, 0)] if arch != 3 else [(2, 2, 2), (64, 200, 3), (1, 1, 64)]
@@ -229,13 +269,20 @@ def tx_case(draw: st.DrawFn, world: World, tx_type: int) -> tuple[bytes, int]:
         cd, rd = draw(st.sampled_from([*deadlines, (now, now + 1), (now + 1, now + 1), (now + 5, now + 2)]))
         reward = draw(st.sampled_from([ETH, 1, 0, 100 * ETH, 101 * ETH]))
         return draw(
-            signed(world, lambda n: CreateTask(n, arch, *dims, reward, cd, rd, keccak(b"tc"), keccak(b"td")))
+            signed(
+                world,
+                lambda n: CreateTask(
+                    n, arch, *dims, reward, cd, rd, keccak(b"tc"), keccak(b"td"), max_fee_price=FEE_PRICE
+                ),
+            )
         ), now
     if tx_type == 4:
         now = draw(st.sampled_from([1_000, 1_999, *TIMES]))
         task_id = _id(draw, n_tasks)
         commitment = keccak(draw(st.binary(max_size=4)))
-        return draw(signed(world, lambda n: CommitModel(n, task_id, commitment))), now
+        return draw(
+            signed(world, lambda n: CommitModel(n, task_id, commitment, max_fee_price=FEE_PRICE))
+        ), now
     if tx_type == 5:
         return draw(_reveal_test_set(world, n_tasks)), draw(st.sampled_from([2_500, *TIMES]))
     if tx_type == 6:
@@ -250,18 +297,20 @@ def tx_case(draw: st.DrawFn, world: World, tx_type: int) -> tuple[bytes, int]:
             weights = IntTensor.vector([*weights.values, 0])
         elif fault == "value":
             weights = IntTensor.vector([-weights.values[0] - 1, *weights.values[1:]])
-        return draw(signed(world, lambda n: RevealModel(n, task.task_id, salt, weights), miner)), draw(
-            st.sampled_from([2_500, *TIMES])
-        )
+        return draw(
+            signed(
+                world, lambda n: RevealModel(n, task.task_id, salt, weights, max_fee_price=FEE_PRICE), miner
+            )
+        ), draw(st.sampled_from([2_500, *TIMES]))
     if tx_type == 7:
         task_id = _id(draw, n_tasks)
-        return draw(signed(world, lambda n: FinalizeTask(n, task_id))), now
+        return draw(signed(world, lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE))), now
     if tx_type == 8:
         nf = draw(st.integers(1, params.SHARED_MAX_FEATURES))
         lr = draw(st.sampled_from([0, 1, 1000, params.SHARED_LR_MAX]))
         count = draw(st.sampled_from([nf + 1, nf + 1, nf, nf + 2]))
         w = IntTensor.vector(draw(st.lists(fixed(params.SHARED_W_MAX), min_size=count, max_size=count)))
-        return draw(signed(world, lambda n: CreateModel(n, nf, lr, w))), now
+        return draw(signed(world, lambda n: CreateModel(n, nf, lr, w, max_fee_price=FEE_PRICE))), now
     if tx_type == 9:
         model_id = _id(draw, len(world.models))
         nf = world.model_features.get(model_id, 2)
@@ -270,11 +319,13 @@ def tx_case(draw: st.DrawFn, world: World, tx_type: int) -> tuple[bytes, int]:
         x = params.SHARED_X_MAX
         xs = IntTensor.matrix([[draw(fixed(x)) for _ in range(cols)] for _ in range(n)], cols)
         ys = IntTensor.vector([draw(fixed(x)) for _ in range(n)])
-        return draw(signed(world, lambda nonce: AddData(nonce, model_id, xs, ys))), now
+        return draw(
+            signed(world, lambda nonce: AddData(nonce, model_id, xs, ys, max_fee_price=FEE_PRICE))
+        ), now
     model_id = _id(draw, len(world.models))
     m = params.MAX_JOB_STEPS  # both sides of the cap for models of one and of two data chunks
     epochs = draw(st.sampled_from([0, 1, 2, m // 2, m // 2 + 1, m, m + 1, 2**32 - 1]))
-    return draw(signed(world, lambda n: Train(n, model_id, epochs))), now
+    return draw(signed(world, lambda n: Train(n, model_id, epochs, max_fee_price=FEE_PRICE))), now
 
 
 @st.composite
@@ -289,9 +340,12 @@ def _reveal_test_set(draw: st.DrawFn, world: World, n_tasks: int) -> bytes:
     count = draw(st.integers(1, max(1, n_chunks - first)))
     args = (spec, task.task_id, task.test_salt)
     if first >= n_chunks:  # past the end: a run that does not exist, with the last chunk's data
-        tx = replace(reveal_run(*args, task.features, task.labels, n_chunks - 1, 1), first_chunk=first)
+        tx = replace(
+            reveal_run(*args, task.features, task.labels, n_chunks - 1, 1, max_fee_price=FEE_PRICE),
+            first_chunk=first,
+        )
     else:
-        tx = reveal_run(*args, task.features, task.labels, first, count)
+        tx = reveal_run(*args, task.features, task.labels, first, count, max_fee_price=FEE_PRICE)
     fault = draw(
         st.sampled_from(
             [
@@ -347,7 +401,7 @@ def _reveal_test_set(draw: st.DrawFn, world: World, n_tasks: int) -> bytes:
         width = spec.inputs + 1
         n = min(n, params.MAX_TENSOR_ELEMENTS // width, (params.MAX_TX_BYTES - 2_000) // (4 * width))
         features, labels = _test_set(spec, n, 0)
-        tx = reveal_run(*args, features, labels, 0, -(-n // k))
+        tx = reveal_run(*args, features, labels, 0, -(-n // k), max_fee_price=FEE_PRICE)
     task_id = _id(draw, n_tasks) if draw(st.integers(0, 4)) == 0 else task.task_id
     signer = task.submitter if draw(st.integers(0, 3)) < 3 else None
     return draw(signed(world, lambda n: replace(tx, nonce=n, task_id=task_id), signer))
@@ -395,7 +449,17 @@ def score_case(draw: st.DrawFn) -> JobCase:
             [
                 sub.sign(
                     lambda k: CreateTask(
-                        k, arch, spec.inputs, spec.hidden, spec.outputs, ETH, 100, 200, commit, salt
+                        k,
+                        arch,
+                        spec.inputs,
+                        spec.hidden,
+                        spec.outputs,
+                        ETH,
+                        100,
+                        200,
+                        commit,
+                        salt,
+                        max_fee_price=FEE_PRICE,
                     )
                 ),
                 first.sign(
@@ -408,6 +472,7 @@ def score_case(draw: st.DrawFn) -> JobCase:
                             weights_hash((weights if first is miner else rival_weights).values),
                             msalt,
                         ),
+                        max_fee_price=FEE_PRICE,
                     )
                 ),
                 second.sign(
@@ -420,6 +485,7 @@ def score_case(draw: st.DrawFn) -> JobCase:
                             weights_hash((weights if second is miner else rival_weights).values),
                             msalt,
                         ),
+                        max_fee_price=FEE_PRICE,
                     )
                 ),
             ],
@@ -427,14 +493,21 @@ def score_case(draw: st.DrawFn) -> JobCase:
         ),
         # the test set in one tx, or in runs of one or two chunks
         (
-            [sub.sign(at_nonce(r)) for r in reveal_txs(spec, 0, salt, features, labels, 0, per)],
+            [
+                sub.sign(at_nonce(r))
+                for r in reveal_txs(spec, 0, salt, features, labels, 0, per, max_fee_price=FEE_PRICE)
+            ],
             150,
         ),
     ]
     if draw(st.booleans()):  # the rival is scored first, so the best is contested
-        setup.append(([rival.sign(lambda k: RevealModel(k, 0, msalt, rival_weights))], 150))
+        setup.append(
+            ([rival.sign(lambda k: RevealModel(k, 0, msalt, rival_weights, max_fee_price=FEE_PRICE))], 150)
+        )
     del digest
-    return JobCase(setup, ([miner.sign(lambda k: RevealModel(k, 0, msalt, weights))], 150))
+    return JobCase(
+        setup, ([miner.sign(lambda k: RevealModel(k, 0, msalt, weights, max_fee_price=FEE_PRICE))], 150)
+    )
 
 
 @st.composite
@@ -446,7 +519,9 @@ def train_case(draw: st.DrawFn) -> JobCase:
     x = params.SHARED_X_MAX
     point = fixed(x) | st.sampled_from([x, -x])
     owner = Wallet.from_seed(3)
-    create = owner.sign(lambda k: CreateModel(k, nf, lr, w))  # nonce 0: signed before the AddData txs
+    create = owner.sign(
+        lambda k: CreateModel(k, nf, lr, w, max_fee_price=FEE_PRICE)
+    )  # nonce 0: signed before the AddData txs
     adds = []
     for _ in range(draw(st.integers(1, 2))):
         n = draw(st.sampled_from([1, 3, 70, params.MAX_ADD_POINTS]))
@@ -455,12 +530,12 @@ def train_case(draw: st.DrawFn) -> JobCase:
         adds.append(owner.sign(partial(_add, model_id=0, xs=xs, ys=ys)))
     epochs = draw(st.integers(1, 2))
     setup = [([create, *adds], 10)]
-    return JobCase(setup, ([owner.sign(lambda k: Train(k, 0, epochs))], 20))
+    return JobCase(setup, ([owner.sign(lambda k: Train(k, 0, epochs, max_fee_price=FEE_PRICE))], 20))
 
 
 def run_job_case(case: JobCase, state: State, domain: Domain = DOMAIN) -> BatchResult:
     """Run the setup batches and the final one; returns the final batch."""
     for txs, now in case.setup:
-        state = apply_batch(state, [], txs, BatchContext(domain, now)).post_state
+        state = apply_batch(state, [], txs, BatchContext(domain, FEES, now)).post_state
     txs, now = case.final
-    return apply_batch(state, [], txs, BatchContext(domain, now))
+    return apply_batch(state, [], txs, BatchContext(domain, FEES, now))

@@ -18,6 +18,7 @@ from l1_contracts.bindings import Bridge, UnlockedSender, transact
 from l1_contracts.bindings.prover import OneStepProver, StepContext, deploy_prover
 from l1_contracts.bindings.tx import call_view
 from protocol.deposits import Deposit
+from protocol.fees import FeeSchedule
 from protocol.keys import META_KEY
 from protocol.records import Meta
 from protocol.signing import Domain
@@ -25,6 +26,7 @@ from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.witness import StepWitness, build_witness, encode_witness, reexecute
 from tests.l1.chain import make_w3
+from tests.support.fees import FEES
 
 CALL_GAS = 30_000_000
 
@@ -67,26 +69,34 @@ class ProverEnv:
         self.queue.append(d)
         return d
 
-    def context(self, witness: StepWitness, domain: Domain, deposit_start: int) -> StepContext:
-        """The context the Rollup would pass for the witness's batch."""
+    def context(
+        self, witness: StepWitness, domain: Domain, deposit_start: int, fees: FeeSchedule = FEES
+    ) -> StepContext:
+        """The context the Rollup would pass for the witness's batch (a deployment charging `fees`)."""
         return StepContext(
             domain.separator,
             witness.header.data_hash,
             deposit_start,
             deposit_start + witness.deposit_count,
             self.bridge.address,
+            fees.price,
+            fees.recipient,
         )
 
-    def prove(self, witness: StepWitness, domain: Domain, deposit_start: int) -> tuple[bytes, bytes]:
+    def prove(
+        self, witness: StepWitness, domain: Domain, deposit_start: int, fees: FeeSchedule = FEES
+    ) -> tuple[bytes, bytes]:
         """`proveStep` on the canonical bytes of `witness`."""
-        ctx = self.context(witness, domain, deposit_start)
+        ctx = self.context(witness, domain, deposit_start, fees)
         return self.prover.prove_step(ctx, encode_witness(witness), gas=CALL_GAS)
 
     def check(self, result: BatchResult, step: int, domain: Domain, deposit_start: int = 0) -> bytes:
-        """Assert Solidity's step hashes equal Python's (and the trace's); returns the post step hash."""
+        """Assert Solidity's step hashes equal Python's (and the trace's), under the fee schedule the
+        batch ran with; returns the post step hash."""
         witness = build_witness(result, step)
-        pre, post = self.prove(witness, domain, deposit_start)
-        expected = reexecute(witness, domain).step_hash
+        fees = result.context.fees
+        pre, post = self.prove(witness, domain, deposit_start, fees)
+        expected = reexecute(witness, domain, fees).step_hash
         assert pre == witness.pre_step_hash, f"step {step}: pre step hash differs"
         assert post == expected == result.steps[step].hash, f"step {step}: post step hash differs"
         return post
@@ -96,12 +106,13 @@ class ProverEnv:
         for step in range(len(result.steps)):
             self.check(result, step, domain, deposit_start)
 
-    def tx_reason(self, witness: StepWitness, domain: Domain) -> int:
+    def tx_reason(self, witness: StepWitness, domain: Domain, fees: FeeSchedule = FEES) -> int:
         """The receipt reason the Solidity tx executors give a tx step (harness only)."""
         assert witness.tx is not None
         raw = witness.tx.raw
         harness = self.tensor_harness if raw[:1] in (b"\x05", b"\x06", b"\x09") else self.tx_harness
-        fn = harness.functions.executeWithReason(domain.separator, encode_witness(witness))
+        ctx = self.context(witness, domain, 0, fees).as_tuple()
+        fn = harness.functions.executeWithReason(ctx, encode_witness(witness))
         _, reason = call_view(_Gas(fn))
         return int(reason)
 
@@ -135,4 +146,4 @@ def run_batch(
     if deposits:
         state = state_with_deposit_count(state, start)
     queued = [env.deposit(recipient, amount) for recipient, amount in deposits]
-    return apply_batch(state, queued, txs, BatchContext(domain, timestamp)), start
+    return apply_batch(state, queued, txs, BatchContext(domain, FEES, timestamp)), start

@@ -26,6 +26,7 @@ from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.txs import Withdraw
 from tests.l1.chain import BLOCK_GAS_LIMIT
 from tests.l1.test_rollup import WINDOW, Env, deploy_raw, events, gas_cost, make_env
+from tests.support.fees import FEE_PRICE, FEES
 
 ETH = 10**18
 USER_KEY = keccak(b"bridge test user")
@@ -143,8 +144,8 @@ def withdraw_flow(env: Env, recipient: bytes, amount: int, *, finalize: bool = T
     env.bridge.deposit(env.sender(2), USER, 10 * ETH)
     deposit = env.bridge.deposits_since(env.w3.eth.block_number)[0]
     ts = env.now()
-    tx = sign_tx(env.domain, Withdraw(0, recipient, amount), USER_KEY).encoded
-    result = apply_batch(State(), [deposit], [tx], BatchContext(env.domain, ts))
+    tx = sign_tx(env.domain, Withdraw(0, recipient, amount, max_fee_price=FEE_PRICE), USER_KEY).encoded
+    result = apply_batch(State(), [deposit], [tx], BatchContext(env.domain, FEES, ts))
     assert result.receipts[0].reason == 0
     assert result.post_state.withdrawal(0) == Withdrawal(recipient, amount)
     env.rollup.bond(env.proposer)

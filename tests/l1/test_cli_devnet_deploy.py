@@ -31,6 +31,7 @@ from protocol.signing import Domain, sign_tx
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Withdraw
+from tests.support.fees import FEE_PRICE, FEES
 
 ETH = 10**18
 
@@ -96,10 +97,12 @@ def test_devnet_and_deploy_processes_then_a_whole_withdrawal(devnet_url: str, tm
     domain = Domain(deployment.chain_id, bytes.fromhex(deployment.rollup[2:]))
     l1_recipient = Account.create().address
     withdraw = sign_tx(
-        domain, Withdraw(0, bytes.fromhex(l1_recipient[2:]), ETH), bytes.fromhex(user.private_key[2:])
+        domain,
+        Withdraw(0, bytes.fromhex(l1_recipient[2:]), ETH, max_fee_price=FEE_PRICE),
+        bytes.fromhex(user.private_key[2:]),
     )
     timestamp = int(w3.eth.get_block("latest")["timestamp"])
-    result = apply_batch(State(), [deposit], [withdraw.encoded], BatchContext(domain, timestamp))
+    result = apply_batch(State(), [deposit], [withdraw.encoded], BatchContext(domain, FEES, timestamp))
     assert all(r.success for r in result.receipts)
     data = encode_batch(timestamp, [withdraw.encoded])
     rollup.bond(proposer_tx)

@@ -18,6 +18,7 @@ from protocol.deposits import Deposit
 from protocol.hashing import keccak
 from protocol.state import State
 from tests.l1.chain import make_w3
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 
 DEV_KEY = keccak(b"deploy test key")
 
@@ -26,7 +27,15 @@ def test_deploy_save_load_round_trip(tmp_path: Path) -> None:
     w3, _ = make_w3()
     sender = UnlockedSender(w3.eth.accounts[0])
     root = keccak(b"genesis")
-    d = deploy(w3, sender, bond=3 * 10**18, challenge_window=42, genesis_root=root)
+    d = deploy(
+        w3,
+        sender,
+        bond=3 * 10**18,
+        challenge_window=42,
+        genesis_root=root,
+        fee_price=FEE_PRICE,
+        fee_recipient=FEE_RECIPIENT_ADDRESS,
+    )
     assert d.chain_id == w3.eth.chain_id and d.deployer == sender.address
     assert (d.bond, d.challenge_window, d.genesis_root) == (3 * 10**18, 42, root)
     rollup, bridge = Rollup(w3, d.rollup), Bridge(w3, d.bridge)
@@ -43,7 +52,14 @@ def test_deploy_save_load_round_trip(tmp_path: Path) -> None:
 
 def test_default_genesis_is_the_empty_state() -> None:
     w3, _ = make_w3()
-    d = deploy(w3, UnlockedSender(w3.eth.accounts[0]), bond=1, challenge_window=0)
+    d = deploy(
+        w3,
+        UnlockedSender(w3.eth.accounts[0]),
+        bond=1,
+        challenge_window=0,
+        fee_price=FEE_PRICE,
+        fee_recipient=FEE_RECIPIENT_ADDRESS,
+    )
     assert d.genesis_root == State().root
     assert Rollup(w3, d.rollup).genesis_root() == State().root
 

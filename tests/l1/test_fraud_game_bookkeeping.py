@@ -20,6 +20,7 @@ from protocol.transition import step_hash
 from protocol.witness import BatchHeaderCommitment, StepWitness
 from tests.l1.game import BOND, CHALLENGER_BOND, SHARE_BPS, Game, leaves_for, make_game
 from tests.l1.test_rollup import events
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 
 GAS = 1_000_000
 
@@ -32,8 +33,16 @@ def game() -> Game:
 def _ctx_hash(ctx: StepContextInfo) -> bytes:
     return keccak(
         abi_encode(
-            ["bytes32", "bytes32", "uint64", "uint64", "address"],
-            [ctx.domain_separator, ctx.batch_data_hash, ctx.deposit_start, ctx.deposit_end, ctx.bridge],
+            ["bytes32", "bytes32", "uint64", "uint64", "address", "uint64", "address"],
+            [
+                ctx.domain_separator,
+                ctx.batch_data_hash,
+                ctx.deposit_start,
+                ctx.deposit_end,
+                ctx.bridge,
+                ctx.fee_price,
+                ctx.fee_recipient,
+            ],
         )
     )
 
@@ -67,6 +76,13 @@ def test_step_context_is_built_from_storage(game: Game) -> None:
     assert ctx.domain_separator == Domain(d.chain_id, bytes.fromhex(d.rollup[2:])).separator
     assert ctx.batch_data_hash == r.get_batch(1).data_hash
     assert (ctx.deposit_start, ctx.deposit_end, ctx.bridge) == (1, 3, d.bridge)
+    # the fee schedule: the Rollup's immutables, as the deployment set them
+    assert (
+        (ctx.fee_price, ctx.fee_recipient)
+        == (d.fee_price, d.fee_recipient)
+        == (FEE_PRICE, FEE_RECIPIENT_ADDRESS)
+    )
+    assert (r.fee_price(), r.fee_recipient()) == (FEE_PRICE, FEE_RECIPIENT_ADDRESS)
     assert r.step_context(0).deposit_start == 0
     with pytest.raises(errors.NoSuchBatch):
         r.step_context(2)

@@ -81,6 +81,8 @@ def _prove_step_gas(game: Game, result: BatchResult, batch: int, proof: StepProo
         start,
         start + len(result.deposits),
         game.deployment.bridge,
+        result.context.fees.price,
+        result.context.fees.recipient,
     )
     prover = OneStepProver(game.w3, game.deployment.prover)
     receipt = prover.send_prove_step(

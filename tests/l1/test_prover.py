@@ -24,21 +24,28 @@ from l1_contracts.bindings.tx import call_view
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
 from protocol.errors import CodecError
+from protocol.fees import FeeSchedule
 from protocol.params import MAX_RANGE_PROOF
+from protocol.receipts import Reason
 from protocol.serialize import unhx, witness_from_json
 from protocol.signing import signing_digest, struct_hash
 from protocol.smt import SmtProof
-from protocol.txs import RevealTestSet
+from protocol.state import State
+from protocol.transition import BatchContext, apply_batch
+from protocol.txs import RevealTestSet, Transfer
 from protocol.witness import (
     NO_STEP,
     StateAccess,
     StepWitness,
     TxInclusion,
+    build_witness,
     decode_witness,
     encode_witness,
     reexecute,
 )
 from tests.l1.prover_env import CALL_GAS, ProverEnv
+from tests.protocol.harness import ETH, Wallet
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT, FEES
 from tests.vectors.generate import DOMAIN
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
@@ -86,7 +93,7 @@ def test_golden_vectors(env: ProverEnv, golden: list[dict[str, Any]]) -> None:
         assert decode_witness(raw) == witness
         pre, post = env.prover.prove_step(env.context(witness, DOMAIN, start), raw)  # prove_step_gas's limit
         assert pre == witness.pre_step_hash
-        assert post == unhx(step["step_hash"]) == reexecute(witness, DOMAIN).step_hash
+        assert post == unhx(step["step_hash"]) == reexecute(witness, DOMAIN, FEES).step_hash
         kinds.add(step["kind"])
     assert kinds == {1, 2, 3, 4}
 
@@ -170,7 +177,7 @@ def test_range_proof_count_bound_on_both_sides(env: ProverEnv) -> None:
     golden = next(t for t in _TXS if t[0] == 5)  # the RevealTestSet vector
     tx = decode_tx(golden).tx
     assert isinstance(tx, RevealTestSet)
-    body, sig = golden[:-65], golden[-65:]
+    body, sig = golden[:-73], golden[-73:]  # the proof is followed by maxFeePrice (8) and the signature
     head = body[: len(body) - 1 - 32 * len(tx.proof)]  # all but the proof: its count byte and hashes
     cases = {
         "longest": head + bytes([MAX_RANGE_PROOF]) + b"\x11" * 32 * MAX_RANGE_PROOF + sig,
@@ -203,7 +210,7 @@ def test_no_step_after_the_last(env: ProverEnv, golden: list[dict[str, Any]]) ->
         accesses=(),
     )
     pre, post = env.prove(done, DOMAIN, 0)
-    assert post == NO_STEP == reexecute(done, DOMAIN).step_hash
+    assert post == NO_STEP == reexecute(done, DOMAIN, FEES).step_hash
     assert pre == done.pre_step_hash
 
 
@@ -279,7 +286,7 @@ def test_deposit_out_of_order_reverts_in_both(env: ProverEnv, golden: list[dict[
     accesses = (StateAccess(META_KEY, Meta(deposit_count=0).encode(), tree.prove(META_KEY)),)
     bad = dataclasses.replace(witness, pre_root=tree.root, accesses=accesses)
     with pytest.raises(WitnessError):
-        reexecute(bad, DOMAIN)
+        reexecute(bad, DOMAIN, FEES)
     with pytest.raises(errors.DepositOutOfOrder):
         env.prove(bad, DOMAIN, start)
 
@@ -312,13 +319,15 @@ def test_witness_of_another_batch_or_bridge_reverts(env: ProverEnv, golden: list
 def test_step_context_is_the_interface_struct(env: ProverEnv) -> None:
     fn: Any = next(e for e in env.prover.contract.abi if e.get("name") == "proveStep")
     types = [c["type"] for c in fn["inputs"][0]["components"]]
-    assert types == ["bytes32", "bytes32", "uint64", "uint64", "address"]
+    assert types == ["bytes32", "bytes32", "uint64", "uint64", "address", "uint64", "address"]
     assert StepContext.__dataclass_fields__.keys() == {
         "domain_separator",
         "batch_data_hash",
         "deposit_start",
         "deposit_end",
         "bridge",
+        "fee_price",
+        "fee_recipient",
     }
 
 
@@ -336,3 +345,46 @@ def test_every_prover_error_has_a_python_class() -> None:
     source = (Path(__file__).resolve().parents[2] / "l1_contracts/src/prover/ProverErrors.sol").read_text()
     declared = set(re.findall(r"^error (\w+)\(", source, re.MULTILINE))
     assert declared == set(errors.PROVER_ERRORS)
+
+
+# --- fees --------------------------------------------------------------------------------------------
+
+
+def _fee_step(env: ProverEnv, ctx_fees: FeeSchedule, step_fees: FeeSchedule) -> tuple[bytes, bytes, bytes]:
+    """A funded Transfer executed honestly under `ctx_fees`, and by a proposer who charged
+    `step_fees` instead: (the prover's post step hash, the honest leaf, the dishonest leaf)."""
+    alice, bob = Wallet.from_seed(1), Wallet.from_seed(2)
+    state = State.with_balances({alice.address: ETH})
+    raw = alice.sign(lambda n: Transfer(n, bob.address, 5, max_fee_price=FEE_PRICE), nonce=0)
+    honest = apply_batch(state, [], [raw], BatchContext(DOMAIN, ctx_fees, 1_000))
+    wrong = apply_batch(state, [], [raw], BatchContext(DOMAIN, step_fees, 1_000))
+    _, post = env.prove(build_witness(honest, 0), DOMAIN, 0, ctx_fees)
+    return post, honest.steps[0].hash, wrong.steps[0].hash
+
+
+def test_a_fee_step_is_proven_and_a_wrong_charge_is_fraud(env: ProverEnv) -> None:
+    """The prover charges the Rollup's fee schedule (StepContext): the honest fee step proves correct,
+    and a proposer that charged nothing, another price or another recipient is proven wrong."""
+    post, honest, _ = _fee_step(env, FEES, FEES)
+    assert post == honest
+    for other in (
+        FeeSchedule(0, FEE_RECIPIENT),
+        FeeSchedule(FEE_PRICE + 1, FEE_RECIPIENT),
+        FeeSchedule(FEE_PRICE, b"\x01" * 20),
+    ):
+        post, honest, wrong = _fee_step(env, FEES, other)
+        assert post == honest != wrong, other
+
+
+def test_a_failed_fee_check_pays_nothing_on_l1(env: ProverEnv) -> None:
+    """FEE_PRICE_TOO_LOW and FEE_UNPAID on the Solidity side: the same reasons, nothing charged."""
+    poor, bob = Wallet.from_seed(9), Wallet.from_seed(2)
+    state = State.with_balances({poor.address: 1_000})
+    low = poor.sign(lambda n: Transfer(n, bob.address, 0, max_fee_price=FEE_PRICE - 1), nonce=0)
+    unpaid = poor.sign(lambda n: Transfer(n, bob.address, 0, max_fee_price=FEE_PRICE), nonce=0)
+    result = apply_batch(state, [], [low, unpaid], BatchContext(DOMAIN, FEES, 1_000))
+    assert [r.reason for r in result.receipts] == [Reason.FEE_PRICE_TOO_LOW, Reason.FEE_UNPAID]
+    env.check_all(result, DOMAIN)
+    for receipt in result.receipts:
+        assert env.tx_reason(build_witness(result, receipt.first_step), DOMAIN) == receipt.reason
+    assert result.post_root == state.root

@@ -24,6 +24,7 @@ from tests.l1.prover_cases import (
     JobCase,
     World,
     build_world,
+    fee_schedules,
     run_job_case,
     score_case,
     train_case,
@@ -31,6 +32,7 @@ from tests.l1.prover_cases import (
 )
 from tests.l1.prover_env import ProverEnv, run_batch
 from tests.protocol.harness import DOMAIN, Wallet
+from tests.support.fees import FEES
 
 LONG_EXAMPLES = 1_000  # per step kind, under `make crosscheck`
 CI_EXAMPLES = {"deposit": 20, "tx": 20, "score": 30, "train": 15, "undecodable": 30}
@@ -69,7 +71,7 @@ def check_steps(env: ProverEnv, result: BatchResult, deposit_start: int = 0) -> 
         kinds.add(result.steps[i].kind)
     for receipt in result.receipts:
         witness = build_witness(result, receipt.first_step)
-        assert env.tx_reason(witness, DOMAIN) == receipt.reason, receipt.detail
+        assert env.tx_reason(witness, DOMAIN, result.context.fees) == receipt.reason, receipt.detail
     return kinds
 
 
@@ -114,7 +116,8 @@ TX_TYPES = list(range(1, 11))
 
 def _tx(env: ProverEnv, world: World, data: st.DataObject, tx_type: int) -> None:
     raw, now = data.draw(tx_case(world, tx_type))
-    result = apply_batch(world.state, [], [raw], BatchContext(DOMAIN, now))
+    fees = data.draw(fee_schedules(world))
+    result = apply_batch(world.state, [], [raw], BatchContext(DOMAIN, fees, now))
     assert StepKind.TX in check_steps(env, result)
 
 
@@ -134,7 +137,7 @@ def test_random_txs_long(env: ProverEnv, world: World, tx_type: int, data: st.Da
 
 
 def _undecodable(env: ProverEnv, world: World, raw: bytes) -> None:
-    result = apply_batch(world.state, [], [raw], BatchContext(DOMAIN, 1_000))
+    result = apply_batch(world.state, [], [raw], BatchContext(DOMAIN, FEES, 1_000))
     check_steps(env, result)
 
 

@@ -15,6 +15,7 @@ from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Transfer
 from tests.l1.game import RESPONSE, Game, make_game
 from tests.protocol.harness import ETH, Wallet
+from tests.support.fees import FEE_PRICE, FEES
 
 ALICE, BOB = Wallet.from_seed(11), Wallet.from_seed(12)
 
@@ -35,15 +36,15 @@ def test_reader_follows_appends_deletes_and_reappends() -> None:
     domain = deployment_domain(game.rollup)
     assert domain == Domain(game.deployment.chain_id, bytes.fromhex(game.deployment.rollup[2:]))
     fund(game)
-    ctx = BatchContext(domain, game.now())
-    tx = ALICE.sign(partial(Transfer, to=BOB.address, amount=ETH), domain, nonce=0)
+    ctx = BatchContext(domain, FEES, game.now())
+    tx = ALICE.sign(partial(Transfer, to=BOB.address, amount=ETH, max_fee_price=FEE_PRICE), domain, nonce=0)
     r0 = apply_batch(State(), [d.deposit for d in game.bridge.deposit_logs()], [tx], ctx)
     game.post_result(r0)
-    tx1 = ALICE.sign(partial(Transfer, to=BOB.address, amount=1), domain, nonce=1)
+    tx1 = ALICE.sign(partial(Transfer, to=BOB.address, amount=1, max_fee_price=FEE_PRICE), domain, nonce=1)
     r1 = apply_batch(r0.post_state, [], [tx1], ctx)
     game.post_result(r1, post_root=keccak(b"forged"), sender=game.other_proposer)
 
-    reader, chain = reader_of(game), Derivation(domain)
+    reader, chain = reader_of(game), Derivation(domain, FEES)
     update = reader.poll()
     assert [type(c) for c in update.changes] == [Appended, Appended]
     assert len(update.deposits) == 2 and update.batch_count == 2
@@ -83,7 +84,7 @@ def test_a_long_running_reader_drops_the_data_of_final_batches() -> None:
     fund(game)
     domain = deployment_domain(game.rollup)
     result = apply_batch(
-        State(), [d.deposit for d in game.bridge.deposit_logs()], [], BatchContext(domain, game.now())
+        State(), [d.deposit for d in game.bridge.deposit_logs()], [], BatchContext(domain, FEES, game.now())
     )
     game.post_result(result)
     reader = reader_of(game)

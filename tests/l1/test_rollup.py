@@ -29,6 +29,7 @@ from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Transfer
 from tests.l1.chain import make_w3
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
 
 BOND = 10**18
 WINDOW = 100
@@ -99,7 +100,13 @@ class Env:
 def make_env(*, bond: int = BOND, window: int = WINDOW, genesis_root: bytes | None = None) -> Env:
     w3, tester = make_w3()
     d = deploy(
-        w3, UnlockedSender(w3.eth.accounts[0]), bond=bond, challenge_window=window, genesis_root=genesis_root
+        w3,
+        UnlockedSender(w3.eth.accounts[0]),
+        bond=bond,
+        challenge_window=window,
+        genesis_root=genesis_root,
+        fee_price=FEE_PRICE,
+        fee_recipient=FEE_RECIPIENT_ADDRESS,
     )
     return Env(w3, tester, d, Rollup(w3, d.rollup), Bridge(w3, d.bridge))
 
@@ -145,14 +152,14 @@ def test_parameters(env: Env) -> None:
 
 def test_constructor_rejects_bad_parameters(env: Env) -> None:
     d = env.deployment
-    good = [d.bridge, b"\x00" * 32, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000]
+    good = [d.bridge, b"\x00" * 32, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000, 10**9, d.deployer]
 
     def with_(i: int, value: Any) -> list[Any]:
         return [*good[:i], value, *good[i + 1 :]]
 
     zero = "0x" + "00" * 20
     deploy_raw(env.w3, "Rollup", ROLLUP_CONSTRUCTOR, good, env.owner)  # the baseline is valid
-    for args in (with_(0, zero), with_(4, zero)):
+    for args in (with_(0, zero), with_(4, zero), with_(10, zero)):  # bridge, prover, fee recipient
         with pytest.raises(errors.ZeroAddress):
             deploy_raw(env.w3, "Rollup", ROLLUP_CONSTRUCTOR, args, env.owner)
     bad = [
@@ -164,6 +171,7 @@ def test_constructor_rejects_bad_parameters(env: Env) -> None:
         with_(7, 0),  # proof window
         with_(7, 2**32),
         with_(8, 10_001),  # share above 100%
+        with_(9, 2**64),  # a fee price no tx's u64 max_fee_price can reach
     ]
     for args in bad:
         with pytest.raises(errors.InvalidParameter):
@@ -448,7 +456,7 @@ def test_zero_window_finalizes_at_once() -> None:
 def test_delete_from_rolls_back(env: Env) -> None:
     """`_deleteFrom` (through RollupHarness): statuses, counters; the chain continues from the kept batch."""
     d = env.deployment
-    args = [d.bridge, b"\x00" * 32, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000]
+    args = [d.bridge, b"\x00" * 32, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000, 10**9, d.deployer]
     harness = deploy_raw(env.w3, "RollupHarness", ROLLUP_CONSTRUCTOR, args, env.owner)
     r = Rollup(env.w3, harness)
     r.contract = env.w3.eth.contract(
@@ -504,7 +512,7 @@ def test_append_batch_gas(capsys: pytest.CaptureFixture[str]) -> None:
     state = State.with_balances({a: 10**24 for a in addrs})
     env = make_env(genesis_root=state.root)
     d = env.deployment
-    args = [d.bridge, state.root, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000]
+    args = [d.bridge, state.root, BOND, WINDOW, d.prover, 10**17, 60, 120, 5_000, 10**9, d.deployer]
     r = Rollup(env.w3, deploy_raw(env.w3, "RollupGasHarness", ROLLUP_CONSTRUCTOR, args, env.owner))
     r.bond(env.proposer)
     meter_address = deploy_raw(env.w3, "GasMeterHarness", [], [], env.owner)
@@ -522,12 +530,14 @@ def test_append_batch_gas(capsys: pytest.CaptureFixture[str]) -> None:
             s = i % len(keys)
             txs.append(
                 sign_tx(
-                    env.domain, Transfer(nonces[s], addrs[(s + 1) % len(keys)], 10**15 + i), keys[s]
+                    env.domain,
+                    Transfer(nonces[s], addrs[(s + 1) % len(keys)], 10**15 + i, max_fee_price=FEE_PRICE),
+                    keys[s],
                 ).encoded
             )
             nonces[s] += 1
         ts = env.now()
-        result = apply_batch(state, [], txs, BatchContext(env.domain, ts))
+        result = apply_batch(state, [], txs, BatchContext(env.domain, FEES, ts))
         assert all(rc.reason == 0 for rc in result.receipts)
         data = encode_batch(ts, txs)
         args = [data, state.root, result.post_root, result.trace_root, 0]

@@ -48,6 +48,7 @@ from protocol.txs import (
 )
 from tests.l1.chain import BLOCK_GAS_LIMIT, make_w3
 from tests.protocol.harness import ETH, Harness, at_nonce
+from tests.support.fees import FEE_PRICE
 
 S = params.FIXED_SCALE
 B = params.ELEMENT_MAX
@@ -307,14 +308,26 @@ def l2_shared_model(
     """The L2 shared-model app through apply_batch: the weights after each cumulative epoch count."""
     h = Harness()
     owner = h.wallets[0]
-    created = h.expect(owner.sign(lambda n: CreateModel(n, 1, lr, IntTensor.vector(weights))), Reason.OK)
+    created = h.expect(
+        owner.sign(lambda n: CreateModel(n, 1, lr, IntTensor.vector(weights), max_fee_price=FEE_PRICE)),
+        Reason.OK,
+    )
     model_id = created.created_id
     assert model_id is not None
-    add = partial(AddData, model_id=model_id, xs=IntTensor.matrix([[x] for x in xs]), ys=IntTensor.vector(ys))
+    add = partial(
+        AddData,
+        model_id=model_id,
+        xs=IntTensor.matrix([[x] for x in xs]),
+        ys=IntTensor.vector(ys),
+        max_fee_price=FEE_PRICE,
+    )
     h.expect(owner.sign(add), Reason.OK)
     out, done = [], 0
     for target in epochs:
-        h.expect(owner.sign(partial(Train, model_id=model_id, epochs=target - done)), Reason.OK)
+        h.expect(
+            owner.sign(partial(Train, model_id=model_id, epochs=target - done, max_fee_price=FEE_PRICE)),
+            Reason.OK,
+        )
         done = target
         model = h.state.model(model_id)
         assert model is not None and model.epochs_trained == done
@@ -453,24 +466,37 @@ def l2_round(r: Round, reward: int = ETH) -> Outcome:
         reveal_deadline=h.now + 200,
         test_commitment=r.test_commitment(),
         train_data_ref=TRAIN_REF,
+        max_fee_price=FEE_PRICE,
     )
     task_id = h.expect(sub.sign(create), Reason.OK).created_id
     assert task_id is not None
     for i, w in r.miners:
         miner = h.wallets[i]
         c = model_commitment(task_id, miner.address, weights_hash(w), r.miner_salt(i))
-        h.expect(miner.sign(partial(CommitModel, task_id=task_id, commitment=c)), Reason.OK)
+        h.expect(
+            miner.sign(partial(CommitModel, task_id=task_id, commitment=c, max_fee_price=FEE_PRICE)),
+            Reason.OK,
+        )
     h.now += 100
     f, y = IntTensor.matrix(r.features), IntTensor.vector(r.labels)
-    for run in reveal_txs(r.spec, task_id, r.test_salt, f, y):
+    for run in reveal_txs(r.spec, task_id, r.test_salt, f, y, max_fee_price=FEE_PRICE):
         h.expect(sub.sign(at_nonce(run)), Reason.OK)
     for i, w in r.reveals():
-        reveal = partial(RevealModel, task_id=task_id, salt=r.miner_salt(i), weights=IntTensor.vector(w))
+        reveal = partial(
+            RevealModel,
+            task_id=task_id,
+            salt=r.miner_salt(i),
+            weights=IntTensor.vector(w),
+            max_fee_price=FEE_PRICE,
+        )
         h.expect(h.wallets[i].sign(reveal), Reason.OK)
     h.now += 100
     before = {i: h.state.account(wl.address).balance for i, wl in enumerate(h.wallets)}
-    h.expect(h.wallets[5].sign(partial(FinalizeTask, task_id=task_id)), Reason.OK)
+    final = h.expect(
+        h.wallets[5].sign(partial(FinalizeTask, task_id=task_id, max_fee_price=FEE_PRICE)), Reason.OK
+    )
     after = {i: h.state.account(wl.address).balance for i, wl in enumerate(h.wallets)}
+    after[5] += final.fee  # the finalizer's fee is not a payout
     (paid_to,) = [i for i in before if after[i] != before[i]]
     scores = {}
     for i, _ in r.miners:

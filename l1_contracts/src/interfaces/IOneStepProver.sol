@@ -8,6 +8,8 @@ struct StepContext {
     uint64 depositStart; // cumulative deposits consumed before this batch (the previous batch's count)
     uint64 depositEnd; // cumulative deposits consumed after this batch (this batch's count)
     address bridge; // deposit `i` is proven by `IBridge(bridge).depositHash(i)`
+    uint64 feePrice; // wei a fee unit of L2 txs (the Rollup's `feePrice`, docs/spec.md section 6)
+    address feeRecipient; // the L2 address credited with every fee (the Rollup's `feeRecipient`)
 }
 
 /// @title IOneStepProver
@@ -19,7 +21,7 @@ struct StepContext {
 ///      A step asked of a finished machine (no job pending and every input consumed) returns
 ///      `postStepHash = NO_STEP = keccak256("mlrollup.no-step")`, which no trace leaf can equal.
 ///      The implementation is `prover/OneStepProver.sol`; its result equals
-///      `protocol.witness.reexecute(decode_witness(witness), domain).step_hash` bit for bit.
+///      `protocol.witness.reexecute(decode_witness(witness), domain, fees).step_hash` bit for bit.
 interface IOneStepProver {
     /// @param ctx the batch the step belongs to, as the Rollup stored it
     /// @param witness the canonical witness bytes (`protocol.witness.encode_witness`, docs/spec.md

@@ -129,6 +129,9 @@ interface IRollup {
     function proofWindow() external view returns (uint256);
     function challengerShareBps() external view returns (uint256);
     function domainSeparator() external view returns (bytes32);
+    /// Wei a fee unit of L2 txs, and the L2 address credited with every fee (docs/spec.md section 6).
+    function feePrice() external view returns (uint64);
+    function feeRecipient() external view returns (address);
     function burnedTotal() external view returns (uint256);
     function payoutOf(address account) external view returns (uint256);
     function getChallenge(uint256 batchIndex) external view returns (Challenge memory);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {StepContext} from "../interfaces/IOneStepProver.sol";
+
 /// @title IStepExecutor
 /// @notice One kind of step's re-execution, called by `OneStepProver` once it has bound the witness to
 ///         the batch (header, deposit, tx inclusion). An executor re-parses the witness, runs the step
@@ -8,7 +10,7 @@ pragma solidity 0.8.30;
 ///         hash after the step. It trusts the caller for the binding: only `OneStepProver.proveStep`'s
 ///         answer proves anything.
 interface IStepExecutor {
-    /// @param domainSeparator the EIP-712 domain of L2 txs (unused by job steps)
+    /// @param ctx the batch's context: tx steps use its EIP-712 domain and fee schedule (job steps none)
     /// @param witness the canonical witness bytes of docs/spec.md section 8
-    function execute(bytes32 domainSeparator, bytes calldata witness) external view returns (bytes32 postStepHash);
+    function execute(StepContext calldata ctx, bytes calldata witness) external view returns (bytes32 postStepHash);
 }

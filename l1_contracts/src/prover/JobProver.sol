@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {StepContext} from "../interfaces/IOneStepProver.sol";
 import {FixedPointML} from "../libraries/FixedPointML.sol";
 import {IStepExecutor} from "./IStepExecutor.sol";
 import {JobStateInconsistent, WitnessWeightsMismatch, WrongStepKind} from "./ProverErrors.sol";
@@ -22,7 +23,7 @@ contract JobProver is IStepExecutor {
     uint256 private constant SHARED_CHUNK_POINTS = 128;
 
     /// @inheritdoc IStepExecutor
-    function execute(bytes32, bytes calldata witness) external pure returns (bytes32 postStepHash) {
+    function execute(StepContext calldata, bytes calldata witness) external pure returns (bytes32 postStepHash) {
         WitnessCodec.Witness memory w = WitnessCodec.parse(witness);
         StepState.Accesses memory a = StepState.load(w, w.base + witness.length);
         bytes32 jobHash;

@@ -24,7 +24,7 @@ import {WitnessCodec} from "./WitnessCodec.sol";
 ///         executor: `TxProver` (deposits, plain txs, undecodable txs), `TensorTxProver`
 ///         (RevealTestSet, RevealModel, AddData) or `JobProver` (SCORE and TRAIN chunks).
 /// @dev The executors are separate contracts because together they exceed EIP-170's 24,576 bytes.
-///      The result equals `protocol.witness.reexecute(decode_witness(witness), domain).step_hash`.
+///      The result equals `protocol.witness.reexecute(decode_witness(witness), domain, fees).step_hash`.
 contract OneStepProver is IOneStepProver {
     /// The post step hash of a step asked of a finished machine: no trace leaf can equal it.
     bytes32 public constant NO_STEP = keccak256("mlrollup.no-step");
@@ -73,7 +73,7 @@ contract OneStepProver is IOneStepProver {
                 || txType == TxCodec.ADD_DATA;
             executor = tensor ? tensorTxProver : txProver;
         }
-        postStepHash = executor.execute(ctx.domainSeparator, witness);
+        postStepHash = executor.execute(ctx, witness);
     }
 
     function _bindDeposit(StepContext calldata ctx, WitnessCodec.Witness memory w) private view {

@@ -17,7 +17,6 @@ contract TensorTxProver is TxExecutorBase {
     using StepState for StepState.Accesses;
     using FixedPointML for FixedPointML.Spec;
 
-    uint256 private constant SHARED_CHUNK_POINTS = 128;
     uint256 private constant MAX_ADD_POINTS = 128;
     uint256 private constant MAX_TEST_SAMPLES = 65_536;
     uint256 private constant MAX_TEST_CHUNKS = 1_024;

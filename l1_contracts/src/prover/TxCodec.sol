@@ -58,28 +58,28 @@ library TxCodec {
     uint256 private constant SHARED_LR_MAX = 1 << 16;
     uint256 private constant MAX_RANGE_PROOF = 20;
 
-    bytes32 internal constant TRANSFER_TYPEHASH = keccak256("Transfer(uint64 nonce,address to,uint128 amount)");
+    bytes32 internal constant TRANSFER_TYPEHASH = keccak256("Transfer(uint64 nonce,address to,uint128 amount,uint64 maxFeePrice)");
     bytes32 internal constant WITHDRAW_TYPEHASH =
-        keccak256("Withdraw(uint64 nonce,address recipient,uint128 amount)");
+        keccak256("Withdraw(uint64 nonce,address recipient,uint128 amount,uint64 maxFeePrice)");
     bytes32 internal constant CREATE_TASK_TYPEHASH = keccak256(
         "CreateTask(uint64 nonce,uint8 arch,uint16 inputs,uint16 hidden,uint16 outputs,uint128 reward,"
-        "uint64 commitDeadline,uint64 revealDeadline,bytes32 testCommitment,bytes32 trainDataRef)"
+        "uint64 commitDeadline,uint64 revealDeadline,bytes32 testCommitment,bytes32 trainDataRef,uint64 maxFeePrice)"
     );
     bytes32 internal constant COMMIT_MODEL_TYPEHASH =
-        keccak256("CommitModel(uint64 nonce,uint64 taskId,bytes32 commitment)");
+        keccak256("CommitModel(uint64 nonce,uint64 taskId,bytes32 commitment,uint64 maxFeePrice)");
     bytes32 internal constant REVEAL_TEST_SET_TYPEHASH =
         keccak256(
             "RevealTestSet(uint64 nonce,uint64 taskId,bytes32 salt,uint32 nTest,bytes32 testRoot,uint32 firstChunk,"
-            "bytes features,bytes labels,bytes32[] proof)"
+            "bytes features,bytes labels,bytes32[] proof,uint64 maxFeePrice)"
         );
     bytes32 internal constant REVEAL_MODEL_TYPEHASH =
-        keccak256("RevealModel(uint64 nonce,uint64 taskId,bytes32 salt,bytes weights)");
-    bytes32 internal constant FINALIZE_TASK_TYPEHASH = keccak256("FinalizeTask(uint64 nonce,uint64 taskId)");
+        keccak256("RevealModel(uint64 nonce,uint64 taskId,bytes32 salt,bytes weights,uint64 maxFeePrice)");
+    bytes32 internal constant FINALIZE_TASK_TYPEHASH = keccak256("FinalizeTask(uint64 nonce,uint64 taskId,uint64 maxFeePrice)");
     bytes32 internal constant CREATE_MODEL_TYPEHASH =
-        keccak256("CreateModel(uint64 nonce,uint8 nFeatures,uint32 learningRate,bytes weights)");
+        keccak256("CreateModel(uint64 nonce,uint8 nFeatures,uint32 learningRate,bytes weights,uint64 maxFeePrice)");
     bytes32 internal constant ADD_DATA_TYPEHASH =
-        keccak256("AddData(uint64 nonce,uint64 modelId,bytes xs,bytes ys)");
-    bytes32 internal constant TRAIN_TYPEHASH = keccak256("Train(uint64 nonce,uint64 modelId,uint32 epochs)");
+        keccak256("AddData(uint64 nonce,uint64 modelId,bytes xs,bytes ys,uint64 maxFeePrice)");
+    bytes32 internal constant TRAIN_TYPEHASH = keccak256("Train(uint64 nonce,uint64 modelId,uint32 epochs,uint64 maxFeePrice)");
 
     /// A decoded tensor field: its elements stay in calldata.
     struct Tensor {
@@ -91,8 +91,8 @@ library TxCodec {
         uint256 width; // bytes an element
     }
 
-    /// A decoded signed tx. `f[i]` is body field `i` (nonce first) as a uint (an address or a bytes32
-    /// as its integer); a tensor field holds its index in `t`.
+    /// A decoded signed tx. `f[i]` is body field `i` (nonce first, maxFeePrice last) as a uint (an
+    /// address or a bytes32 as its integer); a tensor field holds its index in `t`.
     struct Tx {
         uint256 txType;
         uint256[] f;
@@ -194,19 +194,20 @@ library TxCodec {
         return TRAIN_TYPEHASH;
     }
 
-    /// The body fields of each type, in order (protocol.codec.TX_FIELDS).
+    /// The body fields of each type, in order (protocol.codec.TX_FIELDS): every plan ends with the
+    /// signed `maxFeePrice` (u64).
     function _plan(uint256 txType) private pure returns (bytes memory) {
-        if (txType == TRANSFER || txType == WITHDRAW) return abi.encodePacked(U64, ADDR, U128);
+        if (txType == TRANSFER || txType == WITHDRAW) return abi.encodePacked(U64, ADDR, U128, U64);
         if (txType == CREATE_TASK) {
-            return abi.encodePacked(U64, ARCH, U16, U16, U16, U128, U64, U64, B32, B32);
+            return abi.encodePacked(U64, ARCH, U16, U16, U16, U128, U64, U64, B32, B32, U64);
         }
-        if (txType == COMMIT_MODEL) return abi.encodePacked(U64, U64, B32);
-        if (txType == REVEAL_TEST_SET) return abi.encodePacked(U64, U64, B32, U32, B32, U32, T2E, T1E, B32LIST);
-        if (txType == REVEAL_MODEL) return abi.encodePacked(U64, U64, B32, T1E);
-        if (txType == FINALIZE_TASK) return abi.encodePacked(U64, U64);
-        if (txType == CREATE_MODEL) return abi.encodePacked(U64, NFEAT, LR, T1W);
-        if (txType == ADD_DATA) return abi.encodePacked(U64, U64, T2X, T1X);
-        return abi.encodePacked(U64, U64, U32);
+        if (txType == COMMIT_MODEL) return abi.encodePacked(U64, U64, B32, U64);
+        if (txType == REVEAL_TEST_SET) return abi.encodePacked(U64, U64, B32, U32, B32, U32, T2E, T1E, B32LIST, U64);
+        if (txType == REVEAL_MODEL) return abi.encodePacked(U64, U64, B32, T1E, U64);
+        if (txType == FINALIZE_TASK) return abi.encodePacked(U64, U64, U64);
+        if (txType == CREATE_MODEL) return abi.encodePacked(U64, NFEAT, LR, T1W, U64);
+        if (txType == ADD_DATA) return abi.encodePacked(U64, U64, T2X, T1X, U64);
+        return abi.encodePacked(U64, U64, U32, U64);
     }
 
     /// One tensor at `p` (`u8 rank ‖ u32 dim × rank ‖ u8 width ‖ elements`), as

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {StepContext} from "../interfaces/IOneStepProver.sol";
+import {FixedPointML} from "../libraries/FixedPointML.sol";
 import {IStepExecutor} from "./IStepExecutor.sol";
 import {DepositOutOfOrder, JobStateInconsistent, WitnessInputMissing} from "./ProverErrors.sol";
 import {Records} from "./Records.sol";
@@ -11,9 +13,10 @@ import {WitnessCodec} from "./WitnessCodec.sol";
 /// @title TxExecutorBase
 /// @notice A step that consumes an input (docs/spec.md sections 5 and 6), as `protocol.transition`'s
 ///         `_deposit_step` and `_tx_step` run it: a deposit credits its recipient; a tx is decoded,
-///         its signature recovered (EIP-712, EIP-2 low s), its nonce checked, then its type's rules
-///         run (`_handle`, in the order of `protocol/txrules.py`). A tx that fails at any point changes
-///         nothing, not even the nonce; the step still consumes the input.
+///         its signature recovered (EIP-712, EIP-2 low s), its nonce checked, its fee charged
+///         (`_chargeFee`, `protocol.fees.charge_fee`), then its type's rules run (`_handle`, in the
+///         order of `protocol/txrules.py`). A tx that fails at any point changes nothing, not even the
+///         nonce, and pays nothing; the step still consumes the input.
 /// @dev Concrete provers implement `_handle` for some tx types; `OneStepProver` routes each tx by its
 ///      type byte. Reasons are `protocol.receipts.Reason`; they do not enter the step hash, but the
 ///      order of checks decides which keys a failing tx reads, so it is Python's.
@@ -33,15 +36,23 @@ abstract contract TxExecutorBase is IStepExecutor {
     uint256 internal constant NO_COMMITMENT = 10;
     uint256 internal constant HASH_MISMATCH = 11;
     uint256 internal constant INVALID_PARAMS = 12;
+    uint256 internal constant FEE_PRICE_TOO_LOW = 13;
+    uint256 internal constant FEE_UNPAID = 14;
+
+    // protocol/params.py: the fee units (docs/spec.md section 6, "Fees")
+    uint256 internal constant FEE_UNITS_PER_BYTE = 40;
+    uint256 internal constant FEE_UNITS_PER_STEP = 1_300;
+    uint256 internal constant FEE_UNITS_PER_MAC = 1;
+    uint256 internal constant SHARED_CHUNK_POINTS = 128;
 
     /// @inheritdoc IStepExecutor
-    function execute(bytes32 domainSeparator, bytes calldata witness) external view returns (bytes32) {
-        (bytes32 postStepHash, ) = _execute(domainSeparator, witness);
+    function execute(StepContext calldata ctx, bytes calldata witness) external view returns (bytes32) {
+        (bytes32 postStepHash, ) = _execute(ctx, witness);
         return postStepHash;
     }
 
     /// The step hash after the step and, for a tx, its receipt reason (0 for a deposit).
-    function _execute(bytes32 domainSeparator, bytes calldata witness)
+    function _execute(StepContext calldata ctx, bytes calldata witness)
         internal
         view
         returns (bytes32 postStepHash, uint256 reason)
@@ -55,7 +66,7 @@ abstract contract TxExecutorBase is IStepExecutor {
             _deposit(a, w);
         } else {
             if (!w.hasTx) revert WitnessInputMissing(w.preCursor);
-            (reason, jobHash) = _tx(a, w, domainSeparator);
+            (reason, jobHash) = _tx(a, w, ctx);
             if (reason != OK) a.discardWrites();
         }
         postStepHash = WitnessCodec.stepHash(a.roll(w.preRoot), w.preCursor + 1, jobHash);
@@ -69,22 +80,66 @@ abstract contract TxExecutorBase is IStepExecutor {
         _putMeta(a, m);
     }
 
-    function _tx(StepState.Accesses memory a, WitnessCodec.Witness memory w, bytes32 domainSeparator)
+    function _tx(StepState.Accesses memory a, WitnessCodec.Witness memory w, StepContext calldata ctx)
         private
         view
         returns (uint256 reason, bytes32 jobHash)
     {
         (bool ok, TxCodec.Tx memory t) = TxCodec.decode(w.txOffset, w.txLength);
         if (!ok) return (DECODE_ERROR, 0);
-        address sender = TxCodec.sender(t, domainSeparator);
+        address sender = TxCodec.sender(t, ctx.domainSeparator);
         if (sender == address(0)) return (BAD_SIGNATURE, 0);
         Records.Account memory account = _account(a, sender);
         if (t.f[0] != account.nonce) return (BAD_NONCE, 0);
+        if (t.f[t.f.length - 1] < ctx.feePrice) return (FEE_PRICE_TOO_LOW, 0); // maxFeePrice, the last field
+        if (!_chargeFee(a, t, sender, w.txLength, ctx)) return (FEE_UNPAID, 0);
         (reason, jobHash) = _handle(a, t, sender, w.timestamp);
         if (reason != OK) return (reason, 0);
         account = _account(a, sender); // the handler may have moved the sender's balance
         account.nonce += 1;
         _putAccount(a, sender, account);
+    }
+
+    /// `protocol.fees.charge_fee` after the price check: debit `fee_units * feePrice` from the sender
+    /// and credit the fee recipient; false (FEE_UNPAID) when the balance is below the fee. A zero
+    /// price charges nothing and touches no account. `size` is the raw tx's length.
+    function _chargeFee(
+        StepState.Accesses memory a,
+        TxCodec.Tx memory t,
+        address sender,
+        uint256 size,
+        StepContext calldata ctx
+    ) private pure returns (bool) {
+        (uint256 chunks, uint256 macs) = _jobWork(a, t);
+        uint256 fee = (FEE_UNITS_PER_BYTE * size + FEE_UNITS_PER_STEP * (1 + chunks) + FEE_UNITS_PER_MAC * macs)
+            * ctx.feePrice;
+        if (fee == 0) return true;
+        if (!_debit(a, sender, fee)) return false;
+        _credit(a, ctx.feeRecipient, fee);
+        return true;
+    }
+
+    /// `protocol.fees.job_work`: the chunks and MACs of the job a RevealModel (scoring the task's
+    /// revealed test set) or a Train (epochs over the model's points) starts; (0, 0) otherwise.
+    function _jobWork(StepState.Accesses memory a, TxCodec.Tx memory t)
+        private
+        pure
+        returns (uint256 chunks, uint256 macs)
+    {
+        if (t.txType == TxCodec.REVEAL_MODEL) {
+            (bool exists, Records.Task memory task) = _task(a, t.f[1]);
+            if (!exists || task.flags & Records.FLAG_TEST_REVEALED == 0) return (0, 0);
+            FixedPointML.Spec memory spec = FixedPointML.Spec(task.arch, task.inputs, task.hidden, task.outputs);
+            uint256 k = FixedPointML.chunkSize(spec);
+            return ((uint256(task.nTest) + k - 1) / k, uint256(task.nTest) * FixedPointML.macsPerSample(spec));
+        }
+        if (t.txType == TxCodec.TRAIN) {
+            (bool exists, Records.SharedModel memory model) = _model(a, t.f[1]);
+            if (!exists) return (0, 0);
+            uint256 points = model.nPoints;
+            uint256 perEpoch = (points + SHARED_CHUNK_POINTS - 1) / SHARED_CHUNK_POINTS;
+            return (t.f[2] * perEpoch, t.f[2] * points * (uint256(model.nFeatures) + 1));
+        }
     }
 
     /// The type's own rules (`protocol.txrules.HANDLERS`): the failure reason, or OK and the hash of

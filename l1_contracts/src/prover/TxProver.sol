@@ -15,7 +15,6 @@ import {TxExecutorBase} from "./TxExecutorBase.sol";
 contract TxProver is TxExecutorBase {
     using StepState for StepState.Accesses;
 
-    uint256 private constant SHARED_CHUNK_POINTS = 128;
     uint256 private constant MAX_JOB_STEPS = 2_000;
 
     function _handle(StepState.Accesses memory a, TxCodec.Tx memory t, address sender, uint256 now_)

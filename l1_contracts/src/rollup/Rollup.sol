@@ -79,6 +79,10 @@ contract Rollup is IRollup {
     uint256 public immutable challengerShareBps;
     /// The EIP-712 domain of L2 txs (name "mlrollup", version "1", this chain, this contract).
     bytes32 public immutable domainSeparator;
+    /// The L2 fee schedule (docs/spec.md section 6): wei a fee unit, and the L2 address every fee is
+    /// credited to. Every role reads them here; the one-step prover gets them in `StepContext`.
+    uint64 public immutable feePrice;
+    address public immutable feeRecipient;
 
     mapping(uint256 index => Batch) internal _batches;
     uint128 internal _batchCount;
@@ -103,6 +107,9 @@ contract Rollup is IRollup {
     /// @param responseWindow_ seconds (1 … 2^32-1) the step hashes may be revealed after a challenge
     /// @param proofWindow_ seconds (1 … 2^32-1) a fraud proof may be sent after the reveal
     /// @param challengerShareBps_ the part (basis points, ≤ 10,000) of a slashed bond the challenger gets
+    /// @param feePrice_ wei an L2 fee unit (≤ 2^64-1, the most a tx's signed `maxFeePrice` can be; 0:
+    ///        txs are free)
+    /// @param feeRecipient_ the L2 address credited with every fee (non-zero)
     constructor(
         address bridge_,
         bytes32 genesisRoot_,
@@ -112,14 +119,18 @@ contract Rollup is IRollup {
         uint256 challengerBond_,
         uint256 responseWindow_,
         uint256 proofWindow_,
-        uint256 challengerShareBps_
+        uint256 challengerShareBps_,
+        uint256 feePrice_,
+        address feeRecipient_
     ) {
-        if (bridge_ == address(0) || prover_ == address(0)) revert ZeroAddress();
+        if (bridge_ == address(0) || prover_ == address(0) || feeRecipient_ == address(0)) revert ZeroAddress();
         if (
             bondAmount_ == 0 || challengeWindow_ > type(uint64).max || challengerBond_ == 0
                 || responseWindow_ == 0 || responseWindow_ > type(uint32).max || proofWindow_ == 0
-                || proofWindow_ > type(uint32).max || challengerShareBps_ > BPS
+                || proofWindow_ > type(uint32).max || challengerShareBps_ > BPS || feePrice_ > type(uint64).max
         ) revert InvalidParameter();
+        feePrice = uint64(feePrice_);
+        feeRecipient = feeRecipient_;
         _bridge = IBridge(bridge_);
         genesisRoot = genesisRoot_;
         bondAmount = bondAmount_;
@@ -380,7 +391,9 @@ contract Rollup is IRollup {
             batchDataHash: _batches[batchIndex].dataHash,
             depositStart: _depositStart(batchIndex),
             depositEnd: _batches[batchIndex].depositCount,
-            bridge: address(_bridge)
+            bridge: address(_bridge),
+            feePrice: feePrice,
+            feeRecipient: feeRecipient
         });
     }
 

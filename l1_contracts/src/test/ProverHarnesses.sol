@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {StepContext} from "../interfaces/IOneStepProver.sol";
 import {TensorTxProver} from "../prover/TensorTxProver.sol";
 import {TxCodec} from "../prover/TxCodec.sol";
 import {TxProver} from "../prover/TxProver.sol";
@@ -25,22 +26,22 @@ contract ProverCodecHarness {
 
 /// @notice Test-only: `TxProver` with the receipt reason of a tx step (not part of the step hash).
 contract ProverTxHarness is TxProver {
-    function executeWithReason(bytes32 domainSeparator, bytes calldata witness)
+    function executeWithReason(StepContext calldata ctx, bytes calldata witness)
         external
         view
         returns (bytes32 postStepHash, uint256 reason)
     {
-        return _execute(domainSeparator, witness);
+        return _execute(ctx, witness);
     }
 }
 
 /// @notice Test-only: `TensorTxProver` with the receipt reason of a tx step.
 contract ProverTensorTxHarness is TensorTxProver {
-    function executeWithReason(bytes32 domainSeparator, bytes calldata witness)
+    function executeWithReason(StepContext calldata ctx, bytes calldata witness)
         external
         view
         returns (bytes32 postStepHash, uint256 reason)
     {
-        return _execute(domainSeparator, witness);
+        return _execute(ctx, witness);
     }
 }

@@ -16,7 +16,9 @@ contract RollupGasHarness is Rollup {
         uint256 challengerBond_,
         uint256 responseWindow_,
         uint256 proofWindow_,
-        uint256 challengerShareBps_
+        uint256 challengerShareBps_,
+        uint256 feePrice_,
+        address feeRecipient_
     )
         Rollup(
             bridge_,
@@ -27,7 +29,9 @@ contract RollupGasHarness is Rollup {
             challengerBond_,
             responseWindow_,
             proofWindow_,
-            challengerShareBps_
+            challengerShareBps_,
+            feePrice_,
+            feeRecipient_
         )
     {}
 

@@ -14,7 +14,9 @@ contract RollupHarness is Rollup {
         uint256 challengerBond_,
         uint256 responseWindow_,
         uint256 proofWindow_,
-        uint256 challengerShareBps_
+        uint256 challengerShareBps_,
+        uint256 feePrice_,
+        address feeRecipient_
     )
         Rollup(
             bridge_,
@@ -25,7 +27,9 @@ contract RollupHarness is Rollup {
             challengerBond_,
             responseWindow_,
             proofWindow_,
-            challengerShareBps_
+            challengerShareBps_,
+            feePrice_,
+            feeRecipient_
         )
     {}
 
