@@ -20,11 +20,15 @@ from web3 import HTTPProvider, Web3
 
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
+from l1_contracts.bindings.tx import KeySender
+from l1_contracts.deploy import deploy, save
 from l1_contracts.devnet import dev_accounts
-from mlrollup.processes import START_TIMEOUT_S, LaunchError, Role, Roles, clean_env, free_port, wait_until
+from mlrollup.processes import START_TIMEOUT_S, Role, Roles, clean_env, free_port, wait_until
 from protocol.signing import Domain
 
 DEPLOYER, PROPOSER = 0, 1
+BOND = 10**18  # the proposer's, as `mlrollup deploy` and `mlrollup up` default
+DEFAULT_CHALLENGE_WINDOW_S = 10  # `mlrollup deploy`'s default
 CHALLENGER = 7  # dev accounts 2-6 fund users in the tests (tests/e2e/stack.py::fund)
 
 
@@ -34,7 +38,7 @@ class StackConfig:
 
     batch_age_s: float = 1.0
     block_interval_s: float = 0.2
-    challenge_window_s: int | None = None  # the deployment's default unless told
+    challenge_window_s: int | None = None  # `mlrollup deploy`'s default (10 s) unless told
     executor: str = "inline"  # or "process": blocks execute in a worker process, as in production
     batcher_apart: bool = False  # `mlrollup batcher` as a process of its own, instead of --batcher
     verifier: bool = True
@@ -109,8 +113,9 @@ def _answers(stack: LocalStack, name: str, role: Role) -> bool:
 
 
 def start_local_stack(roles: Roles, directory: Path, config: StackConfig | None = None) -> LocalStack:
-    """devnet → deploy (dev account 0) → sequencer with its batcher (dev account 1 proposes) →
-    verifier (dev account 7 challenges). Waits until each is ready; on failure stops what started."""
+    """devnet → deploy (dev account 0, from this process) → sequencer with its batcher (dev account 1
+    proposes) → verifier (dev account 7 challenges). Waits until each is ready; on failure stops
+    what started."""
     config = config or StackConfig()
     try:
         return _start(roles, directory, config)
@@ -128,14 +133,15 @@ def _start(roles: Roles, directory: Path, config: StackConfig) -> LocalStack:
     roles.start("devnet", ["devnet", "--port", str(l1_port)], clean_env(**base))
     w3 = Web3(HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
     wait_until("the devnet", w3.is_connected, timeout=START_TIMEOUT_S)
-    out = directory / "deployments"
-    args = ["deploy", "--rpc", l1_url, "--key", accounts[DEPLOYER].private_key, "--out", str(out)]
-    if config.challenge_window_s is not None:
-        args += ["--challenge-window", str(config.challenge_window_s)]
-    deploy = roles.start("deploy", args, clean_env(**base))
-    if deploy.popen.wait(START_TIMEOUT_S) != 0:
-        raise LaunchError(f"the deployment failed:\n{deploy.output()[-4000:]}")
-    deployment_file = out / f"{w3.eth.chain_id}.json"
+    # Deployed from this process (as `mlrollup up` does): one interpreter start less than `mlrollup
+    # deploy`, whose command line tests/l1/test_cli_devnet_deploy.py covers.
+    deployed = deploy(
+        w3,
+        KeySender.from_hex(accounts[DEPLOYER].private_key),
+        bond=BOND,
+        challenge_window=config.challenge_window_s or DEFAULT_CHALLENGE_WINDOW_S,
+    )
+    deployment_file = save(deployed, directory / "deployments")
     deployment = json.loads(deployment_file.read_text())
     domain = Domain.from_hex(int(deployment["chain_id"]), deployment["rollup"])
     env = {

@@ -7,6 +7,7 @@ the benchmarks call these functions rather than replaying on their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from l1_contracts.bindings.bridge import Bridge
@@ -52,18 +53,26 @@ class AppendHistory:
 
 
 def check_appends(rollup: Rollup, from_block: int = 0) -> AppendHistory:
-    """Walk the `BatchAppended` and `BatchDeleted` events in L1 order: every append must land at the
-    next index (none skipped) on the root of the batch before it, and no batch data may be appended
-    again while its first append is live (none posted twice). `ReplayError` naming the first break."""
-    events: list[BatchAppended | BatchDeleted] = [
-        *rollup.batches_appended(from_block),
-        *rollup.batches_deleted(from_block),
-    ]
-    events.sort(key=lambda e: (e.block_number, e.log_index))
+    """`append_history` of the Rollup's `BatchAppended` and `BatchDeleted` events since `from_block`,
+    which must leave as many live batches as the Rollup holds."""
+    history = append_history(
+        [*rollup.batches_appended(from_block), *rollup.batches_deleted(from_block)], rollup.genesis_root()
+    )
+    held = rollup.batch_count()
+    if history.live != held:
+        raise ReplayError(f"the events leave {history.live} live batches, the Rollup holds {held}")
+    return history
+
+
+def append_history(events: Sequence[BatchAppended | BatchDeleted], genesis: bytes) -> AppendHistory:
+    """Walk appends and deletions in L1 order: every append must land at the next index (none
+    skipped) on the root of the batch before it (`genesis` for the first), and no batch data may be
+    appended again while its first append is live (none posted twice). `ReplayError` naming the
+    first break."""
+    ordered = sorted(events, key=lambda e: (e.block_number, e.log_index))
     live: list[BatchAppended] = []
     appends = deleted = 0
-    genesis = rollup.genesis_root()
-    for event in events:
+    for event in ordered:
         if isinstance(event, BatchDeleted):
             if event.index != len(live) - 1:
                 raise ReplayError(
@@ -82,7 +91,4 @@ def check_appends(rollup: Rollup, from_block: int = 0) -> AppendHistory:
         if any(batch.data_hash == event.data_hash for batch in live):
             raise ReplayError(f"{where} repeats the data of a live batch: posted twice")
         live.append(event)
-    if len(live) != rollup.batch_count():
-        held = rollup.batch_count()
-        raise ReplayError(f"the events leave {len(live)} live batches, the Rollup holds {held}")
     return AppendHistory(appends, deleted, len(live))

@@ -98,6 +98,7 @@ def orphans(descendants: Sequence[psutil.Process], grace_s: float = GONE_GRACE_S
         running = alive(running)
     for proc in running:
         proc.kill()
+    psutil.wait_procs(running, timeout=10)
     return count, time.monotonic() - started
 
 
@@ -152,19 +153,19 @@ def check_round(
             )
         if status["halted"]:
             out.problems.append(f"the verifier halted: {status['halted']}")
-    out.problems += leftover_files(stack)
+    out.problems += leftover_files(Path(stack.directory), stack.config.tmpdir)
     return out
 
 
-def leftover_files(stack: LocalStack) -> list[str]:
-    """Files the roles left in their TMPDIR, or beside their databases, that no role should keep."""
+def leftover_files(directory: Path, tmpdir: Path | None) -> list[str]:
+    """Files the roles left in their TMPDIR, or in the stack's `directory` beside their databases,
+    that no role should keep."""
     problems = []
-    tmpdir = stack.config.tmpdir
     if tmpdir is not None and tmpdir.exists():
         left = sorted(p.name for p in tmpdir.iterdir())
         if left:
             problems.append(f"files left in the roles' TMPDIR: {left[:5]}")
-    unexpected = sorted(p.name for p in Path(stack.directory).iterdir() if not EXPECTED.match(p.name))
+    unexpected = sorted(p.name for p in directory.iterdir() if not EXPECTED.match(p.name))
     if unexpected:
         problems.append(f"unexpected files beside the databases: {unexpected[:5]}")
     return problems

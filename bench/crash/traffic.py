@@ -48,7 +48,8 @@ class Ledger:
     """Everything the load sent, shared by its threads."""
 
     acked: list[Acked] = field(default_factory=list)
-    unanswered: int = 0
+    unanswered: int = 0  # sent, and the connection dropped before an answer
+    down: int = 0  # not sent: the connection was refused (the role was down)
     refused: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,9 +73,14 @@ class Account:
         with self.lock:
             try:
                 accepted = self.client.submit(make)
-            except TransportError:
+            except TransportError as exc:
                 with ledger.lock:
-                    ledger.unanswered += 1
+                    # A refused connection sent nothing (the sequencer is down); any other transport
+                    # failure may have been stored without an answer.
+                    if "ConnectError" in exc.message:
+                        ledger.down += 1
+                    else:
+                        ledger.unanswered += 1
                 return None
             except ClientError as exc:
                 with ledger.lock:
