@@ -34,6 +34,7 @@ from l1_contracts.twins import CompetitionTwin, RegressionTwin
 from protocol.hashing import keccak
 from protocol.models import ModelSpec
 from protocol.tensors import IntTensor
+from service.lifeline import die_with_parent
 
 DEFAULT_EPOCHS = 3
 DEFAULT_SIZES = (8, 16)
@@ -213,7 +214,8 @@ def measure(
 def measure_to_queue(queue: Any, kwargs: dict[str, Any]) -> None:
     """`measure(**kwargs)` in a process of its own (py-evm holds the GIL for seconds, which would
     slow down every other thread of the caller): ("tx", None) on `queue` after each transaction,
-    then ("done", TwinGas) or ("error", why)."""
+    then ("done", TwinGas) or ("error", why). It ends with its parent (`mlrollup demo` killed)."""
+    die_with_parent()
     try:
         result = measure(**kwargs, on_tx=lambda: queue.put(("tx", None)))
     except Exception as exc:
