@@ -44,8 +44,9 @@ def parse_hex(text: Any, name: str, size: int | None = None) -> bytes:
 
 
 def parse_address(text: Any, name: str) -> bytes:
-    if not isinstance(text, str):
-        raise api_error("invalid_hex", f"{name}: expected a 0x address string", field=name)
+    """A `0x` address (a mixed-case one with its EIP-55 checksum); `invalid_hex` or `bad_checksum`."""
+    if not isinstance(text, str) or text[:2] not in ("0x", "0X"):
+        raise api_error("invalid_hex", f"{name}: expected a 0x-prefixed address string", field=name)
     try:
         return address_from_hex(text)
     except ValueError as exc:
