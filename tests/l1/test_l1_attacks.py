@@ -208,7 +208,8 @@ def test_a_reentrant_withdrawal_recipient_is_paid_once(world: World) -> None:
     args = [0, 1, world.harness_address, TO_HARNESS, world.proof(1)]
     world.arm(b.address, bytes.fromhex(b.contract.encode_abi("claimWithdrawal", args=args)[2:]))
     before = world.balances()
-    b.claim_withdrawal(g.watcher, *args, gas=1_000_000)  # the default limit is sized for a plain account
+    # the default gas limit is sized for a plain account
+    b.claim_withdrawal(g.watcher, 0, 1, world.harness_address, TO_HARNESS, world.proof(1), gas=1_000_000)
     after = world.balances()
     assert after[b.address] == before[b.address] - TO_HARNESS
     assert after[world.harness_address] == before[world.harness_address] + TO_HARNESS
