@@ -12,6 +12,9 @@ anyway) is returned with empty data, which derives as UNDECODABLE: a challenge s
 
 An L1 reorg deeper than `confirmations` shows as a changed hash of the last block scanned; the reader
 then starts over from the deployment block and says so (`L1Update.reset`), and the consumer rebuilds.
+Before a first scan and before starting over it checks that the Rollup's code is there: a chain
+without it (the devnet restarted: it keeps its chain in memory) raises `RollupMissing` rather than
+reading as a history without batches, which would make every role undo what it holds.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ from protocol.signing import Domain, address_from_hex
 log = logging.getLogger("l1_contracts.reader")
 
 LOG_RANGE = 5_000  # blocks per eth_getLogs request: public nodes cap the range
+
+
+class RollupMissing(L1Error):
+    """L1 holds no contract at the Rollup's address: another chain (a devnet restarted, which keeps
+    its chain in memory, or a wrong RPC URL), not a history to follow."""
 
 
 class DomainMismatch(L1Error):
@@ -184,6 +192,10 @@ class L1Reader:
         head = int(self.w3.eth.block_number)
         safe = head - self.confirmations
         reset = self._reorged()
+        if reset or self._last_hash is None:
+            # A chain without the Rollup would read as a history with no batches: every consumer
+            # would undo what it holds. Refuse to read one (the view stays as it was).
+            self._check_rollup()
         if reset:
             log.warning("L1 reorganised below block %d: reading the deployment again", self.scanned_to)
             self._next_block, self._last_hash, self._view = self.from_block, None, _View()
@@ -206,6 +218,14 @@ class L1Reader:
             batch_count=len(self._view.live),
             reset=reset,
         )
+
+    def _check_rollup(self) -> None:
+        if not self.w3.eth.get_code(Web3.to_checksum_address(self.rollup.address)):
+            raise RollupMissing(
+                f"L1 at block {self.w3.eth.block_number} has no contract at the Rollup's address "
+                f"{self.rollup.address}: another chain than the deployment's (a devnet restarted, "
+                "which keeps its chain in memory, or a wrong L1 URL); nothing read from it"
+            )
 
     def _reorged(self) -> bool:
         if self._last_hash is None or self.scanned_to < 0:

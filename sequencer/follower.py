@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from l1_contracts.reader import Deleted, L1Update
+from l1_contracts.reader import Deleted, L1Update, RollupMissing
 from protocol.deposits import Deposit
 from protocol.derive import Derivation, DerivationError, Derived, PostedBatch, Verdict
 from protocol.signing import to_checksum_address
@@ -290,7 +290,8 @@ class Follower:
             except Exception as exc:  # L1 transport, a half-read L1 view, the database: retried
                 self.failures += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                if isinstance(exc, DerivationError | FollowerError) or not self.synced:
+                # No Rollup on L1 (a devnet restarted): nothing it reads can be posted to, so take no txs.
+                if isinstance(exc, DerivationError | FollowerError | RollupMissing) or not self.synced:
                     self._catch_up(f"cannot follow L1 yet: {self.last_error}")
                 log.warning("following L1 failed (%d in a row): %s", self.failures, self.last_error)
                 if isinstance(exc, FollowerError):

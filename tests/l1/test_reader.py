@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from l1_contracts.reader import Appended, Deleted, L1Reader, deployment_domain
+import pytest
+
+from l1_contracts.reader import Appended, Deleted, L1Reader, RollupMissing, deployment_domain
 from protocol.derive import Derivation, Verdict
 from protocol.hashing import keccak
 from protocol.signing import Domain
@@ -122,3 +124,26 @@ def test_a_reorg_below_the_scanned_block_starts_over() -> None:
     update = reader.poll()
     assert update.reset
     assert [d.amount for d in reader.deposits] == [7]
+
+
+def test_a_chain_without_the_rollup_is_refused_not_read_as_empty() -> None:
+    # What a devnet restart does (it keeps its chain in memory): the same URL, a new chain, no
+    # Rollup at the address. Read as a reorg, it would be a history without batches or deposits, and
+    # the sequencer would undo every batch it posted (the crash harness's devnet kills found this).
+    game = make_game()
+    domain = deployment_domain(game.rollup)
+    fund(game)
+    ctx = BatchContext(domain, FEES, game.now())
+    tx = ALICE.sign(partial(Transfer, to=BOB.address, amount=1, max_fee_price=FEE_PRICE), domain, nonce=0)
+    game.post_result(apply_batch(State(), [d.deposit for d in game.bridge.deposit_logs()], [tx], ctx))
+    reader = reader_of(game)
+    assert reader.poll().batch_count == 1
+    head = int(game.w3.eth.block_number)
+    game.tester.reset_to_genesis()
+    game.tester.mine_blocks(head + 2)  # past the block the reader scanned: its hash has changed
+    with pytest.raises(RollupMissing, match="no contract at the Rollup's address"):
+        reader.poll()
+    assert len(reader.live_batches) == 1 and len(reader.deposits) == 2  # the view stays as it was
+    fresh = reader_of(game)  # a role started against the new chain refuses it too
+    with pytest.raises(RollupMissing):
+        fresh.poll()
