@@ -30,6 +30,7 @@ from tests.support.apifuzz import (
     run_case,
     stop_apps,
 )
+from tests.support.fees import FEE_PRICE
 
 TALLY = Tally()
 
@@ -43,12 +44,15 @@ def sequencer_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]
     wallets = [Wallet.from_seed(i) for i in range(3)]
     fund(node, builder, wallets)
     a, b = wallets[:2]
-    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1))) for _ in range(3)])
+    node.submit(
+        [Submission(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE))) for _ in range(3)]
+    )
     assert builder.tick() is not None
     builder.seal()
     app = create_app(node.settings, sequencer=node, run_builder=False)
     yield app
     stop_apps()  # the app's lifespan, started by schemathesis's first call, closes the node
+    print(f"\nschemathesis on the sequencer: {TALLY}")  # the figures of docs/results (pytest -s)
 
 
 # The schema of an app built the same way (building one starts nothing: its lifespan does); each case

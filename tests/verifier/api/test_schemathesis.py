@@ -39,6 +39,7 @@ def verifier_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     yield create_app(node=node, run_loop=False)
     stop_apps()
     node.close()
+    print(f"\nschemathesis on the verifier: {TALLY}")  # the figures of docs/results (pytest -s)
 
 
 # The schema of an app built the same way (building one starts nothing); each case goes to the
