@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bench.fees import FEE_PRICE, FEES
 from protocol.codec import decode_tx
 from protocol.deposits import Deposit
 from protocol.errors import CodecError
@@ -84,7 +85,7 @@ class Competition:
         sub, miner, trainer = self.sub, self.miner, self.trainer
         commitment = model_commitment(0, self.addr(miner), weights_hash(self.weights.values), self.model_salt)
         txs = [
-            self.sign(Transfer(0, self.addr(trainer), 2 * ETH), sub),
+            self.sign(Transfer(0, self.addr(trainer), 2 * ETH, max_fee_price=FEE_PRICE), sub),
             self.sign(
                 CreateTask(
                     1,
@@ -97,36 +98,54 @@ class Competition:
                     self.reveal_deadline,
                     self.test_commit,
                     keccak(b"data"),
+                    max_fee_price=FEE_PRICE,
                 ),
                 sub,
             ),
-            self.sign(CommitModel(0, 0, commitment), miner),
-            self.sign(CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])), trainer),
+            self.sign(CommitModel(0, 0, commitment, max_fee_price=FEE_PRICE), miner),
+            self.sign(
+                CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE),
+                trainer,
+            ),
             self.sign(
                 AddData(
-                    1, 0, IntTensor.matrix([[x] for x in (0, 20, 50, 10)]), IntTensor.vector([70, 80, 40, 90])
+                    1,
+                    0,
+                    IntTensor.matrix([[x] for x in (0, 20, 50, 10)]),
+                    IntTensor.vector([70, 80, 40, 90]),
+                    max_fee_price=FEE_PRICE,
                 ),
                 trainer,
             ),
-            self.sign(Train(2, 0, 2), trainer),
-            self.sign(Withdraw(3, self.addr(trainer), ETH // 2), trainer),
+            self.sign(Train(2, 0, 2, max_fee_price=FEE_PRICE), trainer),
+            self.sign(Withdraw(3, self.addr(trainer), ETH // 2, max_fee_price=FEE_PRICE), trainer),
             b"\x01\x02",  # does not decode
-            self.sign(Transfer(1, self.addr(sub), 10**30), miner),  # insufficient balance
+            self.sign(
+                Transfer(1, self.addr(sub), 10**30, max_fee_price=FEE_PRICE), miner
+            ),  # insufficient balance
         ]
-        return apply_batch(State(), deposits, txs, BatchContext(self.domain, self.t0))
+        return apply_batch(State(), deposits, txs, BatchContext(self.domain, FEES, self.t0))
 
     def batch2(self, state: State, ts: int) -> BatchResult:
         """After the commit deadline: the test set's and the model's reveals (three scoring chunks)."""
         txs = [
-            self.sign(reveal_tx(self.spec, 0, self.test_salt, self.features, self.labels, 2), self.sub),
-            self.sign(RevealModel(1, 0, self.model_salt, self.weights), self.miner),
+            self.sign(
+                reveal_tx(
+                    self.spec, 0, self.test_salt, self.features, self.labels, 2, max_fee_price=FEE_PRICE
+                ),
+                self.sub,
+            ),
+            self.sign(RevealModel(1, 0, self.model_salt, self.weights, max_fee_price=FEE_PRICE), self.miner),
         ]
-        return apply_batch(state, [], txs, BatchContext(self.domain, ts))
+        return apply_batch(state, [], txs, BatchContext(self.domain, FEES, ts))
 
     def batch3(self, state: State, ts: int) -> BatchResult:
         """After the reveal deadline: the task's finalization."""
         return apply_batch(
-            state, [], [self.sign(FinalizeTask(4, 0), self.trainer)], BatchContext(self.domain, ts)
+            state,
+            [],
+            [self.sign(FinalizeTask(4, 0, max_fee_price=FEE_PRICE), self.trainer)],
+            BatchContext(self.domain, FEES, ts),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from bench.fees import FEE_PRICE, FEES
 from protocol.signing import Domain, sign_tx
 from protocol.state import State
 from protocol.tensors import IntTensor
@@ -28,17 +29,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="the same run (it is already small)")
     parser.parse_args(argv)
     key = (1).to_bytes(32, "big")
-    ctx = BatchContext(DOMAIN, 1)
+    ctx = BatchContext(DOMAIN, FEES, 1)
     setup = [
-        sign_tx(DOMAIN, CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])), key).encoded,
         sign_tx(
-            DOMAIN, AddData(1, 0, IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)), key
+            DOMAIN,
+            CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE),
+            key,
+        ).encoded,
+        sign_tx(
+            DOMAIN,
+            AddData(
+                1,
+                0,
+                IntTensor.matrix([[x] for x in PAPER_X]),
+                IntTensor.vector(PAPER_Y),
+                max_fee_price=FEE_PRICE,
+            ),
+            key,
         ).encoded,
     ]
     state = apply_batch(State(), [], setup, ctx).post_state
     nonce, epochs = 2, 0
     for target in (1, 2000):
-        train = sign_tx(DOMAIN, Train(nonce, 0, target - epochs), key).encoded
+        train = sign_tx(DOMAIN, Train(nonce, 0, target - epochs, max_fee_price=FEE_PRICE), key).encoded
         start = time.perf_counter()
         result = apply_batch(state, [], [train], ctx)
         seconds = time.perf_counter() - start

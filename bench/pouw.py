@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from bench.fees import FEE_PRICE, FEES
 from protocol.hashing import keccak
 from protocol.models import Arch, ModelSpec, validate_spec
 from protocol.receipts import Reason, Receipt
@@ -290,7 +291,7 @@ class _Chain:
         return self.state.account(address_of(key)).nonce
 
     def run(self, raw: Sequence[bytes], expect: Reason = Reason.OK) -> list[Receipt]:
-        result = apply_batch(self.state, [], raw, BatchContext(DOMAIN, self.now))
+        result = apply_batch(self.state, [], raw, BatchContext(DOMAIN, FEES, self.now))
         for r in result.receipts:
             if r.reason is not expect:
                 raise RuntimeError(f"tx {r.tx_index} of the batch gave {r.reason.name} ({r.detail})")
@@ -419,6 +420,7 @@ def real_round(
             chain.now + 200,
             plan.test_commitment(),
             plan.train_ref,
+            max_fee_price=FEE_PRICE,
         )
 
     (refused,) = chain.run([chain.sign(sub, create(0))], expect=Reason.INVALID_PARAMS)  # nothing minted
@@ -429,25 +431,43 @@ def real_round(
         [
             chain.sign(
                 keys[n],
-                CommitModel(chain.nonce(keys[n]), task_id, plan.model_commitment(task_id, n, addr[n])),
+                CommitModel(
+                    chain.nonce(keys[n]),
+                    task_id,
+                    plan.model_commitment(task_id, n, addr[n]),
+                    max_fee_price=FEE_PRICE,
+                ),
             )
             for n in miners
         ]
     )
 
     chain.now += 100  # the commit deadline: the test set is revealed, the models are scored
-    reveal = reveal_txs(spec, task_id, plan.test_salt, plan.test_x, plan.test_y, nonce=chain.nonce(sub))
+    reveal = reveal_txs(
+        spec,
+        task_id,
+        plan.test_salt,
+        plan.test_x,
+        plan.test_y,
+        nonce=chain.nonce(sub),
+        max_fee_price=FEE_PRICE,
+    )
     chain.run([chain.sign(sub, tx) for tx in reveal])
     chain.run(
         [
-            chain.sign(keys[n], RevealModel(chain.nonce(keys[n]), task_id, plan.salts[n], plan.weights[n]))
+            chain.sign(
+                keys[n],
+                RevealModel(
+                    chain.nonce(keys[n]), task_id, plan.salts[n], plan.weights[n], max_fee_price=FEE_PRICE
+                ),
+            )
             for n in miners
         ]
     )
 
     chain.now += 100  # the reveal deadline: anyone finalizes
     closer = keys[miners[0]]
-    chain.run([chain.sign(closer, FinalizeTask(chain.nonce(closer), task_id))])
+    chain.run([chain.sign(closer, FinalizeTask(chain.nonce(closer), task_id, max_fee_price=FEE_PRICE))])
 
     task = chain.state.task(task_id)
     assert task is not None

@@ -25,6 +25,7 @@ from functools import partial
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
+from bench.fees import FEE_PRICE, FEES
 from l1_contracts.artifacts import load_artifact
 from l1_contracts.bindings import Bridge, UnlockedSender, transact
 from l1_contracts.bindings.prover import OneStepProver, StepContext, deploy_prover, prove_step_gas
@@ -106,7 +107,7 @@ def big_state(keys: Keys) -> State:
 
 
 def run(state: State, txs: list[bytes], now: int) -> BatchResult:
-    result = apply_batch(state, [], txs, BatchContext(DOMAIN, now))
+    result = apply_batch(state, [], txs, BatchContext(DOMAIN, FEES, now))
     for r in result.receipts:
         if not r.success:
             raise SystemExit(f"setup tx failed: {r.reason.name} {r.detail}")
@@ -147,17 +148,29 @@ def task_cases(
             keys.sign(
                 0,
                 lambda k: CreateTask(
-                    k, spec.arch, spec.inputs, spec.hidden, spec.outputs, ETH, 100, 200, commit, salt
+                    k,
+                    spec.arch,
+                    spec.inputs,
+                    spec.hidden,
+                    spec.outputs,
+                    ETH,
+                    100,
+                    200,
+                    commit,
+                    salt,
+                    max_fee_price=FEE_PRICE,
                 ),
             ),
-            keys.sign(1, lambda k: CommitModel(k, tid, wc)),
+            keys.sign(1, lambda k: CommitModel(k, tid, wc, max_fee_price=FEE_PRICE)),
         ],
         50,
     )
-    runs = reveal_txs(spec, tid, salt, features, labels)
+    runs = reveal_txs(spec, tid, salt, features, labels, max_fee_price=FEE_PRICE)
     reveal_test = run(setup.post_state, [keys.sign(0, partial(_at_nonce, r)) for r in runs], 150)
     reveal_model = run(
-        reveal_test.post_state, [keys.sign(1, lambda k: RevealModel(k, tid, salt, weights))], 150
+        reveal_test.post_state,
+        [keys.sign(1, lambda k: RevealModel(k, tid, salt, weights, max_fee_price=FEE_PRICE))],
+        150,
     )
     return reveal_test, reveal_model
 
@@ -199,10 +212,16 @@ def main(argv: list[str] | None = None) -> None:
         if args.only not in case:
             return
         witness = build_witness(result, step)
-        expected = reexecute(witness, DOMAIN).step_hash
+        expected = reexecute(witness, DOMAIN, FEES).step_hash
         raw = encode_witness(witness)
         ctx = StepContext(
-            DOMAIN.separator, witness.header.data_hash, 0, witness.deposit_count, bridge.address
+            DOMAIN.separator,
+            witness.header.data_hash,
+            0,
+            witness.deposit_count,
+            bridge.address,
+            FEES.price,
+            FEES.recipient,
         )
         start = time.time()
         pre, post = prover.prove_step(ctx, raw, gas=60_000_000)
@@ -228,9 +247,11 @@ def main(argv: list[str] | None = None) -> None:
     small = run(
         state,
         [
-            keys.sign(0, lambda k: Transfer(k, keys.address(2), ETH)),
-            keys.sign(0, lambda k: Withdraw(k, keys.address(2), ETH)),
-            keys.sign(3, lambda k: CreateModel(k, 8, 1000, IntTensor.vector([1] * 9))),
+            keys.sign(0, lambda k: Transfer(k, keys.address(2), ETH, max_fee_price=FEE_PRICE)),
+            keys.sign(0, lambda k: Withdraw(k, keys.address(2), ETH, max_fee_price=FEE_PRICE)),
+            keys.sign(
+                3, lambda k: CreateModel(k, 8, 1000, IntTensor.vector([1] * 9), max_fee_price=FEE_PRICE)
+            ),
         ],
         10,
     )
@@ -239,7 +260,9 @@ def main(argv: list[str] | None = None) -> None:
     deposit_state = state
     from protocol.deposits import Deposit
 
-    dep_result = apply_batch(deposit_state, [Deposit(0, keys.address(2), ETH)], [], BatchContext(DOMAIN, 10))
+    dep_result = apply_batch(
+        deposit_state, [Deposit(0, keys.address(2), ETH)], [], BatchContext(DOMAIN, FEES, 10)
+    )
     bridge.deposit(owner, keys.address(2), ETH)
     measure("deposit", dep_result, 0)
     state = small.post_state
@@ -257,9 +280,9 @@ def main(argv: list[str] | None = None) -> None:
         ]
     )
     ys = IntTensor.vector([((i * 11) % 2001 - 1000) * xmax // 1000 for i in range(params.MAX_ADD_POINTS)])
-    add = run(state, [keys.sign(3, lambda k: AddData(k, 0, xs, ys))], 10)
+    add = run(state, [keys.sign(3, lambda k: AddData(k, 0, xs, ys, max_fee_price=FEE_PRICE))], 10)
     measure(f"AddData ({params.MAX_ADD_POINTS} points x {f} features)", add, 0)
-    train = run(add.post_state, [keys.sign(3, lambda k: Train(k, 0, 1))], 10)
+    train = run(add.post_state, [keys.sign(3, lambda k: Train(k, 0, 1, max_fee_price=FEE_PRICE))], 10)
     measure("Train tx", train, 0)
     measure(f"TRAIN chunk ({params.SHARED_CHUNK_POINTS} points x {f} features)", train, 1)
     state = train.post_state
@@ -323,15 +346,26 @@ def main(argv: list[str] | None = None) -> None:
     refused = apply_batch(
         state,
         [],
-        [keys.sign(0, lambda k: RevealTestSet(k, 0, keccak(b"x"), n, ZERO32, 0, features, labels, ()))],
-        BatchContext(DOMAIN, 150),
+        [
+            keys.sign(
+                0,
+                lambda k: RevealTestSet(
+                    k, 0, keccak(b"x"), n, ZERO32, 0, features, labels, (), max_fee_price=FEE_PRICE
+                ),
+            )
+        ],
+        BatchContext(DOMAIN, FEES, 150),
     )
     measure(f"RevealTestSet refused: {n:,} samples, MAX_TX_BYTES of i32 values", refused, 0)
 
     # FinalizeTask paying the best
     keys.nonces = [state.account(keys.address(i)).nonce for i in range(4)]
     _, scored = task_cases(state, keys, validate_spec(1, 2, 0, 0), 4, S)
-    final = run(scored.post_state, [keys.sign(2, lambda k: FinalizeTask(k, state.meta().next_task_id))], 300)
+    final = run(
+        scored.post_state,
+        [keys.sign(2, lambda k: FinalizeTask(k, state.meta().next_task_id, max_fee_price=FEE_PRICE))],
+        300,
+    )
     measure("FinalizeTask", final, 0)
     print(f"total {time.time() - t0:.0f} s")
     _report(rows, args.json)

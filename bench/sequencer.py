@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bench.fees import FEE_PRICE
 from protocol.deposits import Deposit
 from protocol.signing import Domain, address_of, sign_tx, to_checksum_address
 from protocol.txs import Transfer
@@ -54,7 +55,7 @@ class Accounts:
     def sign(self, i: int) -> bytes:
         """A transfer of 1 wei from account i to the next one, with i's next nonce."""
         to = self.addresses[(i + 1) % len(self.keys)]
-        raw = sign_tx(DOMAIN, Transfer(self.nonces[i], to, 1), self.keys[i]).encoded
+        raw = sign_tx(DOMAIN, Transfer(self.nonces[i], to, 1, max_fee_price=FEE_PRICE), self.keys[i]).encoded
         self.nonces[i] += 1
         return raw
 

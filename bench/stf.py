@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import torch
 
+from bench.fees import FEE_PRICE, FEES
 from protocol import kernels, params
 from protocol.models import Arch, validate_spec
 from protocol.signing import Domain, sign_tx
@@ -57,7 +58,7 @@ def signed_transfers(n: int, senders: int, accounts: list[bytes]) -> tuple[list[
     for i in range(n):
         s = i % senders
         to = accounts[(i * 7919) % len(accounts)]
-        txs.append(sign_tx(DOMAIN, Transfer(nonces[s], to, 1 + i), keys[s]).encoded)
+        txs.append(sign_tx(DOMAIN, Transfer(nonces[s], to, 1 + i, max_fee_price=FEE_PRICE), keys[s]).encoded)
         nonces[s] += 1
     return txs, addrs
 
@@ -72,7 +73,7 @@ def bench_throughput(n_txs: int, n_accounts: int) -> None:
     accounts = random_accounts(n_accounts)
     txs, senders = signed_transfers(n_txs, 50, accounts)
     state = State.with_balances({a: ETH for a in accounts + senders})
-    result, seconds = timed(lambda: apply_batch(state, [], txs, BatchContext(DOMAIN, 1)))
+    result, seconds = timed(lambda: apply_batch(state, [], txs, BatchContext(DOMAIN, FEES, 1)))
     assert all(r.success for r in result.receipts)
     print(
         f"simple txs with a root after every step: {n_txs} transfers over {n_accounts:,} accounts "
@@ -87,7 +88,7 @@ def bench_root_at_scale(n_txs: int, n_accounts: int) -> None:
     # A long-lived state is hundreds of thousands of nodes: keep the cyclic GC from rescanning them.
     gc.freeze()
     print(f"bulk build of a {n_accounts:,}-account state: {build:.3f} s")
-    result, seconds = timed(lambda: apply_batch(state, [], txs, BatchContext(DOMAIN, 1)))
+    result, seconds = timed(lambda: apply_batch(state, [], txs, BatchContext(DOMAIN, FEES, 1)))
     assert all(r.success for r in result.receipts)
     changed = result.post_state.tree.changes_since(state.tree)
     tree, root_only = timed(lambda: state.tree.set_many(changed))
@@ -117,24 +118,33 @@ def bench_mlp_scoring(wanted: int) -> None:
     commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), n_samples, salt)
     state = State.with_balances({sub_a: ETH, miner_a: ETH})
     setup = [
-        sign_tx(DOMAIN, CreateTask(0, Arch.MLP, 64, 32, 10, ETH, 10, 20, commitment, salt), sub).encoded,
         sign_tx(
             DOMAIN,
-            CommitModel(0, 0, model_commitment(0, miner_a, weights_hash(weights.values), salt)),
+            CreateTask(0, Arch.MLP, 64, 32, 10, ETH, 10, 20, commitment, salt, max_fee_price=FEE_PRICE),
+            sub,
+        ).encoded,
+        sign_tx(
+            DOMAIN,
+            CommitModel(
+                0,
+                0,
+                model_commitment(0, miner_a, weights_hash(weights.values), salt),
+                max_fee_price=FEE_PRICE,
+            ),
             miner,
         ).encoded,
     ]
-    state = apply_batch(state, [], setup, BatchContext(DOMAIN, 1)).post_state
-    runs = reveal_txs(spec, 0, salt, features, labels, nonce=1)
+    state = apply_batch(state, [], setup, BatchContext(DOMAIN, FEES, 1)).post_state
+    runs = reveal_txs(spec, 0, salt, features, labels, nonce=1, max_fee_price=FEE_PRICE)
     revealed = apply_batch(
-        state, [], [sign_tx(DOMAIN, r, sub).encoded for r in runs], BatchContext(DOMAIN, 10)
+        state, [], [sign_tx(DOMAIN, r, sub).encoded for r in runs], BatchContext(DOMAIN, FEES, 10)
     )
     assert all(r.success for r in revealed.receipts), [r.detail for r in revealed.receipts]
     state = revealed.post_state
     score_tx = sign_tx(
-        DOMAIN, RevealModel(1, 0, salt, weights), miner
+        DOMAIN, RevealModel(1, 0, salt, weights, max_fee_price=FEE_PRICE), miner
     ).encoded  # its nonce 1: after the commit
-    result, rollup_s = timed(lambda: apply_batch(state, [], [score_tx], BatchContext(DOMAIN, 11)))
+    result, rollup_s = timed(lambda: apply_batch(state, [], [score_tx], BatchContext(DOMAIN, FEES, 11)))
     assert result.receipts[0].success, result.receipts[0].detail
     print(
         f"scoring {n_samples} samples on a 64-32-10 MLP: kernel {kernel_s * 1e3:.1f} ms; through the "

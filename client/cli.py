@@ -1,10 +1,11 @@
-"""The user commands of `mlrollup` (typer + rich): accounts, deposits, transfers, withdrawals and
-their claims, txs, tasks with their leaderboards, shared models, batches.
+"""The user commands of `mlrollup` (typer + rich): accounts, the fee schedule, deposits, transfers,
+withdrawals and their claims, txs, tasks with their leaderboards, shared models, batches.
 
 Every command takes `--url` and `--key` (or MLROLLUP_URL and MLROLLUP_KEY) and `--json`; L1
-commands take `--l1-url` (MLROLLUP_L1_URL). A `ClientError` exits with status 1 and the server's
-reason code and message on stderr. The SDK is imported when a command runs, so `mlrollup --help`
-and the role commands do not pay for it.
+commands take `--l1-url` (MLROLLUP_L1_URL); the commands that send an L2 tx sign the deployment's fee
+price as its `max_fee_price` (`--max-fee-price` or MLROLLUP_MAX_FEE_PRICE to sign another). A
+`ClientError` exits with status 1 and the server's reason code and message on stderr. The SDK is
+imported when a command runs, so `mlrollup --help` and the role commands do not pay for it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ L1Url = Annotated[str, typer.Option("--l1-url", envvar="MLROLLUP_L1_URL", help="
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 Timeout = Annotated[float, typer.Option("--timeout", help="seconds to wait at most")]
 NoWait = Annotated[bool, typer.Option("--no-wait", help="return once the tx is accepted, not executed")]
+MaxFeePrice = Annotated[
+    str | None,
+    typer.Option(
+        "--max-fee-price",
+        envvar="MLROLLUP_MAX_FEE_PRICE",
+        help="the most a fee unit may cost, signed into the tx: wei or with a unit (20gwei); default: "
+        "the deployment's fee price (GET /v1/fees)",
+    ),
+]
 
 
 def parse_amount(text: str) -> int:
@@ -81,10 +91,11 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _client(url: str, key: str | None, timeout: float = 30.0) -> Client:
+def _client(url: str, key: str | None, timeout: float = 30.0, max_fee_price: str | None = None) -> Client:
     from client.sdk import Client
 
-    return Client(url, key, timeout=timeout)
+    price = None if max_fee_price is None else parse_amount(max_fee_price)
+    return Client(url, key, timeout=timeout, max_fee_price=price)
 
 
 def _l1(client: Client, l1_url: str, key: str | None) -> L1Account:
@@ -127,7 +138,8 @@ def _send_and_report(
         return
     rows: list[tuple[str, Any]] = [("hash", accepted.hash), ("nonce", accepted.nonce)]
     if receipt is not None:
-        rows += [("status", receipt.reason), ("block", receipt.block), ("batch", receipt.batch)]
+        rows += [("status", receipt.reason), ("fee", show_amount(receipt.fee))]
+        rows += [("block", receipt.block), ("batch", receipt.batch)]
         if receipt.created_id is not None:
             rows.append((f"{what} id", receipt.created_id))
     else:
@@ -156,6 +168,26 @@ def account(
                 ("pending balance", show_amount(got.pending_balance)),
                 ("pending nonce", got.pending_nonce),
                 ("block", got.block),
+            ],
+        )
+
+
+@app.command(rich_help_panel=PANEL)
+def fees(url: Url = DEFAULT_URL, as_json: AsJson = False) -> None:
+    """The deployment's L2 fee schedule: the price a fee unit costs, its recipient, and the units."""
+    with _errors(), _client(url, None) as client:
+        got = client.fee_schedule()
+        if as_json:
+            _json(got)
+            return
+        _pairs(
+            "fees: units x price, paid by every tx that succeeds",
+            [
+                ("price", f"{show_amount(got.price)} a unit"),
+                ("recipient", got.recipient),
+                ("units a byte", got.units_per_byte),
+                ("units a step", got.units_per_step),
+                ("units a job MAC", got.units_per_mac),
             ],
         )
 
@@ -195,13 +227,14 @@ def transfer(
     amount: Annotated[str, typer.Argument(help="wei, or with a unit: 1.5eth, 20gwei")],
     url: Url = DEFAULT_URL,
     key: Key = None,
+    max_fee_price: MaxFeePrice = None,
     no_wait: NoWait = False,
     timeout: Timeout = 120.0,
     as_json: AsJson = False,
 ) -> None:
-    """Pay ETH to another L2 account; waits for the receipt unless --no-wait."""
+    """Pay ETH to another L2 account (plus the tx's fee); waits for the receipt unless --no-wait."""
     wei = parse_amount(amount)
-    with _errors(), _client(url, key) as client:
+    with _errors(), _client(url, key, max_fee_price=max_fee_price) as client:
         accepted = client.transfer(to, wei)
         _send_and_report(client, accepted, not no_wait, as_json, timeout, "transfer")
 
@@ -212,13 +245,15 @@ def withdraw(
     to: Annotated[str | None, typer.Option(help="the L1 recipient (default: the key's address)")] = None,
     url: Url = DEFAULT_URL,
     key: Key = None,
+    max_fee_price: MaxFeePrice = None,
     no_wait: NoWait = False,
     timeout: Timeout = 120.0,
     as_json: AsJson = False,
 ) -> None:
-    """Withdraw ETH from L2 to L1; prints the withdrawal id to `claim` once its batch is final."""
+    """Withdraw ETH from L2 to L1 (the fee is paid on L2); prints the withdrawal id to `claim` once
+    its batch is final."""
     wei = parse_amount(amount)
-    with _errors(), _client(url, key) as client:
+    with _errors(), _client(url, key, max_fee_price=max_fee_price) as client:
         accepted = client.withdraw(wei, to)
         _send_and_report(client, accepted, not no_wait, as_json, timeout, "withdrawal")
 

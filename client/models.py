@@ -27,6 +27,27 @@ class Info(_Model):
     limits: dict[str, int]
 
 
+class Fees(_Model):
+    """`GET /v1/fees`: the deployment's fee schedule; a tx's `max_fee_price` must reach `price`."""
+
+    price: int  # wei a fee unit
+    recipient: str
+    units_per_byte: int
+    units_per_step: int
+    units_per_mac: int
+
+
+class FeeEstimate(_Model):
+    """`POST /v1/fees/estimate`: what a tx would pay on the pending state."""
+
+    data_bytes: int
+    steps: int
+    macs: int
+    units: int
+    price: int
+    fee: int  # wei
+
+
 class TxAccepted(_Model):
     """A submission the sequencer stored (202)."""
 
@@ -49,6 +70,7 @@ class Receipt(_Model):
     reason_code: int
     detail: str
     created_id: int | None = None
+    fee: int = 0  # wei the tx paid (a failed tx pays nothing)
     block: int
     index: int
     first_step: int

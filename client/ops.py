@@ -85,6 +85,8 @@ class Session:
     poll_s: float = 0.5
     domain: Domain | None = None
     nonces: NonceTracker = field(default_factory=NonceTracker)
+    max_fee_price: int | None = None  # what txs sign as max_fee_price; None: the deployment's price
+    fees: models.Fees | None = None  # the fee schedule, read once from GET /v1/fees
 
     def need_wallet(self) -> Wallet:
         if self.wallet is None:
@@ -162,6 +164,32 @@ def domain(session: Session) -> Op[Domain]:
     return session.domain
 
 
+def fee_schedule(session: Session) -> Op[models.Fees]:
+    """The deployment's fee schedule (`GET /v1/fees`), read once."""
+    if session.fees is None:
+        session.fees = yield from get(session, models.Fees, "/v1/fees")
+    return session.fees
+
+
+def signing_price(session: Session) -> Op[int]:
+    """The `max_fee_price` txs are signed with: the override, else the deployment's fee price."""
+    if session.max_fee_price is not None:
+        return session.max_fee_price
+    return (yield from fee_schedule(session)).price
+
+
+def estimate_fee(session: Session, make: Callable[[int, int], Tx]) -> Op[models.FeeEstimate]:
+    """What `make` would pay if sent now (`POST /v1/fees/estimate` on the pending state): it is
+    signed with the signing price and nonce 0 (a nonce's width is fixed, so the fee is the same), and
+    not sent."""
+    wallet = session.need_wallet()
+    signing_domain = yield from domain(session)
+    price = yield from signing_price(session)
+    raw = wallet.sign(signing_domain, make(0, price)).encoded
+    body = yield from request(session, Call("POST", "/v1/fees/estimate", json={"raw": hx(raw)}))
+    return parse(models.FeeEstimate, body)
+
+
 def account(session: Session, address: str | bytes | None = None) -> Op[models.Account]:
     """An account (this client's by default)."""
     who = address_text(address if address is not None else session.need_wallet().address)
@@ -237,13 +265,14 @@ def withdrawal_proof(
 # --- txs --------------------------------------------------------------------------------------
 
 
-def submit(session: Session, make: Callable[[int], Tx]) -> Op[models.TxAccepted]:
-    """Sign `make(nonce)` with the next nonce and submit it (`POST /v1/txs`)."""
+def submit(session: Session, make: Callable[[int, int], Tx]) -> Op[models.TxAccepted]:
+    """Sign `make(nonce, max_fee_price)` with the next nonce and the signing price and submit it
+    (`POST /v1/txs`)."""
     answer = yield from _sign_and_post(session, [make], listed=False)
     return parse(models.TxAccepted, answer)
 
 
-def submit_many(session: Session, makes: Sequence[Callable[[int], Tx]]) -> Op[list[models.TxAccepted]]:
+def submit_many(session: Session, makes: Sequence[Callable[[int, int], Tx]]) -> Op[list[models.TxAccepted]]:
     """Sign each of `makes` with consecutive nonces and submit them all or none (`POST /v1/txs/batch`)."""
     if not makes:
         raise ClientError("invalid_request", "submit_many needs at least one tx")
@@ -251,19 +280,20 @@ def submit_many(session: Session, makes: Sequence[Callable[[int], Tx]]) -> Op[li
     return parse(models.TxListAccepted, answer).txs
 
 
-def _sign_and_post(session: Session, makes: Sequence[Callable[[int], Tx]], *, listed: bool) -> Op[Any]:
+def _sign_and_post(session: Session, makes: Sequence[Callable[[int, int], Tx]], *, listed: bool) -> Op[Any]:
     """Sign with the next nonces and post. The nonces are tracked locally; after a nonce error the
     server's pending nonce is adopted and the txs signed and sent once more; after any other
     refusal the local view is dropped (the nonces taken were not used)."""
     wallet = session.need_wallet()
     signing_domain = yield from domain(session)
+    price = yield from signing_price(session)
     for attempt in range(2):
         if not session.nonces.known:
             current = yield from account(session, wallet.address)
             session.nonces.sync(current.pending_nonce)
         items = [
             {
-                "raw": hx(wallet.sign(signing_domain, make(session.nonces.take())).encoded),
+                "raw": hx(wallet.sign(signing_domain, make(session.nonces.take(), price)).encoded),
                 "from": wallet.checksum,
             }
             for make in makes

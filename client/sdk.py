@@ -39,10 +39,13 @@ class _Base:
         timeout: float = DEFAULT_TIMEOUT_S,
         retry: RetryPolicy | None = None,
         poll_s: float = 0.5,
+        max_fee_price: int | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = Session(None if key is None else Wallet.from_key(key), retry or RetryPolicy(), poll_s)
+        # what txs sign as max_fee_price; None: the deployment's fee price (GET /v1/fees)
+        self.session.max_fee_price = max_fee_price
 
     @property
     def wallet(self) -> Wallet:
@@ -67,8 +70,9 @@ class Client(_Base):
         retry: RetryPolicy | None = None,
         poll_s: float = 0.5,
         http: httpx.Client | None = None,
+        max_fee_price: int | None = None,
     ) -> None:
-        super().__init__(url, key, timeout=timeout, retry=retry, poll_s=poll_s)
+        super().__init__(url, key, timeout=timeout, retry=retry, poll_s=poll_s, max_fee_price=max_fee_price)
         self.http = http or httpx.Client(base_url=self.url, timeout=timeout)
 
     def _run(self, op: ops.Op[ops.T]) -> ops.T:
@@ -91,6 +95,14 @@ class Client(_Base):
     def domain(self) -> Domain:
         """The EIP-712 domain txs are signed for (read once from `/v1/info`)."""
         return self._run(ops.domain(self.session))
+
+    def fee_schedule(self) -> models.Fees:
+        """The deployment's fee price, recipient and units (read once from `/v1/fees`)."""
+        return self._run(ops.fee_schedule(self.session))
+
+    def estimate_fee(self, make: MakeTx) -> models.FeeEstimate:
+        """The fee `make` (a builder of `client.txs`) would pay if sent now, in units and wei."""
+        return self._run(ops.estimate_fee(self.session, make))
 
     def account(self, address: str | bytes | None = None) -> models.Account:
         """An account's balances and nonces (this client's by default)."""
@@ -150,7 +162,8 @@ class Client(_Base):
 
     # txs
     def submit(self, make: MakeTx) -> models.TxAccepted:
-        """Sign `make(nonce)` with the next nonce and submit it (`TxRejected` if refused)."""
+        """Sign `make(nonce, max_fee_price)` with the next nonce and the signing price (the deployment's,
+        or `max_fee_price` given to the client) and submit it (`TxRejected` if refused)."""
         return self._run(ops.submit(self.session, make))
 
     def submit_many(self, makes: Sequence[MakeTx]) -> list[models.TxAccepted]:
@@ -251,8 +264,9 @@ class AsyncClient(_Base):
         retry: RetryPolicy | None = None,
         poll_s: float = 0.5,
         http: httpx.AsyncClient | None = None,
+        max_fee_price: int | None = None,
     ) -> None:
-        super().__init__(url, key, timeout=timeout, retry=retry, poll_s=poll_s)
+        super().__init__(url, key, timeout=timeout, retry=retry, poll_s=poll_s, max_fee_price=max_fee_price)
         self.http = http or httpx.AsyncClient(base_url=self.url, timeout=timeout)
 
     async def _run(self, op: ops.Op[ops.T]) -> ops.T:
@@ -277,6 +291,14 @@ class AsyncClient(_Base):
     async def domain(self) -> Domain:
         """The EIP-712 domain txs are signed for (read once from `/v1/info`)."""
         return await self._run(ops.domain(self.session))
+
+    async def fee_schedule(self) -> models.Fees:
+        """The deployment's fee price, recipient and units (read once from `/v1/fees`)."""
+        return await self._run(ops.fee_schedule(self.session))
+
+    async def estimate_fee(self, make: MakeTx) -> models.FeeEstimate:
+        """The fee `make` (a builder of `client.txs`) would pay if sent now, in units and wei."""
+        return await self._run(ops.estimate_fee(self.session, make))
 
     async def account(self, address: str | bytes | None = None) -> models.Account:
         """An account's balances and nonces (this client's by default)."""
@@ -336,7 +358,8 @@ class AsyncClient(_Base):
 
     # txs
     async def submit(self, make: MakeTx) -> models.TxAccepted:
-        """Sign `make(nonce)` with the next nonce and submit it (`TxRejected` if refused)."""
+        """Sign `make(nonce, max_fee_price)` with the next nonce and the signing price (the deployment's,
+        or `max_fee_price` given to the client) and submit it (`TxRejected` if refused)."""
         return await self._run(ops.submit(self.session, make))
 
     async def submit_many(self, makes: Sequence[MakeTx]) -> list[models.TxAccepted]:

@@ -1,4 +1,5 @@
-"""The ten tx types as functions of the nonce, for `Client.submit`: the SDK fills the nonce in.
+"""The ten tx types as functions of the nonce and the max fee price, for `Client.submit`: the SDK
+fills both in (the price from the deployment's fee schedule, `GET /v1/fees`, unless overridden).
 
 Addresses are 20 bytes or hex; hashes and salts 32 bytes or 0x hex; tensors `IntTensor`s or (nested)
 lists of ints; amounts in wei.
@@ -29,7 +30,7 @@ from protocol.txs import (
     Withdraw,
 )
 
-MakeTx = Callable[[int], Tx]
+MakeTx = Callable[[int, int], Tx]  # (nonce, max_fee_price) -> tx
 TensorLike = IntTensor | Sequence[int] | Sequence[Sequence[int]]
 
 
@@ -57,12 +58,12 @@ def bytes32(value: str | bytes, name: str) -> bytes:
 
 def transfer(to: str | bytes, amount: int) -> MakeTx:
     recipient = address_bytes(to)
-    return lambda n: Transfer(n, recipient, amount)
+    return lambda n, p: Transfer(n, recipient, amount, p)
 
 
 def withdraw(recipient: str | bytes, amount: int) -> MakeTx:
     l1_recipient = address_bytes(recipient)
-    return lambda n: Withdraw(n, l1_recipient, amount)
+    return lambda n, p: Withdraw(n, l1_recipient, amount, p)
 
 
 def create_task(
@@ -74,7 +75,7 @@ def create_task(
     train_data_ref: str | bytes = b"\x00" * 32,
 ) -> MakeTx:
     commitment, ref = bytes32(test_commitment, "test_commitment"), bytes32(train_data_ref, "train_data_ref")
-    return lambda n: CreateTask(
+    return lambda n, p: CreateTask(
         n,
         int(spec.arch),
         spec.inputs,
@@ -85,12 +86,13 @@ def create_task(
         reveal_deadline,
         commitment,
         ref,
+        p,
     )
 
 
 def commit_model(task_id: int, commitment: str | bytes) -> MakeTx:
     value = bytes32(commitment, "commitment")
-    return lambda n: CommitModel(n, task_id, value)
+    return lambda n, p: CommitModel(n, task_id, value, p)
 
 
 def reveal_test_set(
@@ -99,31 +101,32 @@ def reveal_test_set(
     """The RevealTestSet txs that reveal a whole test set, in the order they must run: runs of whole
     chunks, each proven against the committed chunk root (`protocol.testset.reveal_txs`)."""
     s, x, y = bytes32(salt, "salt"), as_tensor(features), as_tensor(labels)
-    return [partial(_renonce, tx) for tx in reveal_txs(spec, task_id, s, x, y)]
+    # built with a placeholder price: `_renonce` signs each with the nonce and price the SDK gives it
+    return [partial(_renonce, tx) for tx in reveal_txs(spec, task_id, s, x, y, max_fee_price=0)]
 
 
-def _renonce(tx: RevealTestSet, nonce: int) -> RevealTestSet:
-    return replace(tx, nonce=nonce)
+def _renonce(tx: RevealTestSet, nonce: int, max_fee_price: int) -> RevealTestSet:
+    return replace(tx, nonce=nonce, max_fee_price=max_fee_price)
 
 
 def reveal_model(task_id: int, salt: str | bytes, weights: TensorLike) -> MakeTx:
     s, w = bytes32(salt, "salt"), as_tensor(weights)
-    return lambda n: RevealModel(n, task_id, s, w)
+    return lambda n, p: RevealModel(n, task_id, s, w, p)
 
 
 def finalize_task(task_id: int) -> MakeTx:
-    return lambda n: FinalizeTask(n, task_id)
+    return lambda n, p: FinalizeTask(n, task_id, p)
 
 
 def create_model(n_features: int, learning_rate: int, weights: TensorLike) -> MakeTx:
     w = as_tensor(weights)
-    return lambda n: CreateModel(n, n_features, learning_rate, w)
+    return lambda n, p: CreateModel(n, n_features, learning_rate, w, p)
 
 
 def add_data(model_id: int, xs: TensorLike, ys: TensorLike) -> MakeTx:
     x, y = as_tensor(xs), as_tensor(ys)
-    return lambda n: AddData(n, model_id, x, y)
+    return lambda n, p: AddData(n, model_id, x, y, p)
 
 
 def train(model_id: int, epochs: int) -> MakeTx:
-    return lambda n: Train(n, model_id, epochs)
+    return lambda n, p: Train(n, model_id, epochs, p)

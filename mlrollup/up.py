@@ -32,7 +32,7 @@ from rich.table import Table
 from web3 import HTTPProvider, Web3
 
 from l1_contracts.bindings.tx import KeySender
-from l1_contracts.deploy import Deployment, deploy, save
+from l1_contracts.deploy import DEFAULT_FEE_PRICE, Deployment, deploy, save
 from l1_contracts.devnet import DEFAULT_BLOCK_INTERVAL_S, DevAccount, dev_accounts
 from l1_contracts.errors import L1Error
 from service.lifeline import pdeathsig_preexec
@@ -57,6 +57,8 @@ class Options:
     batch_max_age_s: float
     block_interval_s: float
     l1_block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S
+    fee_price: int = DEFAULT_FEE_PRICE  # wei an L2 fee unit
+    fee_recipient: str | None = None  # the L2 address fees are credited to; None: the deployer's
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,6 +90,15 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_BLOCK_INTERVAL_S,
         help="seconds between the devnet's empty blocks while idle, which confirm deposits "
         "(default %(default)s; 0 mines only on a transaction and leaves deposits unconfirmed)",
+    )
+    parser.add_argument(
+        "--fee-price",
+        type=int,
+        default=DEFAULT_FEE_PRICE,
+        help="wei an L2 fee unit, the Rollup's feePrice (default %(default)s, 1 gwei; 0: txs are free)",
+    )
+    parser.add_argument(
+        "--fee-recipient", default=None, help="L2 address credited with every fee (default: the deployer's)"
     )
     return parser
 
@@ -192,6 +203,8 @@ def start(options: Options, console: Console) -> tuple[Stack, Deployment, list[D
             KeySender.from_hex(accounts[DEPLOYER].private_key),
             bond=10**18,
             challenge_window=options.challenge_window,
+            fee_price=options.fee_price,
+            fee_recipient=options.fee_recipient,
         )
         deployment_file = save(deployment, options.data_dir / "deployments")
         console.print(f"starting the sequencer on {api_url} …")
@@ -253,6 +266,7 @@ def banner(options: Options, deployment: Deployment, accounts: list[DevAccount])
         f"challenge window {deployment.challenge_window} s, reveal {deployment.response_window} s, "
         f"proof {deployment.proof_window} s",
     )
+    table.add_row("L2 fees", f"{deployment.fee_price:,} wei a fee unit, to {deployment.fee_recipient}")
     table.add_row("Data", f"{options.data_dir}  (logs in {options.data_dir / 'logs'})")
     return table
 
@@ -280,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.batch_max_age,
         args.block_interval,
         args.l1_block_interval,
+        args.fee_price,
+        args.fee_recipient,
     )
     console = Console()
     stopping = False

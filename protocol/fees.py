@@ -98,13 +98,16 @@ def charge_fee(ledger: Ledger, sender: bytes, tx: Tx, size: int, fees: FeeSchedu
             Reason.FEE_PRICE_TOO_LOW,
             f"max_fee_price {tx.max_fee_price} is below the fee price {fees.price} wei a unit",
         )
-    fee = fee_units(tx, size, ledger).total * fees.price
+    units = fee_units(tx, size, ledger).total
+    fee = units * fees.price
     if fee == 0:
         return 0
     account = ledger.account(sender)
     if fee > account.balance:
         raise TxFailure(
-            Reason.FEE_UNPAID, f"the fee is {fee} wei and the balance {account.balance} wei: deposit more"
+            Reason.FEE_UNPAID,
+            f"the fee is {fee} wei ({units} units at the fee price {fees.price} wei) and the balance "
+            f"{account.balance} wei: deposit more",
         )
     ledger.put_account(sender, replace(account, balance=account.balance - fee))
     credit(ledger, fees.recipient, fee)

@@ -231,7 +231,7 @@ class BlockBuilder:
     def _execute(self, plan: _Plan, now: float) -> BuiltBlock | None:
         node, batch = self.node, plan.batch
         raws = [t.raw for t in plan.txs]
-        ctx = BatchContext(node.domain, batch.timestamp)
+        ctx = BatchContext(node.domain, node.fees, batch.timestamp)
         room = self.max_steps - batch.step_count
         result = self.executor.execute(plan.head, plan.deposits, raws, ctx, room)
         fit = len(result.receipts)
@@ -288,6 +288,7 @@ class BlockBuilder:
                     receipt.created_id,
                     receipt.first_step,
                     receipt.last_step,
+                    receipt.fee,
                 )
             )
             if receipt.success and tx.tx_type == TxType.COMMIT_MODEL:

@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from protocol.deposits import Deposit
+from protocol.fees import FeeSchedule
 from protocol.hashing import merkle_root
 from protocol.jobs import job_hash
 from protocol.receipts import Receipt
@@ -161,14 +162,18 @@ def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child p
             continue
         if kind == "stop":
             return
-        _, root, deposits, txs, chain_id, contract, ts, max_steps = message
+        _, root, deposits, txs, chain_id, contract, fee_price, fee_recipient, ts, max_steps = message
         head = states.get(root)
         if head is None:
             conn.send(("missing", root))
             continue
         try:
             post, trace_root, steps, receipts, changes, seconds = _run(
-                head, deposits, txs, BatchContext(Domain(chain_id, contract), ts), max_steps
+                head,
+                deposits,
+                txs,
+                BatchContext(Domain(chain_id, contract), FeeSchedule(fee_price, fee_recipient), ts),
+                max_steps,
             )
         except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -251,6 +256,8 @@ class ProcessExecutor:
                 list(txs),
                 domain.chain_id,
                 domain.verifying_contract,
+                ctx.fees.price,
+                ctx.fees.recipient,
                 ctx.timestamp,
                 max_steps,
             )

@@ -169,6 +169,15 @@ class Follower:
                     f"{to_checksum_address(domain.verifying_contract)}), this sequencer signs for chain "
                     f"{self.node.domain.chain_id}: point MLROLLUP_DEPLOYMENT_FILE at this L1's deployment"
                 )
+            fees = source.fees()
+            if fees != self.node.fees:
+                ours = self.node.fees
+                raise FollowerError(
+                    f"the Rollup charges {fees.price} wei a fee unit to "
+                    f"{to_checksum_address(fees.recipient)}, this sequencer {ours.price} to "
+                    f"{to_checksum_address(ours.recipient)}: point MLROLLUP_DEPLOYMENT_FILE at this L1's "
+                    "deployment (or fix MLROLLUP_FEE_PRICE and MLROLLUP_FEE_RECIPIENT)"
+                )
             self._source = source
         return self._source
 
@@ -224,7 +233,7 @@ class Follower:
         with L1's: every batch below `checked` does)."""
         index = batch.index
         base = State() if index == 0 else self.node.state_at_batch(index - 1)
-        chain = Derivation(self.node.domain, base, base_index=index)
+        chain = Derivation(self.node.domain, self.node.fees, base, base_index=index)
         return chain.push(batch, queue)
 
     def _adopt(

@@ -75,6 +75,7 @@ def foreign_block(
             "created_id": receipt.created_id,
             "first_step": receipt.first_step,
             "last_step": receipt.last_step,
+            "fee": str(receipt.fee),
         }
         row = known.get(tx_hash)
         if row is not None:
@@ -89,6 +90,7 @@ def foreign_block(
                         receipt.created_id,
                         receipt.first_step,
                         receipt.last_step,
+                        receipt.fee,
                     )
                 )
                 executed.add(tx_hash)

@@ -23,6 +23,7 @@ from typing import Protocol
 from l1_contracts.reader import L1Update
 from protocol.deposits import Deposit
 from protocol.derive import PostedBatch as L1Batch
+from protocol.fees import FeeSchedule
 from protocol.signing import Domain
 
 
@@ -176,6 +177,10 @@ class L1Batches(Protocol):
 
     def domain(self) -> Domain:
         """The deployment's signing domain, checked against the Rollup."""
+        ...
+
+    def fees(self) -> FeeSchedule:
+        """The deployment's fee schedule, the Rollup's `feePrice` and `feeRecipient`."""
         ...
 
     def forget_data(self, below: int) -> None:

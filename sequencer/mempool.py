@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from protocol.deposits import Deposit
+from protocol.fees import FeeSchedule
 from protocol.params import MAX_JOB_STEPS, MAX_TX_BYTES
 from protocol.receipts import Reason, Receipt
 from protocol.signing import Domain, to_checksum_address
@@ -118,8 +119,9 @@ def tx_nonce(raw: bytes) -> int:
 class Mempool:
     """Pending txs and the pending state (see the module docstring for the invariant)."""
 
-    def __init__(self, domain: Domain, head: State, ts: int) -> None:
+    def __init__(self, domain: Domain, fees: FeeSchedule, head: State, ts: int) -> None:
         self.domain = domain
+        self.fees = fees
         self.txs: list[PendingTx] = []
         self.by_hash: dict[bytes, PendingTx] = {}
         self.state = head
@@ -165,7 +167,9 @@ class Mempool:
         the sequencer's lock."""
         base = self.state if on is None else on
         step = execute_step if max_steps is None else counting_steps(max_steps)
-        result = apply_batch(base, (), [s.raw for s in subs], BatchContext(self.domain, ts), step=step)
+        result = apply_batch(
+            base, (), [s.raw for s in subs], BatchContext(self.domain, self.fees, ts), step=step
+        )
         errors = [
             _rejection(result, receipt, sub, self.domain)
             for receipt, sub in zip(result.receipts, subs, strict=True)
@@ -195,7 +199,9 @@ class Mempool:
 
     def credit(self, deposits: Sequence[Deposit], ts: int) -> None:
         """Credit deposits a block consumed (the pending txs came after them in no block yet)."""
-        self.state = apply_batch(self.state, deposits, (), BatchContext(self.domain, ts)).post_state
+        self.state = apply_batch(
+            self.state, deposits, (), BatchContext(self.domain, self.fees, ts)
+        ).post_state
 
     def drop_executed(self, executed: Sequence[PendingTx]) -> None:
         """Remove the first `len(executed)` txs, which a block just executed."""
@@ -247,7 +253,7 @@ class Mempool:
                 end += 1
             group = self.txs[start:end]
             at = ts if replay is None else replay
-            result = apply_batch(state, (), [t.raw for t in group], BatchContext(self.domain, at))
+            result = apply_batch(state, (), [t.raw for t in group], BatchContext(self.domain, self.fees, at))
             self._measured(group, receipt_steps(result.receipts))
             state = result.post_state
             start = end

@@ -158,6 +158,7 @@ class Sequencer:
     ) -> None:
         self.settings = settings
         self.domain = settings.domain
+        self.fees = settings.fees
         self.db = db or Database.connect(
             settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
@@ -177,7 +178,7 @@ class Sequencer:
         self.next_batch_id = 0
         self.batch_ts_floor = 0  # batch timestamps never decrease
         self.next_seq = 1
-        self.mempool = Mempool(self.domain, self.head, 0)
+        self.mempool = Mempool(self.domain, self.fees, self.head, 0)
         self.snapshots: OrderedDict[int, State] = OrderedDict()
         self.durable_seq = 0  # every accepted tx up to this seq is committed; blocks take no other
         self.committer = GroupCommitter(self)
@@ -224,7 +225,7 @@ class Sequencer:
                     self.snapshots[batch.id] = head
             self.next_seq = self.store.max_seq() + 1
             self.durable_seq = self.next_seq - 1
-            self.mempool = Mempool(self.domain, head, self.admission_timestamp())
+            self.mempool = Mempool(self.domain, self.fees, head, self.admission_timestamp())
             pending = [_pending(r) for r in self.store.pending_txs()]
             if pending:
                 self.mempool.insert(pending)

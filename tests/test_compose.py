@@ -42,7 +42,13 @@ def test_the_sequencer_settings_are_valid(compose: dict[str, Any]) -> None:
     assert set(env) <= fields, set(env) - fields
     values: dict[str, Any] = {k.removeprefix("MLROLLUP_").lower(): v for k, v in env.items()}
     values.pop("deployment_file")  # written by the deploy service at run time
-    values.update(chain_id=31337, rollup_address="0x" + "11" * 20, batcher=True)
+    values.update(
+        chain_id=31337,
+        rollup_address="0x" + "11" * 20,
+        fee_price=10**9,
+        fee_recipient="0x" + "22" * 20,
+        batcher=True,
+    )
     # the postgres URL names a host of the compose network: validating it creates nothing
     settings = Settings(**values)
     assert settings.database_url.startswith("postgresql+psycopg://postgres@postgres:5432/")

@@ -19,7 +19,8 @@ from web3 import HTTPProvider, Web3
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
 from l1_contracts.bindings.tx import KeySender, Sender
-from l1_contracts.reader import DomainMismatch, L1Reader, deployment_domain
+from l1_contracts.reader import DomainMismatch, L1Reader, deployment_domain, deployment_fees
+from protocol.fees import FeeScheduleError
 from protocol.state import State
 from verifier.core.config import Settings
 from verifier.core.errors import StartupError
@@ -120,7 +121,8 @@ class VerifierNode:
         rollup = Rollup(self.w3, address, timeout=self.settings.l1_timeout_s)
         try:
             domain = deployment_domain(rollup)
-        except DomainMismatch as exc:
+            fees = deployment_fees(rollup)  # the schedule every batch's txs paid by
+        except (DomainMismatch, FeeScheduleError) as exc:
             raise StartupError(str(exc)) from None
         if rollup.genesis_root() != State().root:
             raise StartupError(
@@ -135,7 +137,7 @@ class VerifierNode:
         params = GameParams.of(rollup)
         self.rollup = rollup
         self.chain_id = chain_id
-        self.watcher = Watcher(reader, self.store, domain, metrics=self.metrics)
+        self.watcher = Watcher(reader, self.store, domain, fees, metrics=self.metrics)
         self.game = DisputeGame(
             rollup,
             self.store,

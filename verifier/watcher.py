@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from l1_contracts.reader import Appended, L1Reader
 from protocol.derive import Derivation, DerivationError, Derived, Verdict
+from protocol.fees import FeeSchedule
 from protocol.signing import Domain
 from protocol.state import State
 from verifier.core.metrics import Metrics
@@ -55,6 +56,7 @@ class Watcher:
         reader: L1Reader,
         store: Store,
         domain: Domain,
+        fees: FeeSchedule,
         *,
         metrics: Metrics | None = None,
         max_blocks: int = CATCH_UP_BLOCKS,
@@ -62,9 +64,10 @@ class Watcher:
         self.reader = reader
         self.store = store
         self.domain = domain
+        self.fees = fees
         self.metrics = metrics or Metrics()
         self.max_blocks = max_blocks
-        self.derivation = Derivation(domain, State())
+        self.derivation = Derivation(domain, fees, State())
         self.finalized_count = 0
         self.batch_count = 0
         self.caught_up = False
@@ -93,7 +96,7 @@ class Watcher:
         update = self.reader.poll(max_blocks=self.max_blocks)
         if update.reset:
             log.warning("L1 reorganised: deriving every batch again from block %d", self.reader.from_block)
-            self.derivation = Derivation(self.domain, State())
+            self.derivation = Derivation(self.domain, self.fees, State())
             self.finalized_count = 0
             self.store.forget_live()
         judged: list[Derived] = []
@@ -161,6 +164,6 @@ class Watcher:
     def _start_over(self) -> None:
         r = self.reader
         self.reader = L1Reader(r.rollup, r.bridge, from_block=r.from_block, confirmations=r.confirmations)
-        self.derivation = Derivation(self.domain, State())
+        self.derivation = Derivation(self.domain, self.fees, State())
         self.finalized_count = 0
         self.store.forget_live()

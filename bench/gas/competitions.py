@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import torch
 
 from bench.demo_twins import measure
+from bench.fees import FEE_PRICE
 from bench.gas.floors import BLOCK_GAS_LIMIT, Figure, linear
 from bench.gas.l1 import InProcessL1, Keys, PostedBatch
 from bench.gas.table1 import INITIAL, LEARNING_RATE
@@ -175,6 +176,7 @@ def run_task(chain: InProcessL1, submitter: Keys, miners: Keys, data: TaskData) 
             reveal_deadline,
             commitment,
             b"\x00" * 32,
+            max_fee_price=FEE_PRICE,
         ),
     )
     task_id = chain.state.meta().next_task_id  # CreateTask goes in the commits' first batch
@@ -183,7 +185,9 @@ def run_task(chain: InProcessL1, submitter: Keys, miners: Keys, data: TaskData) 
         miners.sign(
             d,
             i,
-            CommitModel(0, task_id, miner.commitment(task_id, miners.address(i), w, salts[i])),
+            CommitModel(
+                0, task_id, miner.commitment(task_id, miners.address(i), w, salts[i]), max_fee_price=FEE_PRICE
+            ),
         )
         for i, w in enumerate(data.weights)
     ]
@@ -191,14 +195,18 @@ def run_task(chain: InProcessL1, submitter: Keys, miners: Keys, data: TaskData) 
     assert chain.results[-len(batches)].receipts[0].created_id == task_id
     chain.advance(commit_deadline - chain.now() + 1)
     reveal_set = [
-        submitter.sign(d, 0, tx) for tx in reveal_txs(spec, task_id, test_salt, data.features, data.labels)
+        submitter.sign(d, 0, tx)
+        for tx in reveal_txs(spec, task_id, test_salt, data.features, data.labels, max_fee_price=FEE_PRICE)
     ]
     batches += chain.post(reveal_set)
     chunks = math.ceil(data.labels.shape[0] / spec.chunk_size)
-    reveals = [miners.sign(d, i, RevealModel(0, task_id, salts[i], w)) for i, w in enumerate(data.weights)]
+    reveals = [
+        miners.sign(d, i, RevealModel(0, task_id, salts[i], w, max_fee_price=FEE_PRICE))
+        for i, w in enumerate(data.weights)
+    ]
     batches += chain.post(reveals, max_txs=max(1, (MAX_BATCH_STEPS - 1) // (1 + chunks)))
     chain.advance(reveal_deadline - chain.now() + 1)
-    batches += chain.post([submitter.sign(d, 0, FinalizeTask(0, task_id))])
+    batches += chain.post([submitter.sign(d, 0, FinalizeTask(0, task_id, max_fee_price=FEE_PRICE))])
     scores = []
     for i in range(n):
         c = chain.state.commitment(task_id, miners.address(i))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
+from bench.fees import FEES
 from l1_contracts.bindings import Rollup, UnlockedSender, append_batch_gas
 from l1_contracts.deploy import deploy
 from protocol.codec import encode_batch
@@ -112,7 +113,7 @@ class InProcessL1:
         while pending:
             group = pending.pop(0)
             ts = self.now()
-            result = apply_batch(self.state, [], group, BatchContext(self.domain, ts))
+            result = apply_batch(self.state, [], group, BatchContext(self.domain, FEES, ts))
             if len(result.steps) > MAX_BATCH_STEPS and len(group) > 1:
                 half = len(group) // 2
                 pending[:0] = [group[:half], group[half:]]

@@ -26,6 +26,7 @@ from pathlib import Path
 from hexbytes import HexBytes
 from rich.console import Console
 
+from bench.fees import FEE_PRICE
 from bench.gas.floors import share_by_bytes
 from bench.gas.l1 import InProcessL1, Keys, PostedBatch
 from bench.onchain_twins import EPOCHS, PAPER_GAS, PAPER_X, PAPER_Y, make_chain, regression_gas
@@ -234,16 +235,20 @@ def run_in_process(fill: int) -> tuple[RollupWay, list[PostedBatch]]:
         for i in range(n):
             s = i % FILLER_SENDERS
             to = filler.address((s + 1) % FILLER_SENDERS)
-            out.append(filler.sign(d, s, Transfer(0, to, 10**15 + i)))
+            out.append(filler.sign(d, s, Transfer(0, to, 10**15 + i, max_fee_price=FEE_PRICE)))
         return out
 
-    create = trainer.sign(d, 0, CreateModel(0, 1, LEARNING_RATE, IntTensor.vector(list(INITIAL))))
+    create = trainer.sign(
+        d, 0, CreateModel(0, 1, LEARNING_RATE, IntTensor.vector(list(INITIAL)), max_fee_price=FEE_PRICE)
+    )
     adds = [
-        trainer.sign(d, 0, AddData(0, 0, IntTensor.matrix([[x]]), IntTensor.vector([y])))
+        trainer.sign(
+            d, 0, AddData(0, 0, IntTensor.matrix([[x]]), IntTensor.vector([y]), max_fee_price=FEE_PRICE)
+        )
         for x, y in zip(PAPER_X, PAPER_Y, strict=True)
     ]
-    train1 = trainer.sign(d, 0, Train(0, 0, 1))
-    train = trainer.sign(d, 0, Train(0, 0, EPOCHS - 1))
+    train1 = trainer.sign(d, 0, Train(0, 0, 1, max_fee_price=FEE_PRICE))
+    train = trainer.sign(d, 0, Train(0, 0, EPOCHS - 1, max_fee_price=FEE_PRICE))
     first_txs = [create, *adds, train1]
     posted: list[PostedBatch] = chain.post(first_txs + fillers(fill - len(first_txs)))
     weights_1 = _weights(chain)

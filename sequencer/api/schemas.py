@@ -145,6 +145,9 @@ class ReceiptOut(BaseModel):
     reason_code: int = Field(description="the reason's number (protocol/receipts.py)")
     detail: str
     created_id: int | None = Field(None, description="task, model or withdrawal id a successful tx created")
+    fee: str = Field(
+        "0", description="wei of L2 ETH the tx paid to the fee recipient (a failed tx pays nothing)"
+    )
     block: int
     index: int = Field(description="position of the tx in its block")
     first_step: int = Field(description="first step of the tx within its block")
@@ -332,6 +335,28 @@ class WithdrawalProofOut(BaseModel):
     batch_status: str
     root: str
     proof: str
+
+
+class FeesOut(BaseModel):
+    """The deployment's fee schedule (the Rollup's `feePrice` and `feeRecipient`, docs/spec.md section 6)."""
+
+    price: str = Field(
+        description="wei a fee unit: a tx's signed max_fee_price must be at least this",
+        examples=["1000000000"],
+    )
+    recipient: str = Field(description="the L2 address credited with every fee", examples=[EXAMPLE_ADDRESS])
+    units_per_byte: int = Field(description="fee units a byte of the signed tx (its L1 data)")
+    units_per_step: int = Field(description="fee units a step: the tx's own and each chunk of its job")
+    units_per_mac: int = Field(description="fee units a multiply-accumulate of its job (scoring, training)")
+
+
+class FeeEstimateOut(BaseModel):
+    data_bytes: int = Field(description="bytes of the signed tx")
+    steps: int = Field(description="steps: 1 for the tx, plus its job's chunks")
+    macs: int = Field(description="multiply-accumulates of its job")
+    units: int = Field(description="fee units in all")
+    price: str = Field(description="wei a unit")
+    fee: str = Field(description="wei the tx pays on the pending state: units x price")
 
 
 class InfoOut(BaseModel):

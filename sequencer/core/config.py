@@ -1,8 +1,10 @@
 """The sequencer's one settings class: environment (`MLROLLUP_*`) or arguments, checked at start.
 
 Every setting has a default except the signing domain (the L1 chain id and the Rollup contract's
-address), which comes from the deployment file that `mlrollup deploy` writes
-(`deployments/<chainId>.json`) or from `MLROLLUP_CHAIN_ID` and `MLROLLUP_ROLLUP_ADDRESS`. Bad values
+address) and the fee schedule (the Rollup's fee price and recipient), which come from the deployment
+file that `mlrollup deploy` writes (`deployments/<chainId>.json`) or from `MLROLLUP_CHAIN_ID`,
+`MLROLLUP_ROLLUP_ADDRESS`, `MLROLLUP_FEE_PRICE` and `MLROLLUP_FEE_RECIPIENT`; following L1 checks both
+against the Rollup. Bad values
 fail at construction with a message naming the variable and what to do (`load_settings` turns the
 pydantic error into a `ConfigError` with one line per problem).
 """
@@ -27,8 +29,9 @@ from l1_contracts.deploy import Deployment
 from l1_contracts.deploy import load as load_deployment
 from l1_contracts.errors import DeploymentError
 from l1_contracts.settings_checks import check_address, check_l1_url, check_private_key
+from protocol.fees import FeeSchedule
 from protocol.params import MAX_BATCH_STEPS, MAX_BATCH_TXS, MAX_JOB_STEPS, MAX_TX_BYTES
-from protocol.signing import Domain, address_of, to_checksum_address
+from protocol.signing import Domain, address_from_hex, address_of, to_checksum_address
 from sequencer.core.errors import ConfigError
 from sequencer.faults import DEVNET_CHAIN_IDS, FaultKind
 from service.db import normalize_database_url as _normalize_database_url
@@ -97,6 +100,8 @@ class Settings(BaseSettings):
     deployment_file: Path | None = None
     chain_id: int | None = Field(default=None, gt=0)
     rollup_address: str | None = None
+    fee_price: int | None = Field(default=None, ge=0, le=2**64 - 1, description="wei an L2 fee unit")
+    fee_recipient: str | None = Field(default=None, description="L2 address credited with every fee")
     l1_rpc_url: str = Field(default="http://127.0.0.1:8545")
     proposer_key: SecretStr | None = None
     deposit_confirmations: int = Field(default=1, ge=0, le=1_000)
@@ -250,6 +255,15 @@ class Settings(BaseSettings):
                     f"MLROLLUP_ROLLUP_ADDRESS={self.rollup_address} disagrees with the Rollup {rollup} "
                     f"in {path}: unset one of them"
                 )
+            if deployment.fee_recipient:  # format 3 files carry the fee schedule
+                for name, mine, theirs in (
+                    ("MLROLLUP_FEE_PRICE", self.fee_price, deployment.fee_price),
+                    ("MLROLLUP_FEE_RECIPIENT", self.fee_recipient, deployment.fee_recipient),
+                ):
+                    if mine is not None and str(mine).lower() != str(theirs).lower():
+                        raise ConfigError(f"{name}={mine} disagrees with {theirs} in {path}: unset it")
+                self.fee_price = deployment.fee_price
+                self.fee_recipient = deployment.fee_recipient
             self._deployment = deployment
             self.deployment_file = path
             self.chain_id = deployment.chain_id
@@ -264,6 +278,13 @@ class Settings(BaseSettings):
                 "no signing domain: set MLROLLUP_DEPLOYMENT_FILE to the deployments/<chainId>.json that "
                 "`mlrollup deploy` wrote, or both MLROLLUP_CHAIN_ID and MLROLLUP_ROLLUP_ADDRESS"
             )
+        if self.fee_price is None or self.fee_recipient is None:
+            raise ConfigError(
+                "no fee schedule: set MLROLLUP_DEPLOYMENT_FILE to a deployments/<chainId>.json that "
+                "`mlrollup deploy` wrote, or both MLROLLUP_FEE_PRICE and MLROLLUP_FEE_RECIPIENT (the "
+                "Rollup's feePrice and feeRecipient)"
+            )
+        self.fee_recipient = self._check_rollup(self.fee_recipient)
         return self
 
     @model_validator(mode="after")
@@ -305,11 +326,19 @@ class Settings(BaseSettings):
         assert self.chain_id is not None and self.rollup_address is not None  # _resolve_domain
         return Domain.from_hex(self.chain_id, self.rollup_address)
 
+    @property
+    def fees(self) -> FeeSchedule:
+        """The fee schedule every tx pays by (the Rollup's `feePrice` and `feeRecipient`)."""
+        assert self.fee_price is not None and self.fee_recipient is not None  # _resolve_domain
+        return FeeSchedule(self.fee_price, address_from_hex(self.fee_recipient))
+
     def public(self) -> dict[str, Any]:
         """The settings a client may see (no keys, no database credentials)."""
         return {
             "chain_id": self.chain_id,
             "rollup_address": self.rollup_address,
+            "fee_price": self.fee_price,
+            "fee_recipient": self.fee_recipient,
             "block_interval_s": self.block_interval_s,
             "block_max_txs": self.block_max_txs,
             "batch_max_txs": self.batch_max_txs,

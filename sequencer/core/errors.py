@@ -57,6 +57,8 @@ REASON_CODES: dict[Reason, str] = {
     Reason.NO_COMMITMENT: "no_commitment",
     Reason.HASH_MISMATCH: "hash_mismatch",
     Reason.INVALID_PARAMS: "invalid_params",
+    Reason.FEE_PRICE_TOO_LOW: "fee_price_too_low",
+    Reason.FEE_UNPAID: "fee_unpaid",
 }
 
 # Every code the API answers with, its status and when: the OpenAPI description prints this table.
@@ -90,6 +92,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "no_commitment": (400, "this miner has no commitment on the task"),
     "hash_mismatch": (400, "the revealed data and salt do not match the commitment"),
     "invalid_params": (400, "a parameter breaks a rule of the tx type (shapes, deadlines, dims, labels)"),
+    "fee_price_too_low": (
+        400,
+        "the tx's signed max_fee_price is below the deployment's fee price (GET /v1/fees): sign again",
+    ),
+    "fee_unpaid": (400, "the pending balance cannot pay the tx's fee (fee units x price, GET /v1/fees)"),
     "already_known": (409, "this exact tx was already accepted (pending or executed)"),
     "not_finalized": (409, "no finalized (or sealed) batch holds the withdrawal yet"),
     "payload_too_large": (413, "the request body exceeds max_body_bytes"),

@@ -77,6 +77,7 @@ class TxRow(Base):
     reason: Mapped[int | None] = mapped_column(SmallInteger)
     detail: Mapped[str | None] = mapped_column(Text)
     created_id: Mapped[int | None] = mapped_column(BigInteger)
+    fee: Mapped[str | None] = mapped_column(String(40))  # wei the tx paid, in decimal (above 2^63)
     first_step: Mapped[int | None] = mapped_column(Integer)  # within the block
     last_step: Mapped[int | None] = mapped_column(Integer)
     executed_at: Mapped[float | None] = mapped_column(Float)

@@ -59,6 +59,7 @@ class TxReceiptWrite:
     created_id: int | None
     first_step: int
     last_step: int
+    fee: int  # wei the tx paid (0 when it failed)
 
 
 @dataclass(slots=True)
@@ -262,6 +263,7 @@ class Store:
                             "reason": r.reason,
                             "detail": r.detail,
                             "created_id": r.created_id,
+                            "fee": str(r.fee),
                             "first_step": r.first_step,
                             "last_step": r.last_step,
                             "executed_at": w.block.created_at,
@@ -344,6 +346,7 @@ class Store:
                         reason=None,
                         detail=None,
                         created_id=None,
+                        fee=None,
                         first_step=None,
                         last_step=None,
                         executed_at=None,

@@ -14,6 +14,7 @@ from bench.gas.where_bytes import fields_of
 from protocol.signing import Domain, sign_tx
 from protocol.tensors import IntTensor
 from protocol.txs import AddData, Transfer
+from tests.support.fees import FEE_PRICE
 
 DOMAIN = Domain(31337, b"\x5f" * 20)
 KEY = (1).to_bytes(32, "big")
@@ -63,11 +64,13 @@ def test_twin_per_miner_through_the_measured_miner_counts() -> None:
 
 
 def test_fields_cover_every_byte_of_a_framed_tx() -> None:
-    transfer = sign_tx(DOMAIN, Transfer(3, b"\x01" * 20, 10**15), KEY).encoded
+    transfer = sign_tx(DOMAIN, Transfer(3, b"\x01" * 20, 10**15, max_fee_price=FEE_PRICE), KEY).encoded
     fields = fields_of(transfer)
     assert fields == {"signature": 65, "header": 12, "tensors": 0, "other": 20 + 16}
     assert sum(fields.values()) == 3 + len(transfer)
-    add = sign_tx(DOMAIN, AddData(0, 0, IntTensor.matrix([[20]]), IntTensor.vector([80])), KEY).encoded
+    add = sign_tx(
+        DOMAIN, AddData(0, 0, IntTensor.matrix([[20]]), IntTensor.vector([80]), max_fee_price=FEE_PRICE), KEY
+    ).encoded
     tensors = fields_of(add)["tensors"]
     assert tensors == (1 + 8 + 1 + 1) + (1 + 4 + 1 + 1)  # rank, dims, width, one 1-byte element each
     assert sum(fields_of(add).values()) == 3 + len(add)

@@ -10,12 +10,22 @@ from typing import Any
 import pytest
 
 from client import ops
-from client.errors import Busy, CatchingUp, ClientError, NonceError, NotFinalized, TxFailed, TxRejected, WaitTimeout
+from client.errors import (
+    Busy,
+    CatchingUp,
+    ClientError,
+    NonceError,
+    NotFinalized,
+    TxFailed,
+    TxRejected,
+    WaitTimeout,
+)
 from client.ops import Answer, Call, RetryPolicy, Session, Sleep
 from client.wallet import Wallet
 from protocol.codec import decode_tx
 from protocol.signing import Domain
 from protocol.txs import Transfer
+from tests.support.fees import FEE_PRICE
 
 DOMAIN = Domain(31337, b"\x11" * 20)
 INFO = {"name": "mlrollup", "version": "1", "domain": DOMAIN.as_dict(), "settings": {}, "limits": {}}
@@ -50,6 +60,15 @@ def drive(op: ops.Op[Any], handler: Handler) -> tuple[Any, list[Call | Sleep]]:
             step = op.send(None if isinstance(step, Sleep) else handler(step))
     except StopIteration as stop:
         return stop.value, steps
+
+
+FEES_BODY = {
+    "price": str(FEE_PRICE),
+    "recipient": "0x" + "fe" * 20,
+    "units_per_byte": 40,
+    "units_per_step": 1_300,
+    "units_per_mac": 1,
+}
 
 
 def session(**kwargs: Any) -> Session:
@@ -114,6 +133,8 @@ def test_nonces_are_tracked_locally_and_resynced_after_a_nonce_error() -> None:
     def handler(call: Call) -> Answer:
         if call.path == "/v1/info":
             return Answer(200, INFO, {})
+        if call.path == "/v1/fees":
+            return Answer(200, FEES_BODY, {})
         if call.path.startswith("/v1/accounts/"):
             return Answer(200, account(server_nonce["next"]), {})
         signed = decode_tx(bytes.fromhex(call.json["raw"][2:]))
@@ -130,7 +151,7 @@ def test_nonces_are_tracked_locally_and_resynced_after_a_nonce_error() -> None:
         return Answer(202, body, {})
 
     s = session()
-    make = lambda n: Transfer(n, b"\x22" * 20, 1)  # noqa: E731
+    make = lambda n, p: Transfer(n, b"\x22" * 20, 1, p)  # noqa: E731
     for _ in range(3):
         drive(ops.submit(s, make), handler)
     assert posted == [4, 5, 6]  # one account read, then local nonces
@@ -140,7 +161,10 @@ def test_nonces_are_tracked_locally_and_resynced_after_a_nonce_error() -> None:
 
     server_nonce["next"] = 0  # resynced once only: a second nonce error is raised
     with pytest.raises(NonceError):
-        drive(ops.submit(s, lambda n: Transfer(n, b"\x22" * 20, 1)), lambda call: _always_low(call, handler))
+        drive(
+            ops.submit(s, lambda n, p: Transfer(n, b"\x22" * 20, 1, p)),
+            lambda call: _always_low(call, handler),
+        )
 
 
 def _always_low(call: Call, handler: Handler) -> Answer:
@@ -155,6 +179,8 @@ def test_a_refused_tx_drops_the_local_nonce() -> None:
     def handler(call: Call) -> Answer:
         if call.path == "/v1/info":
             return Answer(200, INFO, {})
+        if call.path == "/v1/fees":
+            return Answer(200, FEES_BODY, {})
         if call.method == "GET":
             reads.append(call.path)
             return Answer(200, account(0), {})
@@ -163,7 +189,7 @@ def test_a_refused_tx_drops_the_local_nonce() -> None:
     s = session()
     for _ in range(2):
         with pytest.raises(TxRejected) as caught:
-            drive(ops.submit(s, lambda n: Transfer(n, b"\x22" * 20, 1)), handler)
+            drive(ops.submit(s, lambda n, p: Transfer(n, b"\x22" * 20, 1, p)), handler)
         assert caught.value.code == "insufficient_balance"
     assert len(reads) == 2  # the nonce taken was not used: asked again
 
@@ -227,7 +253,8 @@ def test_a_server_of_another_protocol_is_refused() -> None:
 def test_signing_needs_a_key() -> None:
     with pytest.raises(ClientError) as caught:
         drive(
-            ops.submit(Session(None), lambda n: Transfer(n, b"\x22" * 20, 1)), lambda c: Answer(200, INFO, {})
+            ops.submit(Session(None), lambda n, p: Transfer(n, b"\x22" * 20, 1, p)),
+            lambda c: Answer(200, INFO, {}),
         )
     assert caught.value.code == "no_key"
 
@@ -238,6 +265,8 @@ def test_a_list_is_signed_with_consecutive_nonces_and_posted_at_once() -> None:
     def handler(call: Call) -> Answer:
         if call.path == "/v1/info":
             return Answer(200, INFO, {})
+        if call.path == "/v1/fees":
+            return Answer(200, FEES_BODY, {})
         if call.method == "GET":
             return Answer(200, account(3), {})
         posted.append(call)
@@ -245,9 +274,36 @@ def test_a_list_is_signed_with_consecutive_nonces_and_posted_at_once() -> None:
         accepted = [{"hash": "0x", "type": "Transfer", "sender": "0x", "nonce": n} for n in nonces]
         return Answer(202, {"txs": accepted}, {})
 
-    makes = [lambda n, a=a: Transfer(n, b"\x22" * 20, a) for a in (1, 2, 3)]
+    makes = [lambda n, p, a=a: Transfer(n, b"\x22" * 20, a, p) for a in (1, 2, 3)]
     got, _ = drive(ops.submit_many(session(), makes), handler)
     assert [t.nonce for t in got] == [3, 4, 5]
     assert [c.path for c in posted] == ["/v1/txs/batch"]
     with pytest.raises(ClientError):
         drive(ops.submit_many(session(), []), handler)
+
+
+def test_txs_sign_the_served_fee_price_or_the_override() -> None:
+    """The SDK signs `max_fee_price` as `GET /v1/fees` says (read once), unless the client overrides it."""
+    calls: list[str] = []
+    signed: list[int] = []
+
+    def handler(call: Call) -> Answer:
+        calls.append(call.path)
+        if call.path == "/v1/info":
+            return Answer(200, INFO, {})
+        if call.path == "/v1/fees":
+            return Answer(200, FEES_BODY, {})
+        if call.method == "GET":
+            return Answer(200, account(0), {})
+        tx = decode_tx(bytes.fromhex(call.json["raw"][2:])).tx
+        signed.append(tx.max_fee_price)
+        return Answer(202, {"hash": "0x", "type": "Transfer", "sender": "0x", "nonce": tx.nonce}, {})
+
+    s = session()
+    make = lambda n, p: Transfer(n, b"\x22" * 20, 1, p)  # noqa: E731
+    drive(ops.submit(s, make), handler)
+    drive(ops.submit(s, make), handler)
+    assert signed == [FEE_PRICE, FEE_PRICE] and calls.count("/v1/fees") == 1
+    override = session(max_fee_price=3 * FEE_PRICE)
+    drive(ops.submit(override, make), handler)
+    assert signed[-1] == 3 * FEE_PRICE

@@ -23,6 +23,7 @@ from protocol.txs import Transfer
 from tests.client.conftest import FUNDED, ClientStack
 from tests.client.flavours import both, closing, open_client
 from tests.protocol.harness import ETH
+from tests.support.fees import FEE_PRICE
 
 pytestmark = pytest.mark.e2e
 
@@ -197,7 +198,7 @@ def test_a_shared_model_every_step(client_stack: ClientStack) -> None:
             assert (await c.model(model_id)).points is None
             assert miner.predict_shared(got, [[0], [100]]) == [10, 44]  # 10.0262 + 0.342 x, truncated
             # `submit` takes any tx type as a function of the nonce
-            sent = await c.submit(lambda n: Transfer(n, c.wallet.address, 0))
+            sent = await c.submit(lambda n: Transfer(n, c.wallet.address, 0, max_fee_price=FEE_PRICE))
             assert (await c.wait_for_receipt(sent.hash)).success
 
         await closing(open_client(stack, flavour, "trainer"), body)

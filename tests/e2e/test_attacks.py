@@ -27,6 +27,7 @@ from protocol.transition import BatchContext, apply_batch, step_hash
 from tests.e2e.stack import Stack, fund, start_stack
 from tests.e2e.workload import Run, Users, check_all_executed, transfers
 from tests.protocol.harness import ETH
+from tests.support.fees import FEES
 from tests.support.servers import Roles, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +53,7 @@ def honest_state(stack: Stack) -> tuple[State, int]:
     """The honest L2 state after L1's live batches, derived from L1 alone, and their deposit count."""
     reader = L1Reader(stack.rollup, stack.bridge, from_block=stack.from_block, confirmations=0)
     reader.poll()
-    chain = Derivation(stack.domain)
+    chain = Derivation(stack.domain, FEES)
     chain.extend(reader.live_batches, reader.deposits)
     deposits = reader.live_batches[-1].deposit_end if reader.live_batches else 0
     return chain.state, deposits
@@ -141,7 +142,7 @@ def test_a_foreign_valid_batch_does_not_halt_the_sequencer(stack: Stack) -> None
     # a correct but useless batch: one undecodable tx (a failed step), honest roots
     def useless(state: State) -> tuple[bytes, bytes, bytes]:
         ts = int(stack.w3.eth.get_block("latest")["timestamp"])
-        result = apply_batch(state, [], [b"\x00"], BatchContext(stack.domain, ts))
+        result = apply_batch(state, [], [b"\x00"], BatchContext(stack.domain, FEES, ts))
         assert result.post_root == state.root
         return encode_batch(ts, [b"\x00"]), result.post_root, result.trace_root
 

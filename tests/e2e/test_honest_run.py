@@ -25,6 +25,7 @@ from tests.e2e.workload import (
     withdrawal,
 )
 from tests.protocol.harness import ETH
+from tests.support.fees import FEE_PRICE
 from tests.support.servers import Roles, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -46,8 +47,11 @@ def test_long_honest_run_is_never_challenged(tmp_path: Path) -> None:
         model = stack.l2.get(f"/v1/models/{other}")
         xs, ys = IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)
         for _ in range(5):  # more data and more training on the second model
-            run.done(users.trainer, lambda n, xs=xs, ys=ys: AddData(n, other, xs, ys))  # type: ignore[misc]
-            run.done(users.trainer, lambda n: Train(n, other, 2))
+            run.done(
+                users.trainer,
+                lambda n, xs=xs, ys=ys: AddData(n, other, xs, ys, max_fee_price=FEE_PRICE),  # type: ignore[misc]
+            )
+            run.done(users.trainer, lambda n: Train(n, other, 2, max_fee_price=FEE_PRICE))
         recipient = dev_accounts()[8].address
         for user in users.all:
             withdrawal(run, user, recipient, ETH // 10)

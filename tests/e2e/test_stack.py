@@ -38,6 +38,7 @@ from protocol.txs import (
 )
 from tests.e2e.stack import L2, replay_from_l1
 from tests.protocol.harness import ETH, Wallet
+from tests.support.fees import FEE_PRICE
 from tests.support.servers import Roles, clean_env, free_port, wait_until
 
 S = params.FIXED_SCALE
@@ -126,7 +127,7 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
     submitter, miner_a, miner_b, trainer = users
 
     # a transfer
-    l2.receipt(l2.send(miner_a, lambda n: Transfer(n, miner_b.address, ETH)))
+    l2.receipt(l2.send(miner_a, lambda n: Transfer(n, miner_b.address, ETH, max_fee_price=FEE_PRICE)))
 
     # a whole competition round: LINREG(d=2) on y = x0 + x1, miner_a exact, miner_b off by S/2
     spec = validate_spec(Arch.LINREG, 2, 0, 0)
@@ -150,6 +151,7 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
                 reveal_deadline,
                 test_commitment,
                 keccak(b"d"),
+                max_fee_price=FEE_PRICE,
             ),
         )
     )
@@ -160,33 +162,46 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
         salts[miner.address] = keccak(miner.address)
         digest = weights_hash(weights[miner.address])
         c = model_commitment(task_id, miner.address, digest, salts[miner.address])
-        l2.receipt(l2.send(miner, lambda n, c=c: CommitModel(n, task_id, c)))  # type: ignore[misc]
+        l2.receipt(l2.send(miner, lambda n, c=c: CommitModel(n, task_id, c, max_fee_price=FEE_PRICE)))  # type: ignore[misc]
     wait_for_batch_time(commit_deadline)
-    l2.receipt(l2.send(submitter, lambda n: reveal_tx(spec, task_id, salt, features, labels, n)))
+    l2.receipt(
+        l2.send(
+            submitter, lambda n: reveal_tx(spec, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)
+        )
+    )
     for miner in (miner_a, miner_b):
         w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
-        scored = l2.receipt(l2.send(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w)))  # type: ignore[misc]
+        scored = l2.receipt(
+            l2.send(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w, max_fee_price=FEE_PRICE))  # type: ignore[misc]
+        )
         assert scored["last_step"] - scored["first_step"] == 3  # the tx and 3 scoring chunks of 64
     wait_for_batch_time(reveal_deadline)
     before = int(l2.get(f"/v1/accounts/0x{miner_a.address.hex()}")["balance"])
-    l2.receipt(l2.send(trainer, lambda n: FinalizeTask(n, task_id)))
+    l2.receipt(l2.send(trainer, lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE)))
     task = l2.get(f"/v1/tasks/{task_id}")
     assert task["finalized"] and task["best"]["miner"].lower() == "0x" + miner_a.address.hex()
     assert int(l2.get(f"/v1/accounts/0x{miner_a.address.hex()}")["balance"]) == before + 2 * ETH
 
     # a shared model: the paper's regression, one epoch, to the bit
     created = l2.receipt(
-        l2.send(trainer, lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
+        l2.send(
+            trainer,
+            lambda n: CreateModel(
+                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
+            ),
+        )
     )
     model_id = created["created_id"]
     xs, ys = IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)
-    l2.receipt(l2.send(trainer, lambda n: AddData(n, model_id, xs, ys)))
-    l2.receipt(l2.send(trainer, lambda n: Train(n, model_id, 1)))
+    l2.receipt(l2.send(trainer, lambda n: AddData(n, model_id, xs, ys, max_fee_price=FEE_PRICE)))
+    l2.receipt(l2.send(trainer, lambda n: Train(n, model_id, 1, max_fee_price=FEE_PRICE)))
     assert l2.get(f"/v1/models/{model_id}")["weights"] == [100262000, 3420000]
 
     # a withdrawal, claimed on L1 once its batch is final
     recipient = accounts[8].address
-    withdrawn = l2.receipt(l2.send(miner_b, lambda n: Withdraw(n, bytes.fromhex(recipient[2:]), ETH)))
+    withdrawn = l2.receipt(
+        l2.send(miner_b, lambda n: Withdraw(n, bytes.fromhex(recipient[2:]), ETH, max_fee_price=FEE_PRICE))
+    )
     withdrawal_id = withdrawn["created_id"]
     wait_until(
         "the withdrawal's batch to be final",
@@ -207,7 +222,7 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
     assert bridge.is_claimed(withdrawal_id)
 
     # a killed sequencer loses no acknowledged tx, and its state is L1's
-    acked = l2.send(miner_b, lambda n: Transfer(n, submitter.address, 1))
+    acked = l2.send(miner_b, lambda n: Transfer(n, submitter.address, 1, max_fee_price=FEE_PRICE))
     sequencer = next(p for p in roles.started if p.name == "sequencer")
     sequencer.stop(signal.SIGKILL)
     roles.start("sequencer", ["sequencer"], clean_env(**env))

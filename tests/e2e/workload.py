@@ -30,6 +30,7 @@ from protocol.txs import (
 )
 from tests.e2e.stack import L2
 from tests.protocol.harness import ETH, Wallet
+from tests.support.fees import FEE_PRICE
 
 S = params.FIXED_SCALE
 PAPER_WEIGHTS_AFTER_ONE_EPOCH = [100262000, 3420000]
@@ -83,7 +84,12 @@ def transfers(run: Run, users: Users, rounds: int = 1) -> None:
     people = users.all
     for r in range(rounds):
         hashes = [
-            run.send(u, lambda n, to=people[(i + 1) % 4], r=r: Transfer(n, to.address, 1 + r))  # type: ignore[misc]
+            run.send(
+                u,
+                lambda n, to=people[(i + 1) % 4], r=r: Transfer(  # type: ignore[misc]
+                    n, to.address, 1 + r, max_fee_price=FEE_PRICE
+                ),
+            )
             for i, u in enumerate(people)
         ]
         for h in hashes:
@@ -110,7 +116,17 @@ def competition(run: Run, users: Users, samples: int = 150, deadline_s: int = 10
     task_id = run.done(
         users.submitter,
         lambda n: CreateTask(
-            n, Arch.LINREG, 2, 0, 0, 2 * ETH, commit_deadline, reveal_deadline, test_commitment, keccak(b"d")
+            n,
+            Arch.LINREG,
+            2,
+            0,
+            0,
+            2 * ETH,
+            commit_deadline,
+            reveal_deadline,
+            test_commitment,
+            keccak(b"d"),
+            max_fee_price=FEE_PRICE,
         ),
     )["created_id"]
     weights = {users.miner_a.address: [S, S, 0], users.miner_b.address: [S, S, S // 2]}
@@ -119,14 +135,17 @@ def competition(run: Run, users: Users, samples: int = 150, deadline_s: int = 10
         salts[miner.address] = keccak(miner.address)
         digest = weights_hash(weights[miner.address])
         c = model_commitment(task_id, miner.address, digest, salts[miner.address])
-        run.done(miner, lambda n, c=c: CommitModel(n, task_id, c))  # type: ignore[misc]
+        run.done(miner, lambda n, c=c: CommitModel(n, task_id, c, max_fee_price=FEE_PRICE))  # type: ignore[misc]
     run.wait_for_batch_time(commit_deadline)
-    run.done(users.submitter, lambda n: reveal_tx(spec, task_id, salt, features, labels, n))
+    run.done(
+        users.submitter,
+        lambda n: reveal_tx(spec, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE),
+    )
     for miner in (users.miner_a, users.miner_b):
         w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
-        run.done(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w))  # type: ignore[misc]
+        run.done(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w, max_fee_price=FEE_PRICE))  # type: ignore[misc]
     run.wait_for_batch_time(reveal_deadline)
-    run.done(users.trainer, lambda n: FinalizeTask(n, task_id))
+    run.done(users.trainer, lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE))
     return CompetitionOutcome(task_id, users.miner_a.address, 2 * ETH)
 
 
@@ -139,13 +158,16 @@ def check_competition(run: Run, outcome: CompetitionOutcome) -> None:
 def shared_model(run: Run, users: Users, epochs: int = 1) -> int:
     """The paper's regression: create, add its nine points, train `epochs` epochs; returns its id."""
     model_id = int(
-        run.done(users.trainer, lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))[
-            "created_id"
-        ]
+        run.done(
+            users.trainer,
+            lambda n: CreateModel(
+                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
+            ),
+        )["created_id"]
     )
     xs, ys = IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)
-    run.done(users.trainer, lambda n: AddData(n, model_id, xs, ys))
-    run.done(users.trainer, lambda n: Train(n, model_id, epochs))
+    run.done(users.trainer, lambda n: AddData(n, model_id, xs, ys, max_fee_price=FEE_PRICE))
+    run.done(users.trainer, lambda n: Train(n, model_id, epochs, max_fee_price=FEE_PRICE))
     return model_id
 
 
@@ -155,7 +177,9 @@ def check_paper_model(run: Run, model_id: int) -> None:
 
 def withdrawal(run: Run, wallet: Wallet, l1_recipient: str, amount: int = ETH) -> int:
     """Withdraw `amount` to `l1_recipient`; returns the withdrawal id."""
-    receipt = run.done(wallet, lambda n: Withdraw(n, bytes.fromhex(l1_recipient[2:]), amount))
+    receipt = run.done(
+        wallet, lambda n: Withdraw(n, bytes.fromhex(l1_recipient[2:]), amount, max_fee_price=FEE_PRICE)
+    )
     return int(receipt["created_id"])
 
 

@@ -12,6 +12,7 @@ from l1_contracts.reader import L1Update
 from protocol.deposits import Deposit
 from protocol.derive import Derivation, Derived, Verdict
 from protocol.derive import PostedBatch as L1Batch
+from protocol.fees import FeeSchedule
 from protocol.hashing import keccak, merkle_root
 from protocol.signing import Domain, sign_tx, to_checksum_address, typed_data
 from protocol.state import State
@@ -23,6 +24,7 @@ from sequencer.db.store import Store
 from sequencer.l1 import BatchToPost, ChallengePhase, L1Deposit, OnChainBatch, PostedBatch
 from sequencer.node import Sequencer
 from tests.protocol.harness import DOMAIN, ETH, Wallet
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
 
 ROLLUP = to_checksum_address(DOMAIN.verifying_contract)
 NOW = 1_800_000_000.0
@@ -47,6 +49,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "chain_id": DOMAIN.chain_id,
         "rollup_address": ROLLUP,
+        "fee_price": FEE_PRICE,
+        "fee_recipient": FEE_RECIPIENT_ADDRESS,
         "block_interval_s": 0.05,
         "batch_max_age_s": 30.0,
         "executor": "inline",
@@ -134,7 +138,7 @@ def stored_deposits(store: Store) -> list[Deposit]:
 def derive_stored(store: Store, domain: Domain = DOMAIN) -> tuple[Derivation, list[Derived]]:
     """The stored batches pushed through the shared derivation from genesis: the chain and the
     verdict on each."""
-    chain = Derivation(domain)
+    chain = Derivation(domain, FEES)
     return chain, chain.extend(stored_batches(store), stored_deposits(store))
 
 
@@ -235,8 +239,9 @@ class FakeRollup:
 class FakeL1:
     """An `L1Batches` with no batches and no deposits that the test takes down and up (`down`)."""
 
-    def __init__(self, domain: Domain = DOMAIN, *, down: bool = False) -> None:
+    def __init__(self, domain: Domain = DOMAIN, *, down: bool = False, fees: FeeSchedule = FEES) -> None:
         self._domain = domain
+        self._fees = fees
         self.down = down
         self.polls = 0
 
@@ -256,6 +261,9 @@ class FakeL1:
 
     def domain(self) -> Domain:
         return self._domain
+
+    def fees(self) -> FeeSchedule:
+        return self._fees
 
     def forget_data(self, below: int) -> None:
         pass  # it holds no batch

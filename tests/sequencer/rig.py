@@ -25,6 +25,7 @@ from sequencer.node import Sequencer
 from tests.l1.game import Game, make_game
 from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import make_settings, sqlite_url
+from tests.support.fees import FEES
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Rig:
         """Every batch L1 holds, derived from L1 data alone from genesis."""
         reader = self.reader()
         reader.poll()
-        chain = Derivation(self.domain)
+        chain = Derivation(self.domain, FEES)
         return chain, chain.extend(reader.live_batches, reader.deposits)
 
     def assert_l1_is_ours(self) -> None:

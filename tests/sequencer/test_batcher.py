@@ -17,12 +17,13 @@ from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.protocol.harness import Wallet
 from tests.sequencer.helpers import FakeClock, FakeRollup, fund
+from tests.support.fees import FEE_PRICE
 
 
 def seal_batches(node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], count: int) -> None:
     a, b = wallets[:2]
     for _ in range(count):
-        node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1)))])
+        node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))])
         assert builder.tick() is not None
         builder.seal()
 

@@ -41,6 +41,7 @@ from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import NOW, FakeClock, fund, make_settings, replay_from_batches, sqlite_url
+from tests.support.fees import FEE_PRICE, FEES, fee_of
 
 S = params.FIXED_SCALE
 
@@ -50,7 +51,7 @@ def submit(node: Sequencer, *raws: bytes) -> None:
 
 
 def transfers(w: Wallet, to: Wallet, n: int, amount: int = 1) -> list[bytes]:
-    return [w.sign(lambda k: Transfer(k, to.address, amount)) for _ in range(n)]
+    return [w.sign(lambda k: Transfer(k, to.address, amount, max_fee_price=FEE_PRICE)) for _ in range(n)]
 
 
 def test_deposits_run_first_in_queue_order(
@@ -58,20 +59,21 @@ def test_deposits_run_first_in_queue_order(
 ) -> None:
     a, b = wallets[0], wallets[1]
     fund(node, builder, [a])
-    submit(node, *transfers(a, b, 1))
+    submit(node, a.sign(lambda n: Transfer(n, b.address, ETH, max_fee_price=FEE_PRICE)))  # b can pay fees
     builder.tick()  # opens batch 1
     node.ingest_deposits([L1Deposit(Deposit(1, b.address, 5), 10), L1Deposit(Deposit(2, a.address, 7), 10)])
     submit(node, *transfers(a, b, 1))
     first = builder.tick()  # the open batch takes the tx; the deposits wait for the next batch
     assert first is not None and (first.batch_id, first.tx_count, first.deposit_count) == (1, 1, 0)
-    submit(node, *transfers(b, a, 1))  # b spends what the first block gave it
+    spend = transfers(b, a, 1)
+    submit(node, *spend)  # b spends (and pays its fee from) what the first block gave it
     builder.seal()
     second = builder.tick()
     assert second is not None and (second.tx_count, second.deposit_count) == (1, 2)
     steps = node.store.steps(second.batch_id)
     assert [StepKind(s.kind) for s in steps] == [StepKind.DEPOSIT, StepKind.DEPOSIT, StepKind.TX]
     assert [s.cursor for s in steps] == [1, 2, 3]
-    assert node.head.account(b.address).balance == 2 + 5 - 1
+    assert node.head.account(b.address).balance == ETH + 1 + 5 - 1 - fee_of(spend[0])
     assert node.head.meta().deposit_count == 3
     assert [d.block_number for d in node.store.deposits_from(0, 10)] == [1, second.number, second.number]
     with pytest.raises(DepositGapError, match="gap"):
@@ -122,11 +124,15 @@ def test_receipts_are_persisted(
     a, b = wallets[0], wallets[1]
     fund(node, builder, [a, b])
     now = int(clock())
-    create = a.sign(lambda n: CreateTask(n, Arch.LINREG, 1, 0, 0, ETH, now + 5, now + 50, ZERO32, ZERO32))
-    model = a.sign(lambda n: CreateModel(n, 1, 10, IntTensor.vector([0, 0])))
+    create = a.sign(
+        lambda n: CreateTask(
+            n, Arch.LINREG, 1, 0, 0, ETH, now + 5, now + 50, ZERO32, ZERO32, max_fee_price=FEE_PRICE
+        )
+    )
+    model = a.sign(lambda n: CreateModel(n, 1, 10, IntTensor.vector([0, 0]), max_fee_price=FEE_PRICE))
     submit(node, create, model)
     builder.tick()
-    commit = b.sign(lambda n: CommitModel(n, 0, keccak(b"c")))
+    commit = b.sign(lambda n: CommitModel(n, 0, keccak(b"c"), max_fee_price=FEE_PRICE))
     submit(node, commit)  # accepted: the commit deadline is ahead
     clock.advance(40)  # the batch ages out; the next one executes after the deadline
     built = builder.tick()
@@ -151,14 +157,26 @@ def competition_txs(sub: Wallet, miner: Wallet, now: int) -> tuple[list[bytes], 
     commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), 100, salt)
     mc = model_commitment(0, miner.address, weights_hash(weights), msalt)
     before = [
-        sub.sign(lambda n: CreateTask(n, Arch.LINREG, 2, 0, 0, ETH, now + 10, now + 100, commitment, ZERO32)),
-        miner.sign(lambda n: CommitModel(n, 0, mc)),
+        sub.sign(
+            lambda n: CreateTask(
+                n, Arch.LINREG, 2, 0, 0, ETH, now + 10, now + 100, commitment, ZERO32, max_fee_price=FEE_PRICE
+            )
+        ),
+        miner.sign(lambda n: CommitModel(n, 0, mc, max_fee_price=FEE_PRICE)),
     ]
 
     def after() -> list[bytes]:
         return [
-            sub.sign(lambda n: reveal_tx(spec, 0, salt, features, labels, n)),
-            miner.sign(partial(RevealModel, task_id=0, salt=msalt, weights=IntTensor.vector(weights))),
+            sub.sign(lambda n: reveal_tx(spec, 0, salt, features, labels, n, max_fee_price=FEE_PRICE)),
+            miner.sign(
+                partial(
+                    RevealModel,
+                    task_id=0,
+                    salt=msalt,
+                    weights=IntTensor.vector(weights),
+                    max_fee_price=FEE_PRICE,
+                )
+            ),
         ]
 
     return before, after
@@ -172,13 +190,19 @@ def test_blocks_of_a_batch_equal_the_batch_at_once(
     before, after = competition_txs(sub, miner, int(clock()))
     submit(node, *before)
     builder.tick()
-    model = sub.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
+    model = sub.sign(
+        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
+    )
     points = sub.sign(
-        lambda n: AddData(n, 0, IntTensor.matrix([[0], [20], [50]]), IntTensor.vector([70, 80, 40]))
+        lambda n: AddData(
+            n, 0, IntTensor.matrix([[0], [20], [50]]), IntTensor.vector([70, 80, 40]), max_fee_price=FEE_PRICE
+        )
     )
     submit(node, model, points)
     builder.tick()
-    submit(node, trainer.sign(lambda n: Train(n, 0, 7)))  # a job of 7 steps in the middle of a batch
+    submit(
+        node, trainer.sign(lambda n: Train(n, 0, 7, max_fee_price=FEE_PRICE))
+    )  # a job of 7 steps in the middle of a batch
     builder.tick()
     submit(node, *transfers(sub, miner, 2))
     builder.tick()
@@ -249,14 +273,20 @@ def test_batches_seal_before_their_steps_exceed_the_cap(node: Sequencer, wallets
     builder = BlockBuilder(node, executor)
     owner, trainer = wallets[0], wallets[1]
     fund(node, builder, [owner, trainer])
-    model = owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
-    points = owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80])))
+    model = owner.sign(
+        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
+    )
+    points = owner.sign(
+        lambda n: AddData(
+            n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
+        )
+    )
     submit(node, model, points)
     builder.tick()  # batch 1: 2 steps
     builder.max_steps = 10  # a small cap, so that the rule shows on a few steps
 
     def train() -> bytes:  # 4 steps: the tx and 3 chunks
-        return trainer.sign(lambda n: Train(n, 0, 3))
+        return trainer.sign(lambda n: Train(n, 0, 3, max_fee_price=FEE_PRICE))
 
     def row(batch_id: int) -> BatchRow:
         found = node.store.batch(batch_id)
@@ -294,13 +324,19 @@ def test_a_list_of_heavy_txs_costs_one_execution_each(node: Sequencer, wallets: 
     builder = BlockBuilder(node, executor)
     owner, trainer = wallets[0], wallets[1]
     fund(node, builder, [owner, trainer])
-    model = owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
-    points = owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80])))
+    model = owner.sign(
+        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
+    )
+    points = owner.sign(
+        lambda n: AddData(
+            n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
+        )
+    )
     submit(node, model, points)
     builder.tick()
     builder.seal()
     builder.max_steps = 7  # one 6-step Train a batch
-    trains = [trainer.sign(lambda n: Train(n, 0, 5)) for _ in range(6)]
+    trains = [trainer.sign(lambda n: Train(n, 0, 5, max_fee_price=FEE_PRICE)) for _ in range(6)]
     submit(node, *trains)
     executed = executor.txs_executed
     blocks = []
@@ -315,11 +351,19 @@ def test_a_block_cut_at_the_step_cap_is_the_prefix_executed_alone(wallets: list[
     owner, trainer = wallets[0], wallets[1]
     deposits = [Deposit(0, owner.address, 100 * ETH), Deposit(1, trainer.address, 100 * ETH)]
     setup = [
-        owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]))),
-        owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]))),
+        owner.sign(
+            lambda n: CreateModel(
+                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
+            )
+        ),
+        owner.sign(
+            lambda n: AddData(
+                n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
+            )
+        ),
     ]
-    txs = [*setup, *(trainer.sign(lambda n: Train(n, 0, 3)) for _ in range(3))]
-    ctx = BatchContext(DOMAIN, int(NOW))
+    txs = [*setup, *(trainer.sign(lambda n: Train(n, 0, 3, max_fee_price=FEE_PRICE)) for _ in range(3))]
+    ctx = BatchContext(DOMAIN, FEES, int(NOW))
     whole = apply_batch(State(), deposits, txs, ctx)
     for count in range(len(txs) + 1):
         cut, alone = first_txs(whole, count), apply_batch(State(), deposits, txs[:count], ctx)

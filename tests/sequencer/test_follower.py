@@ -25,6 +25,7 @@ from sequencer.main import create_app
 from tests.l1.game import RESPONSE, WINDOW
 from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.rig import Rig, make_rig
+from tests.support.fees import FEE_PRICE, FEES, fee_of
 
 JUNK_TX = b"\x01\x02"  # does not decode: a failed step, no state change
 A, B, C = (Wallet.from_seed(i) for i in (21, 22, 23))
@@ -37,7 +38,7 @@ def wallets() -> Iterator[list[Wallet]]:
 
 
 def transfer(rig: Rig, sender: Wallet, to: Wallet, amount: int) -> bytes:
-    return sender.sign(partial(Transfer, to=to.address, amount=amount), rig.domain)
+    return sender.sign(partial(Transfer, to=to.address, amount=amount, max_fee_price=FEE_PRICE), rig.domain)
 
 
 def executed(rig: Rig, hashes: list[bytes]) -> list[str]:
@@ -54,9 +55,11 @@ def test_batches_deleted_by_a_fraud_proof_are_rolled_back_and_posted_again(
     game, node = rig.game, rig.node
     try:
         rig.fund([a, b])
-        acknowledged = [p.hash for p in rig.submit([transfer(rig, a, b, ETH), transfer(rig, a, b, 2)])]
+        sent = [transfer(rig, a, b, ETH), transfer(rig, a, b, 2)]
+        acknowledged = [p.hash for p in rig.submit(sent)]
         rig.build()  # batch 1, with the wrong result (the drill seals it at once)
-        acknowledged += [p.hash for p in rig.submit([transfer(rig, b, a, 5)])]
+        back = transfer(rig, b, a, 5)
+        acknowledged += [p.hash for p in rig.submit([back])]
         rig.build()  # batch 2, on top of it
         assert [p.batch_id for p in rig.post().posted] == [0, 1, 2]
         ran_at = [b.timestamp for b in rig.node.store.batches(0, 2)]  # batches 1 and 2
@@ -96,8 +99,9 @@ def test_batches_deleted_by_a_fraud_proof_are_rolled_back_and_posted_again(
         assert executed(rig, acknowledged) == [TxStatus.EXECUTED] * 3
         rig.assert_l1_is_ours()
         head = node.head
-        assert head.account(a.address).balance == 100 * ETH - ETH - 2 + 5  # as if no fault
-        assert head.account(b.address).balance == 100 * ETH + ETH + 2 - 5
+        paid = sum(fee_of(raw) for raw in sent)
+        assert head.account(a.address).balance == 100 * ETH - ETH - 2 + 5 - paid  # as if no fault
+        assert head.account(b.address).balance == 100 * ETH + ETH + 2 - 5 - fee_of(back)
         assert rig.follow().rolled_back_to is None  # in line: nothing more to do
     finally:
         rig.close()
@@ -118,7 +122,7 @@ def test_another_proposers_valid_batch_is_adopted_and_ours_rebuilt_on_top(
         rig.build(seal=False)  # our batch 2: open
 
         # The halting attack of issue 9: a correct but useless batch at our next index.
-        ctx = BatchContext(rig.domain, game.now())
+        ctx = BatchContext(rig.domain, FEES, game.now())
         useless = apply_batch(node.state_at_batch(0), [], [JUNK_TX], ctx)
         assert useless.post_root == useless.pre_state.root
         game.post_result(useless, sender=game.other_proposer)
@@ -173,7 +177,7 @@ def test_a_fraudulent_foreign_batch_is_refused_until_l1_deletes_it(
         ours = [p.hash for p in rig.submit([transfer(rig, a, c, 7)])]
         rig.build()  # our batch 1, sealed
 
-        ctx = BatchContext(rig.domain, game.now())
+        ctx = BatchContext(rig.domain, FEES, game.now())
         forged = apply_batch(node.state_at_batch(0), [], [JUNK_TX], ctx)
         game.post_result(forged, post_root=keccak(b"a forged root"), sender=game.other_proposer)
 
@@ -231,7 +235,7 @@ def test_a_fresh_sequencer_adopts_the_whole_chain_another_proposer_built(
         for w in (a, b):
             game.bridge.deposit(game.sender(5), w.address, ETH)
         deposits = [d.deposit for d in game.bridge.deposit_logs(game.deployment.block_number)]
-        ctx = BatchContext(rig.domain, game.now())
+        ctx = BatchContext(rig.domain, FEES, game.now())
         r0 = apply_batch(State(), deposits, [transfer(rig, a, b, 3)], ctx)
         game.post_result(r0, sender=game.other_proposer)
         r1 = apply_batch(r0.post_state, [], [transfer(rig, b, a, 1)], ctx)
@@ -256,7 +260,9 @@ def test_a_fraudulent_batch_finalized_unchallenged_is_reported_for_good(
     try:
         rig.fund([a])
         rig.post()
-        forged = apply_batch(node.state_at_batch(0), [], [JUNK_TX], BatchContext(rig.domain, game.now()))
+        forged = apply_batch(
+            node.state_at_batch(0), [], [JUNK_TX], BatchContext(rig.domain, FEES, game.now())
+        )
         game.post_result(forged, post_root=keccak(b"a forged root"), sender=game.other_proposer)
         assert rig.follow().refused is not None
         game.advance(WINDOW + 1)  # nobody challenges

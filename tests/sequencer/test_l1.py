@@ -20,6 +20,7 @@ from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, FakeRollup, fund, make_settings, sqlite_url
+from tests.support.fees import FEE_PRICE
 
 
 class FakeBridge:
@@ -63,10 +64,10 @@ def test_sealed_batches_are_posted_in_order(
     a, b = wallets[:2]
     fund(node, builder, [a])
     for _ in range(2):
-        node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1)))])
+        node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))])
         builder.tick()
         builder.seal()
-    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1)))])
+    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))])
     builder.tick()  # an open batch: not handed to the poster
     # the daemon's loop: reconcile with L1, then post what follows, in order
     for batch in node.batches_to_post(after=poster.posted_count() - 1):

@@ -26,6 +26,7 @@ from sequencer.node import Sequencer
 from tests.l1.chain import make_w3
 from tests.protocol.harness import ETH
 from tests.sequencer.helpers import make_settings, sqlite_url
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
 
 
 def accounts(w3: Web3) -> list[str]:
@@ -35,7 +36,18 @@ def accounts(w3: Web3) -> list[str]:
 @pytest.fixture
 def chain() -> tuple[Web3, EthereumTester, Deployment]:
     w3, tester = make_w3()
-    return w3, tester, deploy(w3, UnlockedSender(accounts(w3)[0]), bond=ETH, challenge_window=0)
+    return (
+        w3,
+        tester,
+        deploy(
+            w3,
+            UnlockedSender(accounts(w3)[0]),
+            bond=ETH,
+            challenge_window=0,
+            fee_price=FEE_PRICE,
+            fee_recipient=FEE_RECIPIENT_ADDRESS,
+        ),
+    )
 
 
 def test_deposits_wait_for_their_confirmations(chain: tuple[Web3, EthereumTester, Deployment]) -> None:
@@ -69,7 +81,7 @@ def test_rollup_poster_bonds_posts_reads_back_and_finalizes(
     assert poster.ensure_bonded() and not poster.ensure_bonded()
     timestamp = poster.l1_time()
     result = apply_batch(
-        State(), [deposit], [], BatchContext(Domain.from_hex(d.chain_id, d.rollup), timestamp)
+        State(), [deposit], [], BatchContext(Domain.from_hex(d.chain_id, d.rollup), FEES, timestamp)
     )
     data = encode_batch(timestamp, [])
     batch = BatchToPost(
@@ -100,7 +112,14 @@ def test_batcher_answers_a_real_challenge_and_wins_on_timeout(tmp_path: Path) ->
     w3, tester = make_w3()
     acc = accounts(w3)
     d = deploy(
-        w3, UnlockedSender(acc[0]), bond=ETH, challenge_window=100, response_window=30, proof_window=30
+        w3,
+        UnlockedSender(acc[0]),
+        bond=ETH,
+        challenge_window=100,
+        response_window=30,
+        proof_window=30,
+        fee_price=FEE_PRICE,
+        fee_recipient=FEE_RECIPIENT_ADDRESS,
     )
     bridge, rollup = Bridge(w3, d.bridge), Rollup(w3, d.rollup)
     bridge.deposit(UnlockedSender(acc[2]), b"\x11" * 20, ETH)

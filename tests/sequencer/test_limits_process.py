@@ -17,6 +17,7 @@ from protocol.params import MAX_TX_BYTES
 from sequencer.core.config import MIN_BODY_BYTES
 from tests.protocol.harness import DOMAIN
 from tests.sequencer.helpers import ROLLUP
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 from tests.support.servers import (
     RawAnswer,
     Roles,
@@ -44,6 +45,8 @@ def url(roles: Roles) -> str:
         "MLROLLUP_DATABASE_URL": f"sqlite:///{roles.logs / 'sequencer.db'}",
         "MLROLLUP_CHAIN_ID": str(DOMAIN.chain_id),
         "MLROLLUP_ROLLUP_ADDRESS": ROLLUP,
+        "MLROLLUP_FEE_PRICE": str(FEE_PRICE),
+        "MLROLLUP_FEE_RECIPIENT": FEE_RECIPIENT_ADDRESS,
         "MLROLLUP_FOLLOW_L1": "false",  # no L1 here
         "MLROLLUP_MAX_LIST_TXS": str(LIST_TXS),
         "MLROLLUP_EXECUTOR": "inline",

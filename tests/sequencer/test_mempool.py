@@ -17,6 +17,7 @@ from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund, make_settings, sqlite_url
+from tests.support.fees import FEE_PRICE, FEES, fee_of
 
 
 def test_pending_txs_build_on_each_other(
@@ -24,11 +25,12 @@ def test_pending_txs_build_on_each_other(
 ) -> None:
     a, b, c = wallets[:3]
     fund(node, builder, [a])
-    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 5 * ETH)))])
+    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 5 * ETH, max_fee_price=FEE_PRICE)))])
     # b has nothing yet in the committed state, but 5 ETH in the pending one
-    node.submit([Submission(b.sign(lambda n: Transfer(n, c.address, 2 * ETH)))])
+    raw = b.sign(lambda n: Transfer(n, c.address, 2 * ETH, max_fee_price=FEE_PRICE))
+    node.submit([Submission(raw)])
     assert node.head.account(b.address).balance == 0
-    assert node.mempool.state.account(b.address).balance == 3 * ETH
+    assert node.mempool.state.account(b.address).balance == 3 * ETH - fee_of(raw)
     assert node.mempool.state.account(a.address).nonce == 1
     builder.tick()
     assert node.head.account(c.address).balance == 2 * ETH and len(node.mempool) == 0
@@ -37,29 +39,29 @@ def test_pending_txs_build_on_each_other(
 def test_list_is_all_or_nothing(node: Sequencer, builder: BlockBuilder, wallets: list[Wallet]) -> None:
     a, b = wallets[:2]
     fund(node, builder, [a])
-    good = a.sign(lambda n: Transfer(n, b.address, 1), nonce=0)
-    gap = a.sign(lambda n: Transfer(n, b.address, 1), nonce=2)
-    broke = b.sign(lambda n: Transfer(n, a.address, 10 * ETH), nonce=0)
+    good = a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE), nonce=0)
+    gap = a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE), nonce=2)
+    broke = b.sign(lambda n: Transfer(n, a.address, 10 * ETH, max_fee_price=FEE_PRICE), nonce=0)
     with pytest.raises(ApiError) as info:
         node.submit([Submission(good), Submission(gap), Submission(broke)], listed=True)
     error = info.value
     assert (error.status, error.code) == (400, "nonce_gap")
     assert [(i["index"], i["code"]) for i in error.extra["items"]] == [
         (1, "nonce_gap"),
-        (2, "insufficient_balance"),
+        (2, "fee_unpaid"),  # b holds nothing: not even the fee
     ]
     assert len(node.mempool) == 0 and node.store.known_hashes([keccak(good)]) == set()
     assert node.metrics.txs_rejected.labels("nonce_gap")._value.get() == 2
     node.submit([Submission(good)])
     with pytest.raises(ApiError, match="repeats tx 0"):
-        again = a.sign(lambda n: Transfer(n, b.address, 2), nonce=1)
+        again = a.sign(lambda n: Transfer(n, b.address, 2, max_fee_price=FEE_PRICE), nonce=1)
         node.submit([Submission(again), Submission(again)], listed=True)
 
 
 def test_acknowledged_means_stored(node: Sequencer, builder: BlockBuilder, wallets: list[Wallet]) -> None:
     a, b = wallets[:2]
     fund(node, builder, [a])
-    raw = a.sign(lambda n: Transfer(n, b.address, 1))
+    raw = a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE))
     (pending,) = node.submit([Submission(raw)])
     row = node.store.tx(pending.hash)
     assert row is not None and row.status == "pending" and row.raw == raw and row.seq == pending.seq
@@ -77,7 +79,7 @@ def test_a_failed_store_accepts_nothing(
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
     monkeypatch.setattr(node.store, "insert_txs", broken)
-    raw = a.sign(lambda n: Transfer(n, b.address, 1))
+    raw = a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE))
     with pytest.raises(ApiError) as info:
         node.submit([Submission(raw)])
     assert (info.value.status, info.value.code) == (503, "storage_unavailable")
@@ -89,7 +91,7 @@ def test_pending_state_is_rebuilt_after_deposits(
 ) -> None:
     a, b = wallets[:2]
     fund(node, builder, [a])
-    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1)))])
+    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))])
     fund(node, builder, [b])  # a new batch: its deposits, then a's pending transfer
     assert node.mempool.ts == node.store.batch(1).timestamp  # type: ignore[union-attr]
     assert node.mempool.state.root == node.head.root
@@ -104,11 +106,11 @@ def test_deposits_are_credited_on_the_pending_state(
     builder = BlockBuilder(node)
     a, b = wallets[:2]
     fund(node, builder, [a])
-    raws = [a.sign(lambda n: Transfer(n, b.address, ETH)) for _ in range(2)]
+    raws = [a.sign(lambda n: Transfer(n, b.address, ETH, max_fee_price=FEE_PRICE)) for _ in range(2)]
     node.submit([Submission(r) for r in raws], listed=True)
     node.ingest_deposits([L1Deposit(Deposit(1, b.address, 5 * ETH), 2)])
     built = builder.tick()  # a new batch: the deposit, then one of the two transfers
     assert built is not None and (built.deposit_count, built.tx_count) == (1, 1)
-    expected = apply_batch(node.head, [], raws[1:], BatchContext(DOMAIN, built.timestamp)).post_root
+    expected = apply_batch(node.head, [], raws[1:], BatchContext(DOMAIN, FEES, built.timestamp)).post_root
     assert node.mempool.state.root == expected
     node.close()

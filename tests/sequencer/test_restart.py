@@ -24,6 +24,7 @@ from sequencer.db.store import Store
 from sequencer.l1 import L1Deposit
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import ROLLUP, hexed, replay_from_batches, sqlite_url
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +74,8 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
         MLROLLUP_DATABASE_URL=sqlite_url(tmp_path),
         MLROLLUP_CHAIN_ID=str(DOMAIN.chain_id),
         MLROLLUP_ROLLUP_ADDRESS=ROLLUP,
+        MLROLLUP_FEE_PRICE=str(FEE_PRICE),
+        MLROLLUP_FEE_RECIPIENT=FEE_RECIPIENT_ADDRESS,
         MLROLLUP_PORT=str(free_port()),
         MLROLLUP_BLOCK_INTERVAL_S="0.3",
         MLROLLUP_BATCH_MAX_AGE_S="1",
@@ -100,13 +103,18 @@ def test_acknowledged_txs_survive_sigkill(env: dict[str, str], tmp_path: Path) -
                 time.sleep(0.05)
             for round_ in range(6):
                 for i, w in enumerate(wallets):
-                    make = partial(Transfer, to=wallets[(i + 1) % len(wallets)].address, amount=1 + round_)
+                    make = partial(
+                        Transfer,
+                        to=wallets[(i + 1) % len(wallets)].address,
+                        amount=1 + round_,
+                        max_fee_price=FEE_PRICE,
+                    )
                     body = {"txs": [{"raw": hexed(w.sign(make))} for _ in range(5)]}
                     r = http.post("/v1/txs/batch", json=body)
                     assert r.status_code == 202, r.text
                     acknowledged += [t["hash"] for t in r.json()["txs"]]
             for w in wallets[:4]:
-                raw = w.sign(partial(Transfer, to=w.address, amount=0))
+                raw = w.sign(partial(Transfer, to=w.address, amount=0, max_fee_price=FEE_PRICE))
                 r = http.post("/v1/txs", json={"raw": hexed(raw)})
                 assert r.status_code == 202, r.text
                 acknowledged.append(r.json()["hash"])

@@ -32,6 +32,7 @@ from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund
+from tests.support.fees import FEE_PRICE
 
 TASK = 0  # the first task and model the workload creates
 MODEL = 0
@@ -78,8 +79,8 @@ def run_workload(node: Sequencer, builder: BlockBuilder, clock: FakeClock) -> Wo
         w.acknowledged.append(accepted.hash)
 
     sub, (m1, m2), trainer, user = w.submitter, w.miners, w.trainer, w.user
-    submit(user, lambda n: Transfer(n, m1.address, ETH))
-    submit(user, lambda n: Withdraw(n, b"\x42" * 20, 2 * ETH))
+    submit(user, lambda n: Transfer(n, m1.address, ETH, max_fee_price=FEE_PRICE))
+    submit(user, lambda n: Withdraw(n, b"\x42" * 20, 2 * ETH, max_fee_price=FEE_PRICE))
     submit(
         sub,
         lambda n: CreateTask(
@@ -93,26 +94,35 @@ def run_workload(node: Sequencer, builder: BlockBuilder, clock: FakeClock) -> Wo
             reveal_deadline,
             test_commitment,
             keccak(b"ref"),
+            max_fee_price=FEE_PRICE,
         ),
     )
     for miner, salt, ws in zip((m1, m2), salts, weights, strict=True):
         commitment = model_commitment(TASK, miner.address, weights_hash(ws), salt)
-        submit(miner, partial(CommitModel, task_id=TASK, commitment=commitment))
-    submit(trainer, lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
+        submit(miner, partial(CommitModel, task_id=TASK, commitment=commitment, max_fee_price=FEE_PRICE))
+    submit(
+        trainer,
+        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE),
+    )
     xs, ys = IntTensor.matrix([[x] for x in (0, 20, 50, 10)]), IntTensor.vector([70, 80, 40, 90])
-    submit(trainer, lambda n: AddData(n, MODEL, xs, ys))
-    submit(trainer, lambda n: Train(n, MODEL, 3))
+    submit(trainer, lambda n: AddData(n, MODEL, xs, ys, max_fee_price=FEE_PRICE))
+    submit(trainer, lambda n: Train(n, MODEL, 3, max_fee_price=FEE_PRICE))
     _build(builder)
 
     clock.advance(100)
-    submit(sub, lambda n: reveal_tx(spec, TASK, test_salt, features, labels, n))
+    submit(sub, lambda n: reveal_tx(spec, TASK, test_salt, features, labels, n, max_fee_price=FEE_PRICE))
     for miner, salt, ws in zip((m1, m2), salts, weights, strict=True):
-        submit(miner, partial(RevealModel, task_id=TASK, salt=salt, weights=IntTensor.vector(ws)))
+        submit(
+            miner,
+            partial(
+                RevealModel, task_id=TASK, salt=salt, weights=IntTensor.vector(ws), max_fee_price=FEE_PRICE
+            ),
+        )
     _build(builder)
 
     clock.advance(100)
-    submit(user, lambda n: FinalizeTask(n, TASK))
-    submit(m1, lambda n: Transfer(n, user.address, 1))
+    submit(user, lambda n: FinalizeTask(n, TASK, max_fee_price=FEE_PRICE))
+    submit(m1, lambda n: Transfer(n, user.address, 1, max_fee_price=FEE_PRICE))
     _build(builder)
     return w
 

@@ -20,6 +20,7 @@ from protocol.transition import BatchContext, BatchResult, apply_batch, step_has
 from protocol.txs import Transfer
 from tests.l1.game import Game
 from tests.protocol.harness import ETH, Wallet
+from tests.support.fees import FEE_PRICE, FEES
 from verifier.core.config import Settings
 from verifier.db.models import DisputeRow
 from verifier.node import VerifierNode
@@ -85,11 +86,15 @@ class L2:
         The honest state moves to its end (post it honestly or not: the honest chain goes on)."""
         nonce = self.state.account(ALICE.address).nonce
         txs = [
-            ALICE.sign(partial(Transfer, to=BOB.address, amount=amount), self.domain, nonce=nonce + i)
+            ALICE.sign(
+                partial(Transfer, to=BOB.address, amount=amount, max_fee_price=FEE_PRICE),
+                self.domain,
+                nonce=nonce + i,
+            )
             for i, amount in enumerate(amounts)
         ]
         deposits = self.deposits[self.consumed :]
-        result = apply_batch(self.state, deposits, txs, BatchContext(self.domain, self.game.now()))
+        result = apply_batch(self.state, deposits, txs, BatchContext(self.domain, FEES, self.game.now()))
         self.state = result.post_state
         self.consumed = len(self.deposits)
         return result

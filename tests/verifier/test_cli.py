@@ -26,6 +26,7 @@ from protocol.signing import Domain
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from service.recursion import SAFE_RECURSION_LIMIT
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
 from verifier.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +90,16 @@ def test_the_process_resumes_a_dispute_after_sigkill(tmp_path: Path) -> None:
         accounts = devnet.accounts
         w3 = Web3(HTTPProvider(devnet.url, request_kwargs={"timeout": 60}))
         owner, proposer, poker = (KeySender.from_hex(accounts[i].private_key) for i in (0, 1, 9))
-        d = deploy(w3, owner, bond=10**18, challenge_window=300, response_window=60, proof_window=60)
+        d = deploy(
+            w3,
+            owner,
+            bond=10**18,
+            challenge_window=300,
+            response_window=60,
+            proof_window=60,
+            fee_price=FEE_PRICE,
+            fee_recipient=FEE_RECIPIENT_ADDRESS,
+        )
         deployment_file = save(d, tmp_path)
         rollup, bridge = Rollup(w3, d.rollup), Bridge(w3, d.bridge)
         rollup.bond(proposer)
@@ -130,7 +140,7 @@ def test_the_process_resumes_a_dispute_after_sigkill(tmp_path: Path) -> None:
             wait_until("the verifier ready", lambda: get("/readyz").status_code == 200)
             ts = int(w3.eth.get_block("latest")["timestamp"])
             domain = Domain(d.chain_id, bytes.fromhex(d.rollup[2:]))
-            result = apply_batch(State(), [], [b"\x01\x02"], BatchContext(domain, ts))
+            result = apply_batch(State(), [], [b"\x01\x02"], BatchContext(domain, FEES, ts))
             data = encode_batch(ts, [b"\x01\x02"])
             rollup.append_batch(
                 proposer,

@@ -13,6 +13,7 @@ from web3 import HTTPProvider, Web3
 from l1_contracts.bindings.tx import KeySender
 from l1_contracts.deploy import deploy, save
 from l1_contracts.devnet import dev_accounts
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 from tests.support.servers import (
     Roles,
     free_port,
@@ -38,7 +39,12 @@ def url(roles: Roles) -> str:
     _, l1_url = start_devnet(roles)
     w3 = Web3(HTTPProvider(l1_url, request_kwargs={"timeout": 60}))
     deployment = deploy(
-        w3, KeySender.from_hex(dev_accounts()[0].private_key), bond=10**18, challenge_window=10
+        w3,
+        KeySender.from_hex(dev_accounts()[0].private_key),
+        bond=10**18,
+        challenge_window=10,
+        fee_price=FEE_PRICE,
+        fee_recipient=FEE_RECIPIENT_ADDRESS,
     )
     deployment_file = save(deployment, roles.logs / "deployments")
     port = free_port()

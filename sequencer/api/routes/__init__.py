@@ -5,6 +5,7 @@ from sequencer.api.routes import (
     accounts,
     batches,
     blocks,
+    fees,
     health,
     metrics,
     models,
@@ -15,5 +16,6 @@ from sequencer.api.routes import (
 )
 
 ROUTERS = tuple(
-    m.router for m in (txs, accounts, tasks, models, blocks, batches, state, withdrawals, health, metrics)
+    m.router
+    for m in (txs, accounts, tasks, models, blocks, batches, state, withdrawals, fees, health, metrics)
 )

@@ -150,6 +150,7 @@ def _tx_out(node: Sequencer, row: TxRow) -> TxOut:
             reason_code=row.reason,
             detail=row.detail or "",
             created_id=row.created_id,
+            fee=row.fee or "0",
             block=row.block_number,
             index=row.block_index,
             first_step=row.first_step,

@@ -58,7 +58,7 @@ def refused(client: TestClient, chain: Chain, path: str, status: int, code: str,
 
 
 def test_every_post_route_is_covered(app: FastAPI) -> None:
-    assert post_routes(app) == ["/v1/txs", "/v1/txs/batch"]
+    assert post_routes(app) == ["/v1/fees/estimate", "/v1/txs", "/v1/txs/batch"]
 
 
 def test_bodies_over_the_size_limit(small: tuple[TestClient, Chain]) -> None:

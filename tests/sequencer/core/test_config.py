@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -13,6 +14,9 @@ from sequencer.core.config import MIN_BATCH_BYTES, Settings, load_settings
 from sequencer.core.errors import ConfigError, StartupError
 from tests.protocol.harness import DOMAIN
 from tests.sequencer.helpers import ROLLUP
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
+
+FEE_SETTINGS: dict[str, Any] = {"fee_price": FEE_PRICE, "fee_recipient": FEE_RECIPIENT_ADDRESS}
 
 ENV = ("MLROLLUP_", "DATABASE_URL")
 
@@ -28,11 +32,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_defaults_with_a_domain() -> None:
-    s = Settings(chain_id=31337, rollup_address=ROLLUP.lower())
+    s = Settings(chain_id=31337, rollup_address=ROLLUP.lower(), **FEE_SETTINGS)
     assert s.database_url == "sqlite:///data/sequencer.db"
     assert Path("data").is_dir()  # the SQLite file's directory is created
     assert s.rollup_address == ROLLUP  # checksummed
-    assert s.domain == DOMAIN
+    assert s.domain == DOMAIN and s.fees == FEES
     assert s.block_max_txs == 1_000 and s.batch_max_bytes >= MIN_BATCH_BYTES
     assert "database_url" not in s.public() and s.public()["chain_id"] == 31337
 
@@ -40,6 +44,8 @@ def test_defaults_with_a_domain() -> None:
 def test_environment_and_database_url_alias(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MLROLLUP_CHAIN_ID", "5")
     monkeypatch.setenv("MLROLLUP_ROLLUP_ADDRESS", ROLLUP)
+    monkeypatch.setenv("MLROLLUP_FEE_PRICE", str(FEE_PRICE))
+    monkeypatch.setenv("MLROLLUP_FEE_RECIPIENT", FEE_RECIPIENT_ADDRESS)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:pw@db:5432/rollup")
     monkeypatch.setenv("MLROLLUP_BLOCK_INTERVAL_S", "0.25")
     s = Settings()
@@ -59,6 +65,8 @@ def write_deployment(directory: Path, chain_id: int = 31337, genesis: bytes = b"
         bond=10**18,
         challenge_window=60,
         genesis_root=genesis,
+        fee_price=FEE_PRICE,
+        fee_recipient=FEE_RECIPIENT_ADDRESS,
     )
     return save(deployment, directory)
 
@@ -68,6 +76,7 @@ def test_deployment_file_gives_the_domain(tmp_path: Path) -> None:
     assert path.name == "31337.json"
     s = Settings(deployment_file=path)
     assert (s.chain_id, s.rollup_address) == (31337, ROLLUP)
+    assert s.fees == FEES  # the fee schedule comes with it
     assert s.deployment is not None and s.deployment.bridge.lower() == "0x" + "22" * 20
 
 
@@ -95,7 +104,7 @@ def test_deployment_disagreeing_with_explicit_settings(tmp_path: Path) -> None:
         Settings(deployment_file=path, chain_id=1)
     other = to_checksum_address(b"\x01" * 20)
     with pytest.raises(ConfigError, match="disagrees with the Rollup"):
-        Settings(deployment_file=path, rollup_address=other)
+        Settings(deployment_file=path, rollup_address=other, **FEE_SETTINGS)
 
 
 @pytest.mark.parametrize(
@@ -130,12 +139,12 @@ def test_bad_deployment_files(tmp_path: Path, content: str, message: str) -> Non
 )
 def test_bad_values_name_the_variable(overrides: dict[str, object], variable: str, message: str) -> None:
     with pytest.raises(ConfigError, match=f"(?s){variable}: .*{message}"):
-        load_settings(**{"chain_id": 1, "rollup_address": ROLLUP, **overrides})
+        load_settings(**{"chain_id": 1, "rollup_address": ROLLUP, **FEE_SETTINGS, **overrides})
 
 
 def test_proposer_key_is_secret() -> None:
     key = "0x" + "01" * 32
-    s = Settings(chain_id=1, rollup_address=ROLLUP, proposer_key=SecretStr(key))
+    s = Settings(chain_id=1, rollup_address=ROLLUP, proposer_key=SecretStr(key), **FEE_SETTINGS)
     assert s.proposer_key is not None and s.proposer_key.get_secret_value() == key
     assert key not in repr(s)
 
@@ -160,15 +169,20 @@ def test_body_limit_admits_the_largest_legitimate_bodies() -> None:
         item = len(json.dumps({"raw": "0x" + "00" * MAX_TX_BYTES}))
         return len(json.dumps({"txs": []})) + n * item + (n - 1) * len(", ")
 
-    s = Settings(chain_id=31337, rollup_address=ROLLUP)
+    s = Settings(chain_id=31337, rollup_address=ROLLUP, **FEE_SETTINGS)
     assert s.max_body_bytes == default_max_body_bytes(s.max_list_txs) >= list_body(s.max_list_txs)
-    widest = Settings(chain_id=31337, rollup_address=ROLLUP, max_list_txs=MAX_BATCH_TXS)
+    widest = Settings(chain_id=31337, rollup_address=ROLLUP, max_list_txs=MAX_BATCH_TXS, **FEE_SETTINGS)
     assert list_body(MAX_BATCH_TXS) <= widest.max_body_bytes <= 2**30
-    assert Settings(chain_id=31337, rollup_address=ROLLUP, max_list_txs=1).max_body_bytes == MIN_BODY_BYTES
+    assert (
+        Settings(chain_id=31337, rollup_address=ROLLUP, max_list_txs=1, **FEE_SETTINGS).max_body_bytes
+        == MIN_BODY_BYTES
+    )
     assert MIN_BODY_BYTES >= 7 * MAX_TX_BYTES  # one tx with its tensors as nested lists
-    explicit = Settings(chain_id=31337, rollup_address=ROLLUP, max_body_bytes=MIN_BODY_BYTES)
+    explicit = Settings(chain_id=31337, rollup_address=ROLLUP, max_body_bytes=MIN_BODY_BYTES, **FEE_SETTINGS)
     assert explicit.max_body_bytes == MIN_BODY_BYTES
     with pytest.raises(ConfigError, match="MLROLLUP_MAX_BODY_BYTES"):
-        load_settings(chain_id=31337, rollup_address=ROLLUP, max_body_bytes=MIN_BODY_BYTES - 1)
+        load_settings(
+            chain_id=31337, rollup_address=ROLLUP, max_body_bytes=MIN_BODY_BYTES - 1, **FEE_SETTINGS
+        )
     with pytest.raises(ConfigError, match="MLROLLUP_MAX_JSON_DEPTH"):
-        load_settings(chain_id=31337, rollup_address=ROLLUP, max_json_depth=2)
+        load_settings(chain_id=31337, rollup_address=ROLLUP, max_json_depth=2, **FEE_SETTINGS)

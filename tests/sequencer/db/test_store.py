@@ -23,6 +23,7 @@ from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund, make_settings, replay_from_batches
+from tests.support.fees import FEE_PRICE
 
 
 def test_migrations_match_the_models(db_url: str) -> None:
@@ -31,7 +32,7 @@ def test_migrations_match_the_models(db_url: str) -> None:
         assert current_revision(db.engine) is None
         upgrade_head(db.engine)
         upgrade_head(db.engine)  # a no-op the second time
-        assert current_revision(db.engine) == head_revision() == "0003"
+        assert current_revision(db.engine) == head_revision() == "0004"
         assert schema_differences(db.engine) == []
     finally:
         db.dispose()
@@ -91,15 +92,19 @@ def test_restart_restores_state_mempool_and_batches(db_url: str, wallets: list[W
     a, b = wallets[0], wallets[1]
     fund(node, builder, [a, b])
     node.submit(
-        [Submission(a.sign(lambda n: Transfer(n, b.address, 3 * ETH))) for _ in range(3)], listed=True
+        [
+            Submission(a.sign(lambda n: Transfer(n, b.address, 3 * ETH, max_fee_price=FEE_PRICE)))
+            for _ in range(3)
+        ],
+        listed=True,
     )
-    node.submit([Submission(b.sign(lambda n: Withdraw(n, b"\x09" * 20, ETH)))])
+    node.submit([Submission(b.sign(lambda n: Withdraw(n, b"\x09" * 20, ETH, max_fee_price=FEE_PRICE)))])
     builder.tick()
     builder.seal()
     node.record_posted(PostedBatch(0, b"\xaa" * 32, 7, 123_456))
     node.record_posted(PostedBatch(1, b"\xbb" * 32, 8, 100_000))
     node.set_batch_status(0, BatchStatus.FINAL)
-    pending = [a.sign(lambda n: Transfer(n, b.address, 1)) for _ in range(2)]
+    pending = [a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)) for _ in range(2)]
     node.submit([Submission(r) for r in pending], listed=True)  # acknowledged, not in a block
     root, height = node.head.root, node.height
     node.close()
@@ -139,15 +144,18 @@ def test_rollback_undoes_batches_in_one_transaction_and_survives_a_restart(
     node.set_batch_status(0, BatchStatus.FINAL)
     kept = node.head.root
     ran_at = int(clock())
-    first = [a.sign(lambda n: Transfer(n, b.address, ETH)), a.sign(lambda n: Withdraw(n, b"\x09" * 20, 1))]
+    first = [
+        a.sign(lambda n: Transfer(n, b.address, ETH, max_fee_price=FEE_PRICE)),
+        a.sign(lambda n: Withdraw(n, b"\x09" * 20, 1, max_fee_price=FEE_PRICE)),
+    ]
     node.submit([Submission(r) for r in first], listed=True)
     builder.tick()
     builder.seal()  # batch 1
     node.ingest_deposits([L1Deposit(Deposit(1, b.address, 5), 2)])
     clock.advance(30)
-    node.submit([Submission(b.sign(lambda n: Transfer(n, a.address, 2)))])
+    node.submit([Submission(b.sign(lambda n: Transfer(n, a.address, 2, max_fee_price=FEE_PRICE)))])
     builder.tick()  # batch 2, open: the deposit and a tx
-    later = a.sign(lambda n: Transfer(n, b.address, 3))
+    later = a.sign(lambda n: Transfer(n, b.address, 3, max_fee_price=FEE_PRICE))
     node.submit([Submission(later)])  # pending
     with pytest.raises(SequencerError, match="final"):
         node.store.rollback_to(0, clock(), "no")

@@ -11,6 +11,7 @@ from protocol.hashing import keccak
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from tests.protocol.harness import DOMAIN
+from tests.support.fees import FEES
 from verifier.core.errors import StartupError
 from verifier.db.migrate import current_revision, head_revision, schema_differences, upgrade_head
 from verifier.db.models import BatchState, DisputePhase, Outcome
@@ -116,7 +117,7 @@ def test_the_database_belongs_to_one_rollup(db_url: str) -> None:
 def test_verdicts_are_recorded_once_and_follow_l1(db_url: str) -> None:
     store = store_at(db_url)
     try:
-        result = apply_batch(State(), [], [b"\x01"], BatchContext(DOMAIN, 1_000))
+        result = apply_batch(State(), [], [b"\x01"], BatchContext(DOMAIN, FEES, 1_000))
         valid = Derived(posted(0), Verdict.VALID, result)
         wrong = Derived(posted(1), Verdict.UNDECODABLE, None, "the batch data does not decode")
         assert store.record_verdict(valid) and store.record_verdict(wrong)

@@ -9,6 +9,7 @@ from protocol.txs import Transfer
 from tests.protocol.harness import ETH
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import raw_body
+from tests.support.fees import FEE_PRICE, fee_of
 
 
 def test_account_balances_and_nonces(client: TestClient, chain: Chain) -> None:
@@ -22,12 +23,14 @@ def test_account_balances_and_nonces(client: TestClient, chain: Chain) -> None:
         "pending_nonce": 0,
         "block": 1,
     }
-    client.post("/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, ETH))))
+    raw = a.sign(lambda n: Transfer(n, b.address, ETH, max_fee_price=FEE_PRICE))
+    client.post("/v1/txs", json=raw_body(raw))
+    left = 99 * ETH - fee_of(raw)
     got = client.get(url.lower()).json()  # lower-case addresses are fine
-    assert (got["nonce"], got["pending_nonce"], got["pending_balance"]) == (0, 1, str(99 * ETH))
+    assert (got["nonce"], got["pending_nonce"], got["pending_balance"]) == (0, 1, str(left))
     chain.tick()
     got = client.get(url).json()
-    assert (got["balance"], got["nonce"], got["block"]) == (str(99 * ETH), 1, 2)
+    assert (got["balance"], got["nonce"], got["block"]) == (str(left), 1, 2)
     unknown = client.get("/v1/accounts/0x" + "12" * 20).json()
     assert (unknown["balance"], unknown["nonce"]) == ("0", 0)
 

@@ -11,12 +11,15 @@ from protocol.txs import Transfer
 from sequencer.l1 import PostedBatch
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import hexed, raw_body
+from tests.support.fees import FEE_PRICE
 
 
 def test_batch_lifecycle_and_steps(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
     for _ in range(2):
-        client.post("/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1))))
+        client.post(
+            "/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))
+        )
         chain.tick()
     open_batch = client.get("/v1/batches/1").json()
     assert (open_batch["status"], open_batch["trace_root"], open_batch["tx_count"]) == ("open", None, 2)
@@ -50,7 +53,9 @@ def test_batch_lifecycle_and_steps(client: TestClient, chain: Chain) -> None:
 def test_batch_list_pages_and_filters(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
     for _ in range(3):
-        client.post("/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1))))
+        client.post(
+            "/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))
+        )
         chain.tick()
         chain.builder.seal()
     chain.node.record_posted(PostedBatch(1, keccak(b"l1 tx"), 42, 250_000))

@@ -8,6 +8,7 @@ from protocol.hashing import ZERO32, keccak
 from protocol.txs import Transfer
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import hexed, raw_body
+from tests.support.fees import FEE_PRICE
 
 
 def test_blocks(client: TestClient, chain: Chain) -> None:
@@ -19,7 +20,7 @@ def test_blocks(client: TestClient, chain: Chain) -> None:
         0,
         0,
     )
-    raws = [a.sign(lambda n: Transfer(n, b.address, 1)) for _ in range(3)]
+    raws = [a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)) for _ in range(3)]
     client.post("/v1/txs/batch", json={"txs": [raw_body(r) for r in raws]})
     chain.tick()
     latest = client.get("/v1/blocks/latest").json()

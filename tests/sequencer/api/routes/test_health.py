@@ -10,12 +10,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from protocol.fees import FeeSchedule
 from protocol.txs import Transfer
 from sequencer.core.errors import ERROR_CODES
 from sequencer.main import create_app
 from tests.protocol.harness import Wallet
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import FakeClock, FakeL1, make_settings, raw_body, sqlite_url
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT
 
 
 def test_health_and_readiness(client: TestClient, chain: Chain) -> None:
@@ -44,8 +46,9 @@ def wait_for(client: TestClient, ready: bool, timeout: float = 10.0) -> httpx.Re
 
 
 def test_readiness_and_submissions_while_catching_up_with_l1(tmp_path: Path) -> None:
-    l1 = FakeL1(down=True)
-    settings = make_settings(sqlite_url(tmp_path), follow_poll_s=0.05)
+    # a free deployment (fee price 0): the unfunded wallet's tx is taken once L1 is followed
+    l1 = FakeL1(down=True, fees=FeeSchedule(0, FEE_RECIPIENT))
+    settings = make_settings(sqlite_url(tmp_path), follow_poll_s=0.05, fee_price=0)
     app = create_app(settings, clock=FakeClock(), l1_batches=lambda: l1)
     wallet = Wallet.from_seed(40)
     with TestClient(app) as client:
@@ -54,7 +57,7 @@ def test_readiness_and_submissions_while_catching_up_with_l1(tmp_path: Path) -> 
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
         assert error["code"] == "catching_up" and "L1 unreachable" in error["catching_up"]["reason"]
         assert error["l1"]["synced"] is False and error["l1"]["failures"] >= 1
-        raw = wallet.sign(lambda n: Transfer(n, wallet.address, 0))
+        raw = wallet.sign(lambda n: Transfer(n, wallet.address, 0, max_fee_price=FEE_PRICE))
         refused = client.post("/v1/txs", json=raw_body(raw))
         assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
         body = refused.json()["error"]
@@ -71,7 +74,9 @@ def test_readiness_and_submissions_while_catching_up_with_l1(tmp_path: Path) -> 
 
 def test_metrics(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    client.post("/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1))))
+    client.post(
+        "/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))
+    )
     client.post("/v1/txs", json={"raw": "0x01"})
     client.post("/v1/txs", json={"raw": "0xzz"})  # refused before the dry-run: counted too
     client.post("/v1/txs/batch", json={"txs": [{"raw": "0x01"}, {"raw": "0x02"}]})

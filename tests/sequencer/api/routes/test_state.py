@@ -11,6 +11,7 @@ from protocol.txs import Transfer
 from sequencer.db.models import BatchStatus
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import hexed, raw_body
+from tests.support.fees import FEE_PRICE
 
 
 def unhex(text: str) -> bytes:
@@ -41,7 +42,9 @@ def test_proofs_verify(client: TestClient, chain: Chain) -> None:
     assert verify_proof(unhex(proof["root"]), absent, None, SmtProof.decode(unhex(proof["proof"])))
     # against a past batch: the value before a later transfer
     before = client.get(f"/v1/state/proof/{hexed(key)}").json()
-    client.post("/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1))))
+    client.post(
+        "/v1/txs", json=raw_body(a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)))
+    )
     chain.tick()
     old = client.get(f"/v1/state/proof/{hexed(key)}", params={"batch": 0}).json()
     assert (old["value"], old["root"], old["batch"]) == (before["value"], before["root"], 0)

@@ -17,6 +17,7 @@ from protocol.txs import CommitModel, CreateTask, FinalizeTask, RevealModel
 from tests.protocol.harness import ETH
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import raw_body
+from tests.support.fees import FEE_PRICE
 
 S = params.FIXED_SCALE
 
@@ -30,13 +31,28 @@ def test_competition_round(client: TestClient, chain: Chain) -> None:
     salt = keccak(b"salt")
     commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), 70, salt)
 
+    sent: dict[bytes, list[str]] = {}  # each sender's tx hashes
+
     def send(raw: bytes) -> None:
         r = client.post("/v1/txs", json=raw_body(raw))
         assert r.status_code == 202, r.text
+        sent.setdefault(bytes.fromhex(r.json()["sender"][2:]), []).append(r.json()["hash"])
 
     send(
         sub.sign(
-            lambda n: CreateTask(n, Arch.LINREG, 2, 0, 0, 3 * ETH, now + 50, now + 100, commitment, ZERO32)
+            lambda n: CreateTask(
+                n,
+                Arch.LINREG,
+                2,
+                0,
+                0,
+                3 * ETH,
+                now + 50,
+                now + 100,
+                commitment,
+                ZERO32,
+                max_fee_price=FEE_PRICE,
+            )
         )
     )
     chain.tick()
@@ -52,7 +68,7 @@ def test_competition_round(client: TestClient, chain: Chain) -> None:
     for miner in (m2, m1, m3):  # m2 commits first
         salts[miner.address] = keccak(miner.address)
         c = model_commitment(0, miner.address, weights_hash(weights[miner.address]), salts[miner.address])
-        send(miner.sign(partial(CommitModel, task_id=0, commitment=c)))
+        send(miner.sign(partial(CommitModel, task_id=0, commitment=c, max_fee_price=FEE_PRICE)))
     chain.tick()
     board = client.get("/v1/tasks/0").json()["leaderboard"]
     assert [(e["miner"], e["status"], e["seq"]) for e in board] == [
@@ -61,10 +77,14 @@ def test_competition_round(client: TestClient, chain: Chain) -> None:
     chain.node.clock.advance(60)  # type: ignore[attr-defined]
     chain.builder.seal()
     assert client.get("/v1/tasks/0").json()["phase"] == "reveal"
-    send(sub.sign(lambda n: reveal_tx(spec, 0, salt, features, labels, n)))
+    send(sub.sign(lambda n: reveal_tx(spec, 0, salt, features, labels, n, max_fee_price=FEE_PRICE)))
     for miner in (m1, m2):  # m3 never reveals
         w = IntTensor.vector(weights[miner.address])
-        send(miner.sign(partial(RevealModel, task_id=0, salt=salts[miner.address], weights=w)))
+        send(
+            miner.sign(
+                partial(RevealModel, task_id=0, salt=salts[miner.address], weights=w, max_fee_price=FEE_PRICE)
+            )
+        )
     chain.tick()
     task = client.get("/v1/tasks/0").json()
     assert task["test_revealed"] and task["n_test"] == 70
@@ -77,12 +97,13 @@ def test_competition_round(client: TestClient, chain: Chain) -> None:
     chain.node.clock.advance(60)  # type: ignore[attr-defined]
     chain.builder.seal()
     assert client.get("/v1/tasks/0").json()["phase"] == "finalize"
-    send(m3.sign(lambda n: FinalizeTask(n, 0)))
+    send(m3.sign(lambda n: FinalizeTask(n, 0, max_fee_price=FEE_PRICE)))
     chain.tick()
     task = client.get("/v1/tasks/0").json()
     assert task["phase"] == "finalized" and task["finalized"]
     balance = client.get(f"/v1/accounts/{to_checksum_address(m1.address)}").json()["balance"]
-    assert balance == str(103 * ETH)
+    fees = sum(int(client.get(f"/v1/txs/{h}").json()["receipt"]["fee"]) for h in sent[m1.address])
+    assert fees > 0 and balance == str(103 * ETH - fees)  # the reward, less the fees m1 paid
 
 
 def test_unknown_and_invalid_task_ids(client: TestClient, chain: Chain) -> None:

@@ -32,6 +32,7 @@ from sequencer.main import create_app
 from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import FakeClock, hexed, make_settings, raw_body, sqlite_url, typed_body
+from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, fee_of
 
 OTHER_CHAIN = Domain(1, DOMAIN.verifying_contract)
 OTHER_ROLLUP = Domain(DOMAIN.chain_id, b"\x42" * 20)
@@ -57,7 +58,7 @@ def refused(
 
 
 def transfer(to: Wallet, amount: int = 1) -> Callable[[int], Tx]:
-    return lambda n: Transfer(n, to.address, amount)
+    return lambda n: Transfer(n, to.address, amount, max_fee_price=FEE_PRICE)
 
 
 # --- accepted ---------------------------------------------------------------------------------------
@@ -87,6 +88,7 @@ def test_raw_tx_accepted_then_executed(client: TestClient, chain: Chain) -> None
         "reason_code": 0,
         "detail": "",
         "created_id": None,
+        "fee": str(fee_of(raw)),
         "block": 2,
         "index": 0,
         "first_step": 0,
@@ -101,12 +103,14 @@ def test_typed_json_is_the_same_tx_as_raw(client: TestClient, chain: Chain) -> N
     body["message"]["amount"] = str(7 * ETH)  # big integers as decimal strings
     r = client.post("/v1/txs", json=body)
     assert r.status_code == 202, r.text
-    assert r.json()["hash"] == hexed(keccak(sign_tx(DOMAIN, Transfer(0, b.address, 7 * ETH), a.key).encoded))
+    assert r.json()["hash"] == hexed(
+        keccak(sign_tx(DOMAIN, Transfer(0, b.address, 7 * ETH, max_fee_price=FEE_PRICE), a.key).encoded)
+    )
 
 
 def test_a_wallet_typed_data_document_is_accepted(client: TestClient, chain: Chain) -> None:
     a = chain.wallets[0]
-    tx = CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]))
+    tx = CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
     doc = typed_data(DOMAIN, tx)
     signed = sign_tx(DOMAIN, tx, a.key)
     doc["signature"] = hexed(
@@ -119,11 +123,16 @@ def test_a_wallet_typed_data_document_is_accepted(client: TestClient, chain: Cha
 
 def test_tensors_as_lists(client: TestClient, chain: Chain) -> None:
     a = chain.wallets[0]
-    client.post("/v1/txs", json=typed_body(a, lambda n: CreateModel(n, 2, 10, IntTensor.vector([0, 0, 0]))))
+    client.post(
+        "/v1/txs",
+        json=typed_body(
+            a, lambda n: CreateModel(n, 2, 10, IntTensor.vector([0, 0, 0]), max_fee_price=FEE_PRICE)
+        ),
+    )
     chain.tick()
     xs, ys = IntTensor.matrix([[1, 2], [3, -4]]), IntTensor.vector([5, 6])
-    body = typed_body(a, lambda n: AddData(n, 0, xs, ys))
-    expected = sign_tx(DOMAIN, AddData(1, 0, xs, ys), a.key).hash
+    body = typed_body(a, lambda n: AddData(n, 0, xs, ys, max_fee_price=FEE_PRICE))
+    expected = sign_tx(DOMAIN, AddData(1, 0, xs, ys, max_fee_price=FEE_PRICE), a.key).hash
     body["message"]["xs"], body["message"]["ys"] = [[1, 2], [3, -4]], [5, 6]
     r = client.post("/v1/txs", json=body)
     assert r.status_code == 202, r.text
@@ -246,7 +255,11 @@ def test_missing_typed_field(client: TestClient, chain: Chain) -> None:
     body = typed_body(a, transfer(b), nonce=0)
     del body["message"]["to"]
     assert "message.to: missing" in refused(client, chain, body, 422, "invalid_field")["message"]
-    body = typed_body(a, lambda n: CreateTask(n, 3, 2, 0, 0, 1, 10**10, 10**10 + 1, ZERO32, ZERO32), nonce=0)
+    body = typed_body(
+        a,
+        lambda n: CreateTask(n, 3, 2, 0, 0, 1, 10**10, 10**10 + 1, ZERO32, ZERO32, max_fee_price=FEE_PRICE),
+        nonce=0,
+    )
     body["message"]["arch"] = 4
     refused(client, chain, body, 422, "invalid_field")
 
@@ -275,8 +288,8 @@ def test_wrong_chain_and_domain(client: TestClient, chain: Chain) -> None:
     other = peek(a, transfer(b), domain=OTHER_CHAIN)
     error = refused(client, chain, raw_body(other, a.address), 400, "wrong_domain")
     assert "GET /v1/info" in error["message"]
-    # without `from` the protocol decides: the stranger it recovers to has no funds
-    refused(client, chain, raw_body(other), 400, "insufficient_balance")
+    # without `from` the protocol decides: the stranger it recovers to has no funds, not even the fee
+    refused(client, chain, raw_body(other), 400, "fee_unpaid")
 
 
 # --- refused: nonces and funds --------------------------------------------------------------------------
@@ -301,6 +314,30 @@ def test_insufficient_balance(client: TestClient, chain: Chain) -> None:
     refused(client, chain, raw_body(peek(a, transfer(b, 101 * ETH))), 400, "insufficient_balance")
     assert client.post("/v1/txs", json=raw_body(a.sign(transfer(b, 60 * ETH)))).status_code == 202
     refused(client, chain, raw_body(peek(a, transfer(b, 50 * ETH))), 400, "insufficient_balance")  # pending
+
+
+def test_a_tx_that_cannot_pay_its_fee_is_refused_naming_fee_price_and_balance(
+    client: TestClient, chain: Chain
+) -> None:
+    a, b = chain.wallets[:2]
+    low = peek(a, lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE - 1))
+    error = refused(client, chain, raw_body(low), 400, "fee_price_too_low")
+    assert (
+        f"max_fee_price {FEE_PRICE - 1}" in error["message"] and f"fee price {FEE_PRICE}" in error["message"]
+    )
+    poor = Wallet.from_seed(77)  # holds nothing
+    unpaid = poor.sign(lambda n: Transfer(n, b.address, 0, max_fee_price=FEE_PRICE), nonce=0)
+    error = refused(client, chain, raw_body(unpaid), 400, "fee_unpaid")
+    fee = fee_of(unpaid)
+    assert f"the fee is {fee} wei" in error["message"] and f"fee price {FEE_PRICE} wei" in error["message"]
+    assert "balance 0 wei" in error["message"]
+    # what GET /v1/fees and the estimate say is what the tx pays
+    schedule = client.get("/v1/fees").json()
+    assert (schedule["price"], schedule["recipient"]) == (str(FEE_PRICE), FEE_RECIPIENT_ADDRESS)
+    estimate = client.post("/v1/fees/estimate", json={"raw": hexed(unpaid)}).json()
+    assert (estimate["fee"], estimate["steps"], estimate["data_bytes"]) == (str(fee), 1, len(unpaid))
+    assert client.post("/v1/fees/estimate", json={"raw": "0x01"}).json()["error"]["code"] == "decode_error"
+    assert chain.node.store.known_hashes([keccak(unpaid)]) == set()  # an estimate stores nothing
 
 
 # --- refused: sizes -----------------------------------------------------------------------------------
@@ -372,7 +409,11 @@ def test_over_deep_json_is_refused_before_parsing(client: TestClient, chain: Cha
 def test_oversized_tx_and_tensor(client: TestClient, chain: Chain) -> None:
     a = chain.wallets[0]
     refused(client, chain, raw_body(b"\x05" + b"\x00" * params.MAX_TX_BYTES), 413, "tx_too_large")
-    body = typed_body(a, lambda n: AddData(n, 0, IntTensor.matrix([[1]]), IntTensor.vector([1])), nonce=0)
+    body = typed_body(
+        a,
+        lambda n: AddData(n, 0, IntTensor.matrix([[1]]), IntTensor.vector([1]), max_fee_price=FEE_PRICE),
+        nonce=0,
+    )
     body["message"]["xs"] = [[1]] * (params.MAX_TENSOR_ELEMENTS + 1)
     refused(client, chain, body, 413, "tensor_too_large")
     # raw bytes whose tensor header claims too many elements
@@ -384,7 +425,9 @@ def test_oversized_tx_and_tensor(client: TestClient, chain: Chain) -> None:
     refused(client, chain, body, 413, "tensor_too_large")
     # a test set of more than MAX_TX_BYTES
     one = (IntTensor.matrix([[1]]), IntTensor.vector([0]))
-    body = typed_body(a, lambda n: RevealTestSet(n, 0, ZERO32, 1, ZERO32, 0, *one, ()), nonce=0)
+    body = typed_body(
+        a, lambda n: RevealTestSet(n, 0, ZERO32, 1, ZERO32, 0, *one, (), max_fee_price=FEE_PRICE), nonce=0
+    )
     body["message"]["features"] = [[10**6] * 8] * 4000
     body["message"]["labels"] = [0] * 4000
     refused(client, chain, body, 413, "tx_too_large")
@@ -422,26 +465,51 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     sub, miner, other = chain.wallets[:3]
     now = chain.node.admission_timestamp()
     create = sub.sign(
-        lambda n: CreateTask(n, Arch.LINREG, 1, 0, 0, ETH, now + 100, now + 200, keccak(b"t"), ZERO32)
+        lambda n: CreateTask(
+            n, Arch.LINREG, 1, 0, 0, ETH, now + 100, now + 200, keccak(b"t"), ZERO32, max_fee_price=FEE_PRICE
+        )
     )
     assert client.post("/v1/txs", json=raw_body(create)).status_code == 202
     chain.tick()
-    refused(client, chain, raw_body(peek(miner, lambda n: CommitModel(n, 99, ZERO32))), 400, "unknown_task")
     refused(
         client,
         chain,
-        raw_body(peek(miner, lambda n: AddData(n, 99, IntTensor.matrix([[1]]), IntTensor.vector([1])))),
+        raw_body(peek(miner, lambda n: CommitModel(n, 99, ZERO32, max_fee_price=FEE_PRICE))),
+        400,
+        "unknown_task",
+    )
+    refused(
+        client,
+        chain,
+        raw_body(
+            peek(
+                miner,
+                lambda n: AddData(
+                    n, 99, IntTensor.matrix([[1]]), IntTensor.vector([1]), max_fee_price=FEE_PRICE
+                ),
+            )
+        ),
         400,
         "unknown_model",
     )
-    refused(client, chain, raw_body(peek(other, lambda n: FinalizeTask(n, 0))), 400, "wrong_phase")
+    refused(
+        client,
+        chain,
+        raw_body(peek(other, lambda n: FinalizeTask(n, 0, max_fee_price=FEE_PRICE))),
+        400,
+        "wrong_phase",
+    )
     bad_dims = peek(
-        sub, lambda n: CreateTask(n, Arch.LINREG, 1, 3, 0, ETH, now + 100, now + 200, ZERO32, ZERO32)
+        sub,
+        lambda n: CreateTask(
+            n, Arch.LINREG, 1, 3, 0, ETH, now + 100, now + 200, ZERO32, ZERO32, max_fee_price=FEE_PRICE
+        ),
     )
     refused(client, chain, raw_body(bad_dims), 400, "invalid_params")
     assert (
         client.post(
-            "/v1/txs", json=raw_body(miner.sign(lambda n: CommitModel(n, 0, keccak(b"c"))))
+            "/v1/txs",
+            json=raw_body(miner.sign(lambda n: CommitModel(n, 0, keccak(b"c"), max_fee_price=FEE_PRICE))),
         ).status_code
         == 202
     )
@@ -449,7 +517,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     refused(
         client,
         chain,
-        raw_body(peek(miner, lambda n: CommitModel(n, 0, keccak(b"d")))),
+        raw_body(peek(miner, lambda n: CommitModel(n, 0, keccak(b"d"), max_fee_price=FEE_PRICE))),
         400,
         "already_committed",
     )
@@ -459,24 +527,46 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     refused(
         client,
         chain,
-        raw_body(peek(miner, lambda n: RevealTestSet(n, 0, ZERO32, 1, ZERO32, 0, features, labels, ()))),
+        raw_body(
+            peek(
+                miner,
+                lambda n: RevealTestSet(
+                    n, 0, ZERO32, 1, ZERO32, 0, features, labels, (), max_fee_price=FEE_PRICE
+                ),
+            )
+        ),
         400,
         "not_submitter",
     )
     refused(
         client,
         chain,
-        raw_body(peek(sub, lambda n: RevealTestSet(n, 0, ZERO32, 1, ZERO32, 0, features, labels, ()))),
+        raw_body(
+            peek(
+                sub,
+                lambda n: RevealTestSet(
+                    n, 0, ZERO32, 1, ZERO32, 0, features, labels, (), max_fee_price=FEE_PRICE
+                ),
+            )
+        ),
         400,
         "hash_mismatch",
     )
     refused(
-        client, chain, raw_body(peek(miner, lambda n: CommitModel(n, 0, keccak(b"late")))), 400, "wrong_phase"
+        client,
+        chain,
+        raw_body(peek(miner, lambda n: CommitModel(n, 0, keccak(b"late"), max_fee_price=FEE_PRICE))),
+        400,
+        "wrong_phase",
     )
     refused(
         client,
         chain,
-        raw_body(peek(other, lambda n: RevealModel(n, 0, ZERO32, IntTensor.vector([0, 0])))),
+        raw_body(
+            peek(
+                other, lambda n: RevealModel(n, 0, ZERO32, IntTensor.vector([0, 0]), max_fee_price=FEE_PRICE)
+            )
+        ),
         400,
         "wrong_phase",
     )

@@ -11,12 +11,13 @@ from sequencer.db.models import BatchStatus
 from tests.protocol.harness import ETH
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import hexed, raw_body
+from tests.support.fees import FEE_PRICE
 
 
 def test_withdrawal_proof_once_final(client: TestClient, chain: Chain) -> None:
     a = chain.wallets[0]
     l1 = b"\x99" * 20
-    client.post("/v1/txs", json=raw_body(a.sign(lambda n: Withdraw(n, l1, 2 * ETH))))
+    client.post("/v1/txs", json=raw_body(a.sign(lambda n: Withdraw(n, l1, 2 * ETH, max_fee_price=FEE_PRICE))))
     chain.tick()
     r = client.get("/v1/withdrawals/0/proof")
     assert (r.status_code, r.json()["error"]["code"]) == (409, "not_finalized")  # no final batch
