@@ -4,8 +4,8 @@
   of the live batches' calldata): nothing acknowledged is lost;
 - the sequencer's state root and every batch's post root equal a replay from L1 data alone
   (`mlrollup.replay`), and the appends neither skip an index nor post a batch twice;
-- the verifier caught up and agrees (only the armed fault drills judged wrong), no batch challenged
-  more often than it was appended;
+- the verifier caught up and agrees: the batches it judged wrong are exactly those L1 deleted by a
+  won challenge (the fault drills'), and no batch was challenged more often than it was appended;
 - the killed process left no descendant running (an executor process) and the roles left no file in
   their temporary directory or unexpected file beside their databases.
 """
@@ -24,6 +24,7 @@ import httpx
 import psutil
 
 from bench.crash.traffic import Ledger
+from l1_contracts.bindings.rollup import Resolution
 from mlrollup.localstack import LocalStack
 from mlrollup.processes import alive, wait_until
 from mlrollup.replay import AppendHistory, check_appends, derive_from_l1
@@ -49,6 +50,7 @@ class Checked:
     descendants: int = 0  # the killed process's children and their children, just before the kill
     orphans: int = 0  # of those, still running right after it
     orphans_gone_s: float = 0.0
+    frauds: int = 0  # wrong batches (the fault drills') proven on L1 so far
     problems: list[str] = field(default_factory=list)
 
 
@@ -102,10 +104,8 @@ def orphans(descendants: Sequence[psutil.Process], grace_s: float = GONE_GRACE_S
     return count, time.monotonic() - started
 
 
-def check_round(
-    stack: LocalStack, ledger: Ledger, drills: int, descendants: Sequence[psutil.Process]
-) -> Checked:
-    """Every check of the module docstring; `drills` is how many fault drills this stack fired."""
+def check_round(stack: LocalStack, ledger: Ledger, descendants: Sequence[psutil.Process]) -> Checked:
+    """Every check of the module docstring."""
     out = Checked(descendants=len(descendants))
     out.orphans, out.orphans_gone_s = orphans(descendants)
     if out.orphans_gone_s >= GONE_GRACE_S:
@@ -145,11 +145,19 @@ def check_round(
     for index, times in challenged.items():
         if times > appended[index]:
             out.problems.append(f"batch {index} was challenged {times} times in {appended[index]} appends")
+    # Every wrong batch (a fault drill posted) must be one the verifier judged wrong and L1 deleted
+    # by a won challenge; nothing else may be judged wrong.
+    won = [
+        r
+        for r in stack.rollup.challenges_resolved(stack.from_block)
+        if r.resolution in (Resolution.FRAUD_PROVEN, Resolution.BAD_LAST_STEP, Resolution.REVEAL_TIMEOUT)
+    ]
+    out.frauds = len(won)
     if stack.verifier_url is not None:
         status = _get(stack.verifier_url, "/v1/status")
-        if status["disagreements"] != drills:
+        if status["disagreements"] != len(won):
             out.problems.append(
-                f"the verifier judged {status['disagreements']} batches wrong, {drills} drills fired"
+                f"the verifier judged {status['disagreements']} batches wrong, L1 proved {len(won)} wrong"
             )
         if status["halted"]:
             out.problems.append(f"the verifier halted: {status['halted']}")

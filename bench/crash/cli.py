@@ -55,8 +55,17 @@ def _parser() -> argparse.ArgumentParser:
 def table(result: Run) -> Table:
     """The kills, one row each."""
     out = Table(title="SIGKILLs and what the checks found after each restart", title_justify="left")
-    numbers = ("#", "back in", "acked", "L1 batches")
-    for name in ("#", "target", "point", "what it hit", "back in", "acked", "L1 batches", "appends"):
+    numbers = ("#", "back in", "acked", "L1 batches (frauds proven)")
+    for name in (
+        "#",
+        "target",
+        "point",
+        "what it hit",
+        "back in",
+        "acked",
+        "L1 batches (frauds proven)",
+        "appends",
+    ):
         out.add_column(name, justify="right" if name in numbers else "left")
     out.add_column("children alive after")
     out.add_column("problems")
@@ -71,7 +80,7 @@ def table(result: Run) -> Table:
             kill.aimed,
             f"{kill.recovery_s:.1f} s",
             str(c.acked),
-            str(c.batches),
+            f"{c.batches} ({c.frauds})",
             appends,
             orphans,
             "none" if not c.problems else "; ".join(c.problems[:3]),

@@ -151,8 +151,16 @@ async def _failed_receipts(reader: AsyncClient, hashes: list[str]) -> Counter[st
     gate = asyncio.Semaphore(32)
 
     async def one(tx_hash: str) -> None:
-        async with gate:
-            info = await reader.tx(tx_hash)
+        for attempt in range(3):  # a read cut off under load is read again, then counted
+            try:
+                async with gate:
+                    info = await reader.tx(tx_hash)
+                break
+            except ClientError as exc:
+                if attempt == 2:
+                    failed[f"receipt not read: {exc.code}"] += 1
+                    return
+                await asyncio.sleep(1.0)
         if info.receipt is not None and not info.receipt.success:
             failed[f"{info.type}: {info.receipt.reason}"] += 1
 
