@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=1, help="draws the delays and the load (default %(default)s)"
     )
     parser.add_argument("--accounts", type=int, default=6, help="L2 accounts sending (default %(default)s)")
+    parser.add_argument(
+        "--minutes", type=float, default=0.0, help="start no kill after this long (default: no limit)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the stacks' databases and logs")
     return parser
 
@@ -115,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             accounts=min(args.accounts, 3) if args.quick else args.accounts,
             log=lambda line: console.print(line, highlight=False),
+            minutes=args.minutes,
         )
     except (CrashCheckError, LaunchError, ClientError, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)

@@ -20,6 +20,7 @@ for the harness):
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import threading
@@ -219,9 +220,10 @@ def _devnet_round(session: Session) -> tuple[str, list[str], Sequence[psutil.Pro
     The roles must not take the new chain for theirs: the sequencer keeps its state and every
     acknowledged receipt, and refuses new txs (its /readyz says why); the verifier is not ready."""
     stack = session.stack
+    session.traffic.pause()
+    wait_settled(stack, SETTLE_TIMEOUT_S)  # nothing pending: the state may not move by itself
     head = stack.w3.eth.block_number
     before = httpx.get(stack.api_url + "/v1/state/root", timeout=10).json()["current"]["root"]
-    session.traffic.pause()
     descendants = stack.role("devnet").kill()
     stack.restart("devnet")
     problems = []
@@ -233,7 +235,9 @@ def _devnet_round(session: Session) -> tuple[str, list[str], Sequence[psutil.Pro
     # devnet), so that they see it as a reorganised chain and not only a shorter one.
     for _ in range(head + 3 - stack.w3.eth.block_number):
         httpx.post(stack.l1_url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine", "params": []})
-    time.sleep(5)  # a few polls of the follower and the verifier
+    # The follower backs off (up to 30 s) while L1 is down: wait for its next polls.
+    with contextlib.suppress(AssertionError):  # if it never does, the checks below say so
+        wait_until("the sequencer to refuse the new chain", lambda: not stack.ready("sequencer"), 75)
     after = httpx.get(stack.api_url + "/v1/state/root", timeout=10).json()["current"]["root"]
     if after != before:
         problems.append("the sequencer changed its state to follow a chain without its Rollup")
@@ -259,16 +263,22 @@ def run(
     seed: int,
     accounts: int,
     log: Callable[[str], None],
+    minutes: float = 0.0,
 ) -> Run:
-    """Kill roles `kills` times at the points of `plan`, restarting and checking after each."""
+    """Kill roles `kills` times at the points of `plan`, restarting and checking after each; with
+    `minutes`, no kill starts after that long."""
     started = time.monotonic()
     out = Run()
     points = plan(kills, quick)
+    deadline = started + minutes * 60 if minutes else None
     session = Session(root, 0, seed, accounts, log)
     out.stacks = 1
     totals = Ledger()
     try:
         for number, (target, point) in enumerate(points, 1):
+            if deadline is not None and time.monotonic() > deadline:
+                log(f"the {minutes:g} minutes are up: {number - 1} kills of {len(points)}")
+                break
             if point == "dispute" and not session.drills_left:
                 out.final_problems += _end(session, totals)
                 session = Session(root, out.stacks, seed, accounts, log)
