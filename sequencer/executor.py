@@ -13,7 +13,9 @@ the last tx that fits (`first_txs`), which is what executing only those inputs g
 executed twice for one block.
 
 The worker process dies with the sequencer (`service.lifeline`): on Linux the kernel kills it when
-its parent exits, elsewhere a thread of its own exits when the parent's end of its pipe goes.
+its parent exits, elsewhere a thread of its own ends it when the parent is gone. It arms that only
+once it has imported the protocol (seconds), so `ProcessExecutor` waits for its "ready" before using
+it (and `BlockBuilder.start` before the service is ready).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from service.lifeline import die_with_parent
 log = logging.getLogger("sequencer.executor")
 
 STATES_KEPT = 4
+START_TIMEOUT_S = 120.0  # the child imports torch and the protocol: seconds on a loaded machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,7 @@ class InlineExecutor:
 def _worker(conn: Connection) -> None:  # pragma: no cover - runs in the child process
     """Serve `("exec", root, deposits, txs, chain_id, contract, ts, max_steps)` and `("load", leaves)`."""
     die_with_parent()
+    conn.send(("ready",))  # the lifeline is armed: from now on this process ends with its parent
     states: OrderedDict[bytes, State] = OrderedDict()
     while True:
         try:
@@ -207,6 +211,11 @@ class ProcessExecutor:
             self._proc = self._ctx.Process(target=_worker, args=(child,), name="block-executor", daemon=True)
             self._proc.start()
             child.close()
+            # Until the child has imported the protocol and armed its lifeline, a SIGKILL of this
+            # process would leave it running: wait for it, so that a started executor never outlives us.
+            if not parent.poll(START_TIMEOUT_S) or parent.recv() != ("ready",):
+                self._proc.kill()
+                raise SequencerError(f"the executor process did not start within {START_TIMEOUT_S:.0f} s")
             self._conn = parent
         return self._conn
 

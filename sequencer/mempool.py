@@ -15,6 +15,13 @@ are credited on top (`credit`: a deposit only adds to a balance, so every pendin
 succeeded without it succeeds with it, and the order of credits and debits does not change the
 result).
 
+`rebuild` re-executes only what a batch's time can change: from the first time-dependent tx on. It
+starts from the pending state right after the tx before it, kept from its dry-run (`_after`) while
+the chain of those states still starts at the head (`_base`); deposits, a rollback, another
+proposer's batch or a block that did not end where the dry-runs did drop them, and the next rebuild
+runs in full. So a batch that opens behind a time-dependent tx does not execute again the heavy txs
+in front of it.
+
 Pending work is counted in steps: each pending tx's step count as its dry-run (or the last
 `rebuild`) measured it, in all and by sender. The block builder plans blocks with these counts
 (`steps_of`), so that a block's txs fit the batch's step cap without running any of them twice, and
@@ -84,6 +91,11 @@ def max_steps_of(raw: bytes) -> int:
     return 1 + MAX_JOB_STEPS if raw[:1] and raw[0] in JOB_TYPES else 1
 
 
+def states_after(result: BatchResult) -> list[State]:
+    """The state right after each tx of `result` (after its last step)."""
+    return [result.steps[r.last_step].state for r in result.receipts]
+
+
 def receipt_steps(receipts: Iterable[Receipt]) -> list[int]:
     """Each executed tx's step count."""
     return [r.last_step - r.first_step + 1 for r in receipts]
@@ -130,6 +142,12 @@ class Mempool:
         self._steps: dict[bytes, int] = {}  # by hash: the steps each pending tx took when last run
         self.pending_steps = 0
         self.sender_steps: Counter[bytes] = Counter()
+        self._after: dict[bytes, State] = {}  # by hash: the pending state right after each tx
+        self._base: bytes | None = head.root  # the root the `_after` chain starts from; None: broken
+
+    def _break_chain(self) -> None:
+        self._after.clear()
+        self._base = None
 
     def __len__(self) -> int:
         return len(self.txs)
@@ -176,9 +194,23 @@ class Mempool:
         ]
         return result, errors
 
-    def add(self, txs: Sequence[PendingTx], post_state: State, ts: int, steps: Sequence[int]) -> None:
+    def add(
+        self,
+        txs: Sequence[PendingTx],
+        post_state: State,
+        ts: int,
+        steps: Sequence[int],
+        after: Sequence[State] | None = None,
+    ) -> None:
         """Append accepted txs whose dry-run (at `ts`, after every pending tx) gave `post_state`,
-        each taking `steps`."""
+        each taking `steps`, with the state `after` each of them (none: the rebuild runs in full)."""
+        if not self.txs:
+            self._after.clear()
+            self._base = self.state.root
+        if after is None:
+            self._break_chain()
+        else:
+            self._after.update((t.hash, a) for t, a in zip(txs, after, strict=True))
         if self.txs and self.ts != ts:
             self.ts = None
         elif not self.txs:
@@ -202,6 +234,7 @@ class Mempool:
         self.state = apply_batch(
             self.state, deposits, (), BatchContext(self.domain, self.fees, ts)
         ).post_state
+        self._break_chain()  # the states kept lack the credits
 
     def drop_executed(self, executed: Sequence[PendingTx]) -> None:
         """Remove the first `len(executed)` txs, which a block just executed."""
@@ -211,6 +244,11 @@ class Mempool:
             del self.by_hash[t.hash]
         self.timed -= sum(t.tx_type in TIMED for t in executed)
         self._forget(self.txs[:count])
+        if count:  # the chain now starts after the last executed tx, if the dry-runs reached it
+            last = self._after.get(executed[-1].hash)
+            self._base = None if last is None or self._base is None else last.root
+        for t in executed:
+            self._after.pop(t.hash, None)
         del self.txs[:count]
 
     def insert(self, txs: Sequence[PendingTx]) -> None:
@@ -221,6 +259,7 @@ class Mempool:
             self.txs = sorted([*self.txs, *fresh], key=lambda t: t.seq)
             self.by_hash.update((t.hash, t) for t in fresh)
             self._count(fresh, +1)
+            self._break_chain()
 
     def remove(self, hashes: Collection[bytes]) -> list[PendingTx]:
         """Drop the pending txs with these hashes (another proposer's batch executed them), wherever
@@ -231,6 +270,7 @@ class Mempool:
             for t in gone:
                 del self.by_hash[t.hash]
             self._forget(gone)
+            self._break_chain()
         return gone
 
     def drop_suffix(self, count: int) -> None:
@@ -238,14 +278,20 @@ class Mempool:
         if count:
             for t in self.txs[-count:]:
                 del self.by_hash[t.hash]
+                self._after.pop(t.hash, None)
             self._forget(self.txs[-count:])
             del self.txs[-count:]
 
     def rebuild(self, head: State, ts: int) -> None:
         """Recompute the pending state on `head` at `ts` (after deposits or a new batch timestamp);
-        txs a rollback requeued run at their own `replay_ts`, as the builder will run them."""
-        state = head
-        start = 0
+        txs a rollback requeued run at their own `replay_ts`, as the builder will run them. Only the
+        txs from the first time-dependent one on are executed when the states before it are kept."""
+        state, start = head, self._kept_prefix(head)
+        if start:
+            state = self._after[self.txs[start - 1].hash]
+        else:
+            self._after.clear()
+            self._base = head.root
         while start < len(self.txs):
             replay = self.txs[start].replay_ts
             end = start
@@ -255,11 +301,24 @@ class Mempool:
             at = ts if replay is None else replay
             result = apply_batch(state, (), [t.raw for t in group], BatchContext(self.domain, self.fees, at))
             self._measured(group, receipt_steps(result.receipts))
+            self._after.update((t.hash, a) for t, a in zip(group, states_after(result), strict=True))
             state = result.post_state
             start = end
         self.state = state
         self.ts = ts
         self.timed = sum(t.tx_type in TIMED for t in self.txs)
+
+    def _kept_prefix(self, head: State) -> int:
+        """How many pending txs, before the first time-dependent one, need not run again: their
+        kept states start at `head`."""
+        if self._base != head.root:
+            return 0
+        count = 0
+        for t in self.txs:
+            if t.tx_type in TIMED or t.replay_ts is not None or t.hash not in self._after:
+                break
+            count += 1
+        return count
 
 
 def _pre_state(result: BatchResult, receipt: Receipt) -> State:

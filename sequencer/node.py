@@ -24,6 +24,7 @@ could not post them, and `/readyz` says why.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import threading
@@ -59,6 +60,7 @@ from sequencer.mempool import (
     Submission,
     TooMuchWork,
     receipt_steps,
+    states_after,
     tx_nonce,
 )
 
@@ -453,7 +455,7 @@ class Sequencer:
             for p in pending
         ]
         self.next_seq += len(pending)
-        self.mempool.add(pending, result.post_state, ts, steps)
+        self.mempool.add(pending, result.post_state, ts, steps, states_after(result))
         self.publish()
         return pending, self.committer.enqueue(rows)
 
@@ -728,7 +730,8 @@ class BlockWaiters:
         with self._lock:
             waiting, self._waiting = self._waiting, set()
         for future in waiting:
-            future.get_loop().call_soon_threadsafe(_wake, future)
+            with contextlib.suppress(RuntimeError):  # its loop is closed (the app stopped): nobody waits
+                future.get_loop().call_soon_threadsafe(_wake, future)
 
     async def wait(self, done: Callable[[], bool], timeout: float) -> bool:
         """Until `done()` holds (re-checked after every notification) or `timeout` seconds pass;

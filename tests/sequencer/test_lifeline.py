@@ -16,8 +16,10 @@ import httpx
 import psutil
 import pytest
 
+from protocol.signing import to_checksum_address
 from tests.protocol.harness import DOMAIN
 from tests.sequencer.helpers import ROLLUP, sqlite_url
+from tests.support.fees import FEES
 from tests.support.servers import clean_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +48,8 @@ def test_sigkill_of_the_sequencer_leaves_no_child(tmp_path: Path) -> None:
         MLROLLUP_DATABASE_URL=sqlite_url(tmp_path),
         MLROLLUP_CHAIN_ID=str(DOMAIN.chain_id),
         MLROLLUP_ROLLUP_ADDRESS=ROLLUP,
+        MLROLLUP_FEE_PRICE=str(FEES.price),
+        MLROLLUP_FEE_RECIPIENT=to_checksum_address(FEES.recipient),
         MLROLLUP_PORT=str(port),
         MLROLLUP_FOLLOW_L1="false",
         MLROLLUP_EXECUTOR="process",

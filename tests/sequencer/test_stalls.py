@@ -18,23 +18,33 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from protocol.hashing import ZERO32
+from protocol.models import Arch
 from protocol.tensors import IntTensor
-from protocol.txs import AddData, CreateModel, Train, Transfer
+from protocol.transition import apply_batch
+from protocol.txs import AddData, CreateModel, CreateTask, Train, Transfer
 from sequencer.builder import BlockBuilder
 from sequencer.core.errors import ApiError
 from sequencer.main import create_app
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from service.httpserver import config
-from tests.protocol.harness import Wallet
+from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund, hexed, make_settings, sqlite_url
+from tests.support.fees import FEE_PRICE
 from tests.support.servers import free_port
 
 
 def model_txs(owner: Wallet) -> list[bytes]:
     """A shared model with two data points: a Train of `e` epochs takes 1 + e steps."""
-    model = owner.sign(lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7])))
-    points = owner.sign(lambda n: AddData(n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80])))
+    model = owner.sign(
+        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
+    )
+    points = owner.sign(
+        lambda n: AddData(
+            n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
+        )
+    )
     return [model, points]
 
 
@@ -55,7 +65,7 @@ def test_reads_never_wait_for_the_lock(client: Any, app: FastAPI, wallets: list[
     builder: BlockBuilder = app.state.builder
     a, b = wallets[:2]
     fund(node, builder, [a])
-    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 5)))])
+    node.submit([Submission(a.sign(lambda n: Transfer(n, b.address, 5, max_fee_price=FEE_PRICE)))])
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -99,11 +109,56 @@ def test_an_expensive_admission_dry_runs_outside_the_lock(
         return dry_run(*args, **kwargs)
 
     monkeypatch.setattr(node.mempool, "dry_run", spied)
-    trains = [trainer.sign(lambda n: Train(n, 0, 3)) for _ in range(2)]
+    trains = [trainer.sign(lambda n: Train(n, 0, 3, max_fee_price=FEE_PRICE)) for _ in range(2)]
     node.submit([Submission(r) for r in trains], listed=True)
     assert free_during_dry_run == [True]
     assert node.view.pending.account(trainer.address).nonce == 2  # published with the txs
     assert builder.tick() is not None and node.head.account(trainer.address).nonce == 2
+
+
+def test_a_new_batch_time_runs_again_only_the_time_dependent_txs(
+    node: Sequencer,
+    builder: BlockBuilder,
+    wallets: list[Wallet],
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Trains wait in front of a CreateTask (whose outcome depends on the batch time): each new batch
+    rebuilds the pending state, which ran every pending Train again (quadratic in the list); now it
+    starts from the state kept after the last Train."""
+    owner, trainer, submitter = wallets[:3]
+    fund(node, builder, [owner, trainer, submitter])
+    node.submit([Submission(r) for r in model_txs(owner)], listed=True)
+    builder.tick()
+    builder.seal()
+    now = int(clock())
+    trains = [trainer.sign(lambda n: Train(n, 0, 3, max_fee_price=FEE_PRICE)) for _ in range(3)]
+    node.submit([Submission(r) for r in trains], listed=True)
+    task = submitter.sign(
+        lambda n: CreateTask(
+            n, Arch.LINREG, 1, 0, 0, ETH, now + 1_000, now + 2_000, ZERO32, ZERO32, max_fee_price=FEE_PRICE
+        )
+    )
+    node.submit([Submission(task)])
+    rerun: list[int] = []
+    real = apply_batch
+
+    def counted(state: Any, deposits: Any, txs: Any, ctx: Any, **kwargs: Any) -> Any:
+        rerun.append(len(txs))
+        return real(state, deposits, txs, ctx, **kwargs)
+
+    monkeypatch.setattr("sequencer.mempool.apply_batch", counted)  # the real one, counting its txs
+    builder.max_steps = 5  # one 4-step Train a batch: each block opens a batch at a new time
+    built = []
+    while True:
+        clock.advance(2)
+        block = builder.tick()
+        if block is None:
+            break
+        built.append(block)
+    assert [b.tx_count for b in built] == [1, 1, 2] and len({b.timestamp for b in built}) == 3
+    assert rerun and set(rerun) == {1}  # the CreateTask alone, never a Train again
+    assert node.head.task(0) is not None and node.view.pending.root == node.head.root
 
 
 def _try_lock(node: Sequencer) -> bool:
@@ -129,31 +184,33 @@ def test_pending_work_is_bounded_by_sender_and_in_all(
         def submit(w: Wallet, *makes: Callable[[int], Any]) -> None:
             node.submit([Submission(w.sign(m)) for m in makes], listed=len(makes) > 1)
 
-        submit(a, lambda n: Train(n, 0, 10))  # 11 steps
+        submit(a, lambda n: Train(n, 0, 10, max_fee_price=FEE_PRICE))  # 11 steps
         assert (node.mempool.pending_steps, node.mempool.sender_steps[a.address]) == (11, 11)
         stored = node.store.max_seq()
         with pytest.raises(ApiError) as refused:
-            submit(a, lambda n: Train(n, 0, 10))  # 22 > 20
+            submit(a, lambda n: Train(n, 0, 10, max_fee_price=FEE_PRICE))  # 22 > 20
         assert (refused.value.status, refused.value.code) == (429, "sender_busy")
         assert refused.value.headers is not None and int(refused.value.headers["Retry-After"]) >= 1
         a.nonce -= 1
         with pytest.raises(ApiError, match="max_pending_steps_per_sender"):
-            submit(a, *[lambda n: Transfer(n, b.address, 1)] * 10)  # cheap, but 11 + 10 > 20
+            submit(
+                a, *[lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)] * 10
+            )  # cheap, but 11 + 10 > 20
         a.nonce -= 10
         with pytest.raises(ApiError) as refused:  # far over the bounds: its dry-run is cut short
-            submit(b, lambda n: Train(n, 0, 1_000))
+            submit(b, lambda n: Train(n, 0, 1_000, max_fee_price=FEE_PRICE))
         assert refused.value.code == "mempool_full"  # 19 steps left in all, 20 for b
         b.nonce -= 1
-        submit(b, lambda n: Train(n, 0, 10))  # 22 in all
+        submit(b, lambda n: Train(n, 0, 10, max_fee_price=FEE_PRICE))  # 22 in all
         with pytest.raises(ApiError) as refused:
-            submit(c, lambda n: Train(n, 0, 10))  # 33 > 30
+            submit(c, lambda n: Train(n, 0, 10, max_fee_price=FEE_PRICE))  # 33 > 30
         assert (refused.value.status, refused.value.code) == (429, "mempool_full")
         c.nonce -= 1
         assert node.store.max_seq() == stored + 1 and len(node.mempool) == 2  # nothing refused was kept
         while builder.tick() is not None:
             pass
         assert node.mempool.pending_steps == 0 and not node.mempool.sender_steps
-        submit(c, lambda n: Train(n, 0, 10))  # executed work frees the bound
+        submit(c, lambda n: Train(n, 0, 10, max_fee_price=FEE_PRICE))  # executed work frees the bound
     finally:
         node.close()
 
@@ -206,7 +263,7 @@ def test_long_polls_hold_no_thread_and_are_bounded(
     builder: BlockBuilder = app.state.builder
     a, b = wallets[:2]
     fund(node, builder, [a])
-    raw = a.sign(lambda n: Transfer(n, b.address, 1))
+    raw = a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE))
     node.submit([Submission(raw)])
     tx_hash = hexed(node.mempool.txs[0].hash)
     with ThreadPoolExecutor(60) as pool, httpx.Client(base_url=server.url, timeout=60) as http:
