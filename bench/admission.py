@@ -36,6 +36,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.fees import FEES
 from client import txs
 from protocol.deposits import Deposit
 from protocol.params import SHARED_CHUNK_POINTS
@@ -58,7 +59,7 @@ class Account:
         self.nonce = 0
 
     def sign(self, make: txs.MakeTx) -> str:
-        raw = sign_tx(DOMAIN, make(self.nonce), self.key).encoded
+        raw = sign_tx(DOMAIN, make(self.nonce, FEES.price), self.key).encoded
         self.nonce += 1
         return "0x" + raw.hex()
 
@@ -77,6 +78,8 @@ def start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes],
         MLROLLUP_DATABASE_URL=database_url,
         MLROLLUP_CHAIN_ID=str(DOMAIN.chain_id),
         MLROLLUP_ROLLUP_ADDRESS=to_checksum_address(DOMAIN.verifying_contract),
+        MLROLLUP_FEE_PRICE=str(FEES.price),
+        MLROLLUP_FEE_RECIPIENT=to_checksum_address(FEES.recipient),
         MLROLLUP_PORT=str(port),
         MLROLLUP_BLOCK_INTERVAL_S="0.5",
         MLROLLUP_BATCH_MAX_AGE_S="2",

@@ -18,11 +18,13 @@ import time
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
+from bench.fees import FEES
 from l1_contracts.bindings import Bridge, Rollup, UnlockedSender, append_batch_gas
 from l1_contracts.deploy import deploy
 from protocol.codec import encode_batch
 from protocol.fraud import LastStepProof
 from protocol.hashing import keccak, merkle_proof, merkle_root
+from protocol.signing import to_checksum_address
 
 BLOCK_GAS = 30_000_000
 TX_GAS_CAP_7825 = 2**24
@@ -39,8 +41,15 @@ class Chain:
         self.w3 = Web3(EthereumTesterProvider(self.tester))
         accounts = self.w3.eth.accounts
         self.owner, self.proposer, self.challenger = (UnlockedSender(a) for a in accounts[:3])
-        d = deploy(
-            self.w3, self.owner, bond=10**18, challenge_window=10**6, response_window=100, proof_window=100
+        d = deploy(  # the fee schedule the scenario's batches run with (bench.fees.FEES)
+            self.w3,
+            self.owner,
+            bond=10**18,
+            challenge_window=10**6,
+            response_window=100,
+            proof_window=100,
+            fee_price=FEES.price,
+            fee_recipient=to_checksum_address(FEES.recipient),
         )
         self.deployment = d
         self.rollup = Rollup(self.w3, d.rollup)

@@ -44,6 +44,7 @@ from protocol.tensors import IntTensor
 from protocol.txs import CommitModel, RevealModel
 
 ETH = 10**18
+FEE_FUNDS = ETH // 100  # what the submitter gives each miner and the trainer for their fees
 # The paper's experiment (bench/paper.py): nine points, weights (10, 2) × 10^7, learning rate 10^-4.
 PAPER_X = (0, 20, 50, 10, 70, 90, 20, 30, 10)
 PAPER_Y = (70, 80, 40, 90, 20, 0, 40, 60, 90)
@@ -248,10 +249,10 @@ def _wait_for_phase(
             time.sleep(0.25)
 
 
-def _train_shared_model(progress: Progress, url: str, timeout: float) -> SharedModelResult:
-    """The trainer's part: the paper's regression created, fed its nine points and trained 2,000
-    epochs, all through the rollup; its weights must be the paper's."""
-    with Client(url, _fresh_key()) as trainer, step(progress, "shared model: the paper's regression") as bar:
+def _train_shared_model(progress: Progress, url: str, key: str, timeout: float) -> SharedModelResult:
+    """The trainer's part (with `key`, funded for its fees): the paper's regression created, fed its
+    nine points and trained 2,000 epochs, all through the rollup; its weights must be the paper's."""
+    with Client(url, key) as trainer, step(progress, "shared model: the paper's regression") as bar:
         progress.update(bar, status="CreateModel")
         created = trainer.create_model(1, PAPER_LEARNING_RATE, list(PAPER_INITIAL))
         model_id = trainer.wait_for_receipt(created.hash, timeout=timeout).created_id
@@ -304,6 +305,7 @@ def run_story(
     say = progress.console.print
     submitter = _Actor("submitter", Client(config.url, config.key), config.key)
     actors: dict[str, _Actor] = {}
+    helpers: list[_Actor] = []  # the trainer
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-shared-model")
     try:
         info = submitter.client.info()
@@ -333,8 +335,16 @@ def run_story(
         for plan in plans:
             key = _fresh_key()
             actors[plan.name] = _Actor(plan.name, Client(config.url, key), key)
-        everyone = [submitter, *actors.values()]
-        l2_before = {a.name: a.client.balance() for a in everyone}
+        trainer_key = _fresh_key()
+        trainer = _Actor("trainer", Client(config.url, trainer_key), trainer_key)
+        helpers.append(trainer)
+        everyone = [(a.name, a.address) for a in (submitter, *actors.values(), trainer)]
+        # every tx pays a fee to the deployment's recipient: its balance is counted too, so the
+        # balances still add up (unless it is one of ours already)
+        recipient = submitter.client.fee_schedule().recipient
+        if all(address.lower() != recipient.lower() for _, address in everyone):
+            everyone.append(("fee recipient", recipient))
+        l2_before = {name: submitter.client.balance(address) for name, address in everyone}
         l1_submitter_before = l1.balance()
         say(
             f"submitter {submitter.address}; miners "
@@ -348,8 +358,15 @@ def run_story(
             progress.update(bar, status=f"L2 balance {account.balance / ETH:g} ETH")
         timings["deposit"] = time.monotonic() - started
 
+        # Every tx pays its fee in L2 ETH: the submitter gives the miners and the trainer enough.
+        with step(progress, f"fund the miners and the trainer ({FEE_FUNDS / ETH:g} ETH each, for fees)"):
+            funded = submitter.client.submit_many(
+                [build.transfer(a.address, FEE_FUNDS) for a in (*actors.values(), trainer)]
+            )
+            submitter.client.wait_for_receipt(funded[-1].hash, timeout=timeout)
+
         # The shared model meanwhile, by a trainer of its own.
-        shared = pool.submit(_train_shared_model, progress, config.url, timeout)
+        shared = pool.submit(_train_shared_model, progress, config.url, trainer_key, timeout)
 
         # 2. The task, with its hidden test set's commitment.
         commit_window, reveal_window = _windows(config, info.settings)
@@ -465,6 +482,8 @@ def run_story(
             reveal_deadline,
             timeout + reveal_window,
         )
+        # the leader's balance before FinalizeTask: the reward is what it gains (its fees were paid)
+        leader_before = None if task.best is None else submitter.client.balance(task.best.miner)
         with step(progress, "FinalizeTask: the best score is paid") as bar:
             final = submitter.client.finalize_task(task_id)
             submitter.client.wait_for_receipt(final.hash, timeout=timeout)
@@ -480,7 +499,7 @@ def run_story(
         if winner.name != best.name:
             raise DemoError(f"the rollup paid {winner.name}; the best local score is {best.name}'s")
         paid = actors[winner.name].client.balance()
-        if paid != l2_before[winner.name] + config.reward:
+        if leader_before is None or paid != leader_before + config.reward:
             raise DemoError(f"{winner.name}'s L2 balance is {paid} after winning {config.reward}")
         timings["finalized"] = time.monotonic() - started
 
@@ -532,7 +551,10 @@ def run_story(
         timings["claimed"] = time.monotonic() - started
 
         shared_model = shared.result(timeout=timeout)
-        balances = [Balance(a.name, a.address, l2_before[a.name], a.client.balance()) for a in everyone]
+        balances = [
+            Balance(name, address, l2_before[name], submitter.client.balance(address))
+            for name, address in everyone
+        ]
         submitter_l1_delta = l1.balance() - l1_submitter_before
 
         # 7. What L1 saw: the Rollup's transactions during the demo, and the verifier's verdicts.
@@ -572,7 +594,7 @@ def run_story(
         )
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-        for actor in (submitter, *actors.values()):
+        for actor in (submitter, *actors.values(), *helpers):
             actor.client.close()
 
 

@@ -302,6 +302,8 @@ class ErrorBody(_Model):
 # Each model's component in the sequencer's OpenAPI schema.
 SCHEMA_NAMES: dict[type[BaseModel], str] = {
     Info: "InfoOut",
+    Fees: "FeesOut",
+    FeeEstimate: "FeeEstimateOut",
     TxAccepted: "TxAccepted",
     TxListAccepted: "TxListAccepted",
     Receipt: "ReceiptOut",

@@ -18,7 +18,7 @@ from l1_contracts.deploy import deploy
 from protocol.codec import encode_batch
 from protocol.hashing import keccak
 from protocol.params import MAX_BATCH_STEPS
-from protocol.signing import Domain, address_of, sign_tx
+from protocol.signing import Domain, address_of, sign_tx, to_checksum_address
 from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.txs import Tx
@@ -78,8 +78,14 @@ class InProcessL1:
         accounts = list(self.w3.eth.accounts)
         self.owner, self.proposer = UnlockedSender(accounts[0]), UnlockedSender(accounts[1])
         self.state = State.with_balances(balances)
-        self.deployment = deploy(
-            self.w3, self.owner, bond=10**18, challenge_window=CHALLENGE_WINDOW, genesis_root=self.state.root
+        self.deployment = deploy(  # the fee schedule the bench's batches run with (bench.fees.FEES)
+            self.w3,
+            self.owner,
+            bond=10**18,
+            challenge_window=CHALLENGE_WINDOW,
+            genesis_root=self.state.root,
+            fee_price=FEES.price,
+            fee_recipient=to_checksum_address(FEES.recipient),
         )
         self.rollup = Rollup(self.w3, self.deployment.rollup)
         self.rollup.bond(self.proposer)

@@ -30,7 +30,7 @@ from bench.fees import FEE_PRICE
 from bench.gas.floors import share_by_bytes
 from bench.gas.l1 import InProcessL1, Keys, PostedBatch
 from bench.onchain_twins import EPOCHS, PAPER_GAS, PAPER_X, PAPER_Y, make_chain, regression_gas
-from client.l1 import L1Account
+from client.l1 import L1Account, deposit_and_wait
 from client.sdk import Client
 from mlrollup import up
 from protocol.codec import decode_batch
@@ -43,6 +43,7 @@ LEARNING_RATE = 1000
 EXPECTED = {1: (100262000, 3420000), EPOCHS: (709424000, -7180000)}
 ROWS = ("addData", "train", "full run")
 FILLER_SENDERS = 20
+TRAINER_FUNDS = 10**17  # wei the stack's trainer deposits for its L2 fees (it pays about 0.003 ETH)
 
 
 @dataclass
@@ -161,6 +162,8 @@ def _workload_on_stack(options: up.Options, l1_key: str) -> RollupWay:
     url, l1_url = f"http://{options.host}:{options.port}", f"http://{options.host}:{options.l1_port}"
     with Client(url, "0x" + secrets.token_hex(32)) as trainer:
         l1 = L1Account(l1_url, l1_key, trainer.domain())
+        # the trainer's L2 fees (docs/spec.md section 6), deposited before the workload's first L1 block
+        deposit_and_wait(trainer, l1, TRAINER_FUNDS)
         start_block = int(l1.w3.eth.block_number)
         created = trainer.create_model(1, LEARNING_RATE, list(INITIAL))
         model_id = trainer.wait_for_receipt(created.hash).created_id
@@ -188,7 +191,8 @@ def _workload_on_stack(options: up.Options, l1_key: str) -> RollupWay:
         gas: float = int(l1.w3.eth.get_transaction_receipt(HexBytes(a.tx_hash))["gasUsed"])
         gas += finalize_share.get(a.index, 0.0)
         _header, txs = decode_batch(l1.rollup.batch_data(a.tx_hash))
-        batches.append((gas, txs))
+        if txs:  # not the batch of the trainer's fee deposit alone
+            batches.append((gas, txs))
     wanted = {"create": [created.hash], "add": adds, "train1": [first], "train": [rest]}
     return _way(batches, wanted, (weights_1[0], weights_1[1]), (weights_full[0], weights_full[1]))
 
@@ -227,7 +231,9 @@ def run_in_process(fill: int) -> tuple[RollupWay, list[PostedBatch]]:
     """The same txs on the in-process L1 in two batches (the first epoch's, then the rest, as the
     stack cuts them): with `fill`, each filled with Transfers up to `fill` txs; else alone."""
     trainer, filler = Keys(b"gas bench trainer"), Keys(b"gas bench filler")
-    chain = InProcessL1({filler.address(i): 10**24 for i in range(FILLER_SENDERS)})
+    # every sender pays L2 fees (docs/spec.md section 6): the trainer is funded too
+    funded = {filler.address(i): 10**24 for i in range(FILLER_SENDERS)} | {trainer.address(0): 10**24}
+    chain = InProcessL1(funded)
     d = chain.domain
 
     def fillers(n: int) -> list[bytes]:

@@ -23,7 +23,7 @@ from tests.protocol.harness import ETH, Wallet
 
 runner = CliRunner()
 L1_KEY = dev_accounts()[8].private_key  # pays the L1 gas of deposit and claim (after test_l1's use)
-COMMANDS = ("account", "deposit", "transfer", "withdraw", "claim", "tx", "task", "model", "batches")
+COMMANDS = ("account", "fees", "deposit", "transfer", "withdraw", "claim", "tx", "task", "model", "batches")
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
@@ -81,9 +81,14 @@ def test_every_command_against_the_stack(client_stack: ClientStack) -> None:
     deposited = as_json("deposit", "0.5eth", "--to", me_address, *l1, "--key", L1_KEY, env=env)
     assert deposited["account"]["address"] == me_address and deposited["l1"]["gas_used"] > 0
 
-    # transfer, then the tx
+    # the fee schedule, then a transfer signing its price (or one refused for signing less), then the tx
+    fees = as_json("fees", env=env)
+    assert int(fees["price"]) > 0 and fees["units_per_byte"] == 40
+    low = invoke("transfer", peer_address, "1000", "--max-fee-price", str(int(fees["price"]) - 1), env=env)
+    assert low.exit_code == 1 and "fee_price_too_low" in low.stderr
     sent = as_json("transfer", peer_address, "1000", env=env)
     assert sent["receipt"]["success"] and sent["tx"]["type"] == "Transfer"
+    assert int(sent["receipt"]["fee"]) > 0  # paid at the deployment's price
     shown = as_json("tx", sent["tx"]["hash"], env=env)
     assert shown["status"] == "executed" and shown["sender"] == me_address
     assert "Transfer" in invoke("tx", sent["tx"]["hash"], env=env).stdout

@@ -23,7 +23,6 @@ from protocol.txs import Transfer
 from tests.client.conftest import FUNDED, ClientStack
 from tests.client.flavours import both, closing, open_client
 from tests.protocol.harness import ETH
-from tests.support.fees import FEE_PRICE
 
 pytestmark = pytest.mark.e2e
 
@@ -197,9 +196,14 @@ def test_a_shared_model_every_step(client_stack: ClientStack) -> None:
             assert got.points == [[x, y] for x, y in zip(PAPER_X, PAPER_Y, strict=True)]
             assert (await c.model(model_id)).points is None
             assert miner.predict_shared(got, [[0], [100]]) == [10, 44]  # 10.0262 + 0.342 x, truncated
-            # `submit` takes any tx type as a function of the nonce
-            sent = await c.submit(lambda n: Transfer(n, c.wallet.address, 0, max_fee_price=FEE_PRICE))
-            assert (await c.wait_for_receipt(sent.hash)).success
+            # `submit` takes any tx type as a function of the nonce and the max fee price (the SDK
+            # signs the deployment's, from GET /v1/fees); the estimate is what the receipt says it paid
+            make = lambda n, p: Transfer(n, c.wallet.address, 0, p)  # noqa: E731
+            estimate = await c.estimate_fee(make)
+            assert estimate.price == (await c.fee_schedule()).price > 0 and estimate.steps == 1
+            sent = await c.submit(make)
+            receipt = await c.wait_for_receipt(sent.hash)
+            assert receipt.success and receipt.fee == estimate.fee > 0
 
         await closing(open_client(stack, flavour, "trainer"), body)
 
