@@ -12,7 +12,7 @@ import argparse
 import time
 
 from bench.fees import FEE_PRICE, FEES
-from protocol.signing import Domain, sign_tx
+from protocol.signing import Domain, address_of, sign_tx
 from protocol.state import State
 from protocol.tensors import IntTensor
 from protocol.transition import BatchContext, apply_batch
@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
             key,
         ).encoded,
     ]
-    state = apply_batch(State(), [], setup, ctx).post_state
+    funded = State.with_balances({address_of(key): 10**18})  # its txs' fees (docs/spec.md section 6)
+    state = apply_batch(funded, [], setup, ctx).post_state
     nonce, epochs = 2, 0
     for target in (1, 2000):
         train = sign_tx(DOMAIN, Train(nonce, 0, target - epochs, max_fee_price=FEE_PRICE), key).encoded

@@ -116,7 +116,7 @@ def bench_mlp_scoring(wanted: int) -> None:
     weights = IntTensor.from_torch(w)
     salt = b"\x01" * 32
     commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), n_samples, salt)
-    state = State.with_balances({sub_a: ETH, miner_a: ETH})
+    state = State.with_balances({sub_a: 2 * ETH, miner_a: ETH})  # the reward and every tx's fee
     setup = [
         sign_tx(
             DOMAIN,

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from client.demo import FEE_FUNDS
 from tests.support.servers import ROOT, Role, clean_env, free_port, roles_in, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +84,10 @@ def test_the_demo_tells_the_story_against_up(tmp_path: Path) -> None:
     balances = {b["name"]: b for b in summary["balances"]["accounts"]}
     for m in copycats:
         assert m["refused"] == "hash_mismatch" and m["score"] is None and m["reward"] == 0
-        assert balances[m["name"]]["l2_after"] == balances[m["name"]]["l2_before"]
+        # it gains nothing: of the submitter's money for its fees, it spent its commitment's fee
+        gained = balances[m["name"]]["l2_after"] - balances[m["name"]]["l2_before"]
+        assert 0 < gained < FEE_FUNDS
+    assert balances["fee recipient"]["l2_after"] > balances["fee recipient"]["l2_before"]  # fees paid
 
     # deposits = the change of the L2 balances + what was withdrawn
     b = summary["balances"]
