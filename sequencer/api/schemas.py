@@ -7,24 +7,33 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from protocol.codec import encode_tx
 from protocol.params import MAX_TX_BYTES
-from protocol.txs import TX_CLASSES
+from protocol.signing import Domain, address_from_hex, typed_data
+from protocol.txs import TX_CLASSES, SignedTx, Transfer
 
 EXAMPLE_ADDRESS = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"
 EXAMPLE_HASH = "0x" + "ab" * 32
 EXAMPLE_ROOT = "0x" + "5e" * 32
 EXAMPLE_SIGNATURE = "0x" + "11" * 32 + "22" * 32 + "1b"
 
+# The examples are built by the codec, so that they stay well-formed txs whatever fields a tx type
+# gains (only their signature is made up).
+_EXAMPLE_TX = Transfer(0, address_from_hex(EXAMPLE_ADDRESS), 10**18, max_fee_price=10**9)
+_EXAMPLE_MESSAGE = typed_data(Domain(1, bytes(20)), _EXAMPLE_TX)["message"]
 TRANSFER_EXAMPLE: JsonDict = {
     "type": "Transfer",
-    "message": {"nonce": 0, "to": EXAMPLE_ADDRESS, "amount": "1000000000000000000"},
+    "message": {**_EXAMPLE_MESSAGE, "amount": str(_EXAMPLE_TX.amount)},
     "signature": EXAMPLE_SIGNATURE,
     "from": "0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69",
 }
-RAW_EXAMPLE: JsonDict = {"raw": "0x01" + "00" * 8 + "2b" * 20 + "00" * 16 + "11" * 64 + "1b"}
+_EXAMPLE_SIGNED = SignedTx(
+    _EXAMPLE_TX, int.from_bytes(b"\x11" * 32, "big"), int.from_bytes(b"\x22" * 32, "big"), 27
+)
+RAW_EXAMPLE: JsonDict = {"raw": "0x" + encode_tx(_EXAMPLE_SIGNED).hex()}
 
 TX_TYPE_NAMES = [cls.__name__ for cls in TX_CLASSES.values()]
 ADDRESS_SCHEMA: JsonDict = {"type": "string", "pattern": "^0[xX][0-9a-fA-F]{40}$"}
@@ -118,6 +127,16 @@ class TxSubmission(BaseModel):
     sender: str | None = Field(None, alias="from", description="the signer's address, checked if given")
     domain: DomainIn | None = Field(None, description="the domain signed for, checked if given")
     types: dict[str, Any] | None = Field(None, description="ignored (part of a typed-data document)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        """A field is given or left out, never null: what the schema says (`_submission_schema`)."""
+        if isinstance(data, dict):
+            nulls = sorted(str(k) for k, v in data.items() if v is None)
+            if nulls:
+                raise ValueError(f"{nulls[0]} is null: leave it out instead")
+        return data
 
 
 class TxListSubmission(BaseModel):

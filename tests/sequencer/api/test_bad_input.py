@@ -107,6 +107,7 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
         (b'"0x01"', "application/json", 422, "invalid_request"),
         (b'{"raw": NaN}', "application/json", 422, "invalid_request"),
         (b'{"raw": "0x01", "raw": 5}', "application/json", 422, "invalid_request"),
+        (b'{"raw": "0x01", "types": null}', "application/json", 422, "invalid_request"),  # given or left out
     ],
 )
 def test_malformed_bodies_on_every_post_route(
