@@ -241,10 +241,16 @@ class AccountRow:
     before: int
     after: int
     score: int | None = None  # the miner's score on the rollup (minus the MSE, scaled by S)
+    fees: int = 0  # wei its txs paid in L2 fees during the round (docs/spec.md section 6)
 
     @property
     def change(self) -> int:
         return self.after - self.before
+
+    @property
+    def net(self) -> int:
+        """The change but for the fees its txs paid: what the round's rules moved."""
+        return self.change + self.fees
 
 
 @dataclass(frozen=True)
@@ -273,6 +279,10 @@ class RealRound:
         before, after = self.attacker()
         return after - before
 
+    def attacker_fees(self) -> int:
+        """The L2 fees the attacker's two accounts paid."""
+        return sum(a.fees for a in self.accounts if a.name in (SUBMITTER, ATTACKER_MINER))
+
 
 class _Chain:
     """A state and a clock, batches through `apply_batch`, every tx expected to succeed."""
@@ -283,6 +293,7 @@ class _Chain:
         self.nonces: dict[bytes, int] = {}
         self.txs = 0
         self.steps = 0
+        self.fees: dict[bytes, int] = {}  # by sender: the L2 fees paid
 
     def sign(self, key: bytes, tx: Tx) -> bytes:
         return sign_tx(DOMAIN, tx, key).encoded
@@ -296,6 +307,9 @@ class _Chain:
             if r.reason is not expect:
                 raise RuntimeError(f"tx {r.tx_index} of the batch gave {r.reason.name} ({r.detail})")
         self.state = result.post_state
+        for r in result.receipts:
+            if r.sender is not None:
+                self.fees[r.sender] = self.fees.get(r.sender, 0) + r.fee
         self.txs += len(raw)
         self.steps += len(result.steps)
         return list(result.receipts)
@@ -482,6 +496,7 @@ def real_round(
                 before[n],
                 chain.state.account(addr[n]).balance,
                 None if c is None else c.score,
+                chain.fees.get(addr[n], 0),
             )
         )
     return RealRound(
@@ -564,13 +579,14 @@ def summary_lines(sim: Simulation, rounds: Sequence[RealRound] = ()) -> list[str
 
 
 def round_holds(real: RealRound) -> bool:
-    """What the rules promise: the attacker's miner wins, his two accounts end as they began, the
-    honest miners' balances do not move, and a task with no reward is refused."""
+    """What the rules promise: the attacker's miner wins, his two accounts end as they began but for
+    the fees his txs paid, the honest miners' balances move by their fees alone, and a task with no
+    reward is refused."""
     honest = [a for a in real.accounts if a.name not in (SUBMITTER, ATTACKER_MINER)]
     return (
         real.winner == ATTACKER_MINER
-        and real.attacker_net() == 0
-        and all(a.change == 0 for a in honest)
+        and real.attacker_net() == -real.attacker_fees() < 0
+        and all(a.net == 0 for a in honest)
         and real.zero_reward == Reason.INVALID_PARAMS.name
     )
 

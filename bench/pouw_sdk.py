@@ -3,8 +3,10 @@
 
 The attacker's submitter account is a fresh key funded with the reward by a deposit on L1 (from
 `--key`, an L1 account with ETH: by default dev account 4 of `mlrollup up`, one no role or the demo
-uses); the attacker's miner account and the honest miners are fresh keys with nothing (txs carry no
-fee). The balances are read from the sequencer after the deposit is credited and after FinalizeTask.
+uses), plus what every miner needs for its L2 fees, which the submitter hands out before the round;
+the attacker's miner account and the honest miners are fresh keys. The balances are read from the
+sequencer once the fee money is handed out and after FinalizeTask, with the fees each account's txs
+paid (from their receipts).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import time
 from collections.abc import Callable
 
 from bench.pouw import SUBMITTER, AccountRow, RealRound, round_plan
+from client import txs
 from client.errors import TxRejected
 from client.l1 import L1Account
 from client.sdk import Client
+
+FEE_FUNDS = 10**16  # wei each account gets for its L2 fees (a round costs a miner about 0.00002 ETH)
 
 DEV_ACCOUNT = 4  # of `mlrollup up`'s devnet: 0 deploys, 1 proposes, 2 challenges, 3 is the demo's
 
@@ -58,8 +63,11 @@ def sdk_round(
         sub = clients[SUBMITTER]
         info = sub.info()
         l1 = L1Account(l1_url, key, sub.domain())
-        l1.deposit(reward, sub.wallet.address)
-        sub.wait_for_balance(reward, timeout=timeout)
+        miners = [n for n in names if n != SUBMITTER]
+        l1.deposit(reward + FEE_FUNDS * (1 + len(miners)), sub.wallet.address)
+        sub.wait_for_balance(reward + FEE_FUNDS * (1 + len(miners)), timeout=timeout)
+        handed = sub.submit_many([txs.transfer(clients[n].wallet.address, FEE_FUNDS) for n in miners])
+        sub.wait_for_receipt(handed[-1].hash, timeout=timeout)
         before = {n: clients[n].balance() for n in names}
         block = float(info.settings.get("block_interval_s", 1.0))
         batch_age = float(info.settings.get("batch_max_age_s", 5.0))
@@ -106,10 +114,24 @@ def sdk_round(
         if task.best is None:
             raise RuntimeError(f"task {task_id} has no best miner after every miner revealed")
         scores = {s.miner.lower(): s.score for s in task.leaderboard}
+        paid: dict[str, int] = {}  # by sender: the fees its txs paid
+        for h in hashes:
+            got = sub.tx(h)
+            if got.receipt is not None and got.sender is not None:
+                paid[got.sender.lower()] = paid.get(got.sender.lower(), 0) + got.receipt.fee
         rows = []
         for n in names:
             address = clients[n].address
-            rows.append(AccountRow(n, address, before[n], clients[n].balance(), scores.get(address.lower())))
+            rows.append(
+                AccountRow(
+                    n,
+                    address,
+                    before[n],
+                    clients[n].balance(),
+                    scores.get(address.lower()),
+                    paid.get(address.lower(), 0),
+                )
+            )
         winner = next(r.name for r in rows if r.address.lower() == task.best.miner.lower())
         steps = 0
         for h in hashes:

@@ -62,15 +62,16 @@ def test_the_real_round_pays_the_attacker_his_own_reward(real: RealRound) -> Non
     assert real.winner == "attacker (miner)"
     assert real.zero_reward == Reason.INVALID_PARAMS.name
     before, after = real.attacker()
-    assert before == after and real.attacker_net() == 0
+    assert before - after == -real.attacker_net() == real.attacker_fees() > 0  # he gains nothing, pays fees
     rows = {a.name: a for a in real.accounts}
-    assert rows["attacker (submitter)"].change == -real.reward
-    assert rows["attacker (miner)"].change == real.reward == 10 * ETH
+    assert rows["attacker (submitter)"].net == -real.reward
+    assert rows["attacker (miner)"].net == real.reward == 10 * ETH
     assert rows["attacker (miner)"].score == 0  # he made the labels: MSE 0
     honest = [a for a in real.accounts if a.name.startswith("honest")]
-    assert len(honest) == 4 and all(a.change == 0 for a in honest)
+    assert len(honest) == 4 and all(a.net == 0 and a.fees > 0 for a in honest)
     assert all(a.score is not None and a.score < 0 for a in honest)  # they trained, and scored
-    assert sum(a.after for a in real.accounts) == sum(a.before for a in real.accounts)  # escrow paid out
+    fees = sum(a.fees for a in real.accounts)  # paid to the fee recipient, who is none of them
+    assert sum(a.after for a in real.accounts) + fees == sum(a.before for a in real.accounts)  # escrow paid
 
 
 def test_the_report_and_its_plots(tmp_path: Path, real: RealRound) -> None:
@@ -85,7 +86,7 @@ def test_the_report_and_its_plots(tmp_path: Path, real: RealRound) -> None:
         "CPUs",
         "torch ",
         "(pouw_escrow.png)",
-        "net gain is **0 ETH**",
+        "the L2 fees his txs paid",
     ):
         assert needle in page, needle
 
