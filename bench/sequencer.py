@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench.fees import FEE_PRICE
+from bench.fees import FEE_PRICE, FEES
 from protocol.deposits import Deposit
 from protocol.signing import Domain, address_of, sign_tx, to_checksum_address
 from protocol.txs import Transfer
@@ -91,6 +91,8 @@ def start_server(database_url: str, block_interval: float, log: Path) -> tuple[s
     env.update(
         MLROLLUP_DATABASE_URL=database_url,
         MLROLLUP_CHAIN_ID=str(DOMAIN.chain_id),
+        MLROLLUP_FEE_PRICE=str(FEES.price),  # no L1 to read the schedule from: the one the txs pay
+        MLROLLUP_FEE_RECIPIENT=to_checksum_address(FEES.recipient),
         MLROLLUP_ROLLUP_ADDRESS=to_checksum_address(DOMAIN.verifying_contract),
         MLROLLUP_PORT=str(port),
         MLROLLUP_BLOCK_INTERVAL_S=str(block_interval),
@@ -184,6 +186,8 @@ def bench_builder(database_url: str, n: int) -> float:
         database_url=database_url,
         chain_id=DOMAIN.chain_id,
         rollup_address=to_checksum_address(DOMAIN.verifying_contract),
+        fee_price=FEES.price,
+        fee_recipient=to_checksum_address(FEES.recipient),
         block_max_txs=1_000,
         batch_max_age_s=3_600,
     )

@@ -66,7 +66,8 @@ def test_twin_per_miner_through_the_measured_miner_counts() -> None:
 def test_fields_cover_every_byte_of_a_framed_tx() -> None:
     transfer = sign_tx(DOMAIN, Transfer(3, b"\x01" * 20, 10**15, max_fee_price=FEE_PRICE), KEY).encoded
     fields = fields_of(transfer)
-    assert fields == {"signature": 65, "header": 12, "tensors": 0, "other": 20 + 16}
+    # other: to, amount, max_fee_price
+    assert fields == {"signature": 65, "header": 12, "tensors": 0, "other": 20 + 16 + 8}
     assert sum(fields.values()) == 3 + len(transfer)
     add = sign_tx(
         DOMAIN, AddData(0, 0, IntTensor.matrix([[20]]), IntTensor.vector([80]), max_fee_price=FEE_PRICE), KEY

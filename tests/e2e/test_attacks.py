@@ -16,7 +16,7 @@ from l1_contracts import errors
 from l1_contracts.bindings.rollup import BatchStatus, append_batch_gas
 from l1_contracts.bindings.tx import KeySender
 from l1_contracts.devnet import dev_accounts
-from l1_contracts.reader import L1Reader
+from l1_contracts.reader import L1Reader, deployment_fees
 from protocol.codec import encode_batch
 from protocol.derive import Derivation
 from protocol.hashing import keccak, merkle_root
@@ -27,7 +27,6 @@ from protocol.transition import BatchContext, apply_batch, step_hash
 from tests.e2e.stack import Stack, fund, start_stack
 from tests.e2e.workload import Run, Users, check_all_executed, transfers
 from tests.protocol.harness import ETH
-from tests.support.fees import FEES
 from tests.support.servers import Roles, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +52,7 @@ def honest_state(stack: Stack) -> tuple[State, int]:
     """The honest L2 state after L1's live batches, derived from L1 alone, and their deposit count."""
     reader = L1Reader(stack.rollup, stack.bridge, from_block=stack.from_block, confirmations=0)
     reader.poll()
-    chain = Derivation(stack.domain, FEES)
+    chain = Derivation(stack.domain, deployment_fees(stack.rollup))  # what the Rollup charges
     chain.extend(reader.live_batches, reader.deposits)
     deposits = reader.live_batches[-1].deposit_end if reader.live_batches else 0
     return chain.state, deposits
@@ -142,7 +141,8 @@ def test_a_foreign_valid_batch_does_not_halt_the_sequencer(stack: Stack) -> None
     # a correct but useless batch: one undecodable tx (a failed step), honest roots
     def useless(state: State) -> tuple[bytes, bytes, bytes]:
         ts = int(stack.w3.eth.get_block("latest")["timestamp"])
-        result = apply_batch(state, [], [b"\x00"], BatchContext(stack.domain, FEES, ts))
+        ctx = BatchContext(stack.domain, deployment_fees(stack.rollup), ts)
+        result = apply_batch(state, [], [b"\x00"], ctx)
         assert result.post_root == state.root
         return encode_batch(ts, [b"\x00"]), result.post_root, result.trace_root
 

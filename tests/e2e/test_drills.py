@@ -43,9 +43,11 @@ FUNDS = 10 * ETH
 
 
 def ring_balances_unchanged(run: Run, users: Users) -> None:
-    """The transfer rings pay each user as much as it pays: every balance is what was deposited."""
+    """The transfer rings pay each user as much as it pays: every balance is what was deposited, less
+    the fees its txs paid."""
     for user in users.all:
-        assert run.balance(user) == FUNDS, f"0x{user.address.hex()}: {run.balance(user)}"
+        expected = FUNDS - run.fees_paid(user)
+        assert run.balance(user) == expected, f"0x{user.address.hex()}: {run.balance(user)} != {expected}"
 
 
 def transfer_workload(run: Run, users: Users, stack: Stack) -> Callable[[], None]:
@@ -75,7 +77,7 @@ def withdrawal_workload(run: Run, users: Users, stack: Stack) -> Callable[[], No
         )
         proof = stack.l2.get(f"/v1/withdrawals/{withdrawal_id}/proof")
         assert int(proof["amount"]) == ETH, proof  # not the forged leaf
-        assert run.balance(users.miner_b) == FUNDS - ETH
+        assert run.balance(users.miner_b) == FUNDS - ETH - run.fees_paid(users.miner_b)
 
     return check
 

@@ -61,11 +61,18 @@ class Run:
     l2: L2
     batch_age_s: float
     acknowledged: list[str] = field(default_factory=list)
+    senders: dict[str, bytes] = field(default_factory=dict)  # tx hash -> its sender
 
     def send(self, wallet: Wallet, make: Callable[[int], Tx]) -> str:
         tx_hash = self.l2.send(wallet, make)
         self.acknowledged.append(tx_hash)
+        self.senders[tx_hash] = wallet.address
         return tx_hash
+
+    def fees_paid(self, wallet: Wallet) -> int:
+        """Wei of fees `wallet`'s acknowledged txs paid, from their receipts."""
+        hashes = [h for h, sender in self.senders.items() if sender == wallet.address]
+        return sum(int(self.l2.receipt(h)["fee"]) for h in hashes)
 
     def done(self, wallet: Wallet, make: Callable[[int], Tx], timeout: float = 120.0) -> dict[str, Any]:
         """Send and wait for a successful receipt."""
