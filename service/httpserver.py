@@ -184,15 +184,26 @@ def config(app: Any, limits: ServerLimits, **options: Any) -> uvicorn.Config:
 
 class _Server(uvicorn.Server):
     """uvicorn's server, but a SIGINT or SIGTERM it shut down on is a clean stop (exit 0): uvicorn
-    re-raises the signal after its shutdown, which made every stopped role exit 130 or -15."""
+    re-raises the signal after its shutdown, which made every stopped role exit 130 or -15.
+    `on_stop` hears the signal instead."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[int], None] | None) -> None:
+        super().__init__(config)
+        self._on_stop = on_stop
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         with super().capture_signals():
             yield
+            stopped_by = list(self._captured_signals)
             self._captured_signals.clear()
+        if stopped_by and self._on_stop is not None:
+            self._on_stop(stopped_by[0])
 
 
-def serve(app: Any, limits: ServerLimits, **options: Any) -> None:
-    """Run `app` with uvicorn under `limits` until it is stopped (SIGINT, SIGTERM): exits cleanly."""
-    _Server(config(app, limits, **options)).run()
+def serve(
+    app: Any, limits: ServerLimits, *, on_stop: Callable[[int], None] | None = None, **options: Any
+) -> None:
+    """Run `app` with uvicorn under `limits` until it is stopped (SIGINT, SIGTERM), then return
+    normally, after calling `on_stop(signal)`."""
+    _Server(config(app, limits, **options), on_stop).run()

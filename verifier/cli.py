@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-from types import FrameType
 from typing import Any
 
 from service.httpserver import ServerLimits, serve
@@ -90,7 +88,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise SystemExit(2) from None
 
 
-def _stopped(signum: int, frame: FrameType | None) -> None:
+def _stopped(signum: int) -> None:
     log.info("verifier stopped (signal %d)", signum)
 
 
@@ -114,14 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot open the database {settings.database_url}: {exc}", file=sys.stderr)
         return 1
     log.info("verifier API on http://%s:%d", settings.host, settings.port)
-    # uvicorn handles SIGINT and SIGTERM (the app's shutdown stops the loop after its current round),
-    # then raises the signal again under the handlers it found: these make that a clean exit (status
-    # 0) rather than a death by the signal or a KeyboardInterrupt traceback
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _stopped)
+    # uvicorn handles SIGINT and SIGTERM (the app's shutdown stops the loop after its current round);
+    # serve then returns, a clean exit (status 0), and `_stopped` logs the signal
     serve(  # uvicorn, with timeouts for slow and idle clients (service.httpserver)
         create_app(settings, node=node),
         ServerLimits(),
+        on_stop=_stopped,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
