@@ -351,9 +351,22 @@ class Sequencer:
         self, subs: Sequence[Submission], ts: int, budget: Budget, base: State | None = None
     ) -> tuple[BatchResult, list[ApiError | None]]:
         try:
-            return self.mempool.dry_run(subs, ts, on=base, max_steps=budget.steps)
+            result, errors = self.mempool.dry_run(subs, ts, on=base, max_steps=budget.steps)
+            later = self.latest_block_timestamp(ts)
+            if later > ts and any(s.raw[:1] and s.raw[0] in TIMED for s in subs):
+                _, at_later = self.mempool.dry_run(subs, later, on=base, max_steps=budget.steps)
+                errors = [_too_close(e, e2, later - ts) for e, e2 in zip(errors, at_later, strict=True)]
+            return result, errors
         except TooMuchWork:
             raise budget.refusal(self) from None
+
+    def latest_block_timestamp(self, ts: int) -> int:
+        """The latest timestamp a tx admitted at `ts` now is expected to execute at: the open
+        batch's may close before the tx's block, and the next batch carries the time of the
+        builder's next tick. A time-dependent tx is admitted only if it holds at both (between
+        them too: a phase is an interval of time), so that it does not fail in its block merely
+        because a batch closed (docs/api.md, Limits)."""
+        return max(int(self.clock() + self.settings.block_interval_s), ts)
 
     def _precheck(self, subs: Sequence[Submission], listed: bool) -> tuple[list[bytes], Budget]:
         """What refuses a submission before its dry-run (caller holds the lock): catching up, a tx
@@ -811,6 +824,18 @@ def _job_senders(domain: Domain, subs: Sequence[Submission]) -> set[bytes]:
             except ProtocolError:
                 continue
     return out
+
+
+def _too_close(now: ApiError | None, later: ApiError | None, seconds: int) -> ApiError | None:
+    """The refusal of a tx that holds at its admission timestamp but not `seconds` later."""
+    if now is not None or later is None:
+        return now
+    return api_error(
+        later.code,
+        f"{later.message}, {seconds} s from now, when its block may run (the open batch may close "
+        "first): too close to a deadline to be sure of its block; send it earlier",
+        **later.extra,
+    )
 
 
 def _cheap(sub: Submission) -> bool:

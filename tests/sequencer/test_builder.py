@@ -34,6 +34,7 @@ from protocol.txs import (
 )
 from sequencer.builder import BlockBuilder
 from sequencer.db.models import BatchRow, BatchStatus, LeafUndoRow, TxStatus
+from sequencer.core.errors import ApiError
 from sequencer.db.store import DepositGapError
 from sequencer.executor import ExecutedBlock, InlineExecutor, ProcessExecutor, first_txs
 from sequencer.l1 import L1Deposit
@@ -146,6 +147,37 @@ def test_receipts_are_persisted(
     assert (ok.block_index, ok.first_step, ok.last_step) == (1, 1, 1)
     assert node.head.account(b.address).nonce == 0  # a failed tx changes nothing
     assert node.store.committed_miners(0) == []
+
+
+def test_a_tx_too_close_to_its_deadline_is_refused_not_acknowledged_to_fail(
+    node: Sequencer, builder: BlockBuilder, clock: FakeClock, wallets: list[Wallet]
+) -> None:
+    """A commit valid at the open batch's time but not at the next batch's (the builder's next
+    tick) is refused at admission: acknowledged, it would fail in its block once the batch closed,
+    and its sender's next txs with it (their nonces)."""
+    a, b = wallets[0], wallets[1]
+    fund(node, builder, [a, b])
+    now = int(clock())
+    create = a.sign(
+        lambda n: CreateTask(
+            n, Arch.LINREG, 1, 0, 0, ETH, now + 1, now + 50, ZERO32, ZERO32, max_fee_price=FEE_PRICE
+        )
+    )
+    submit(node, create)
+    builder.tick()
+    node.settings = node.settings.model_copy(update={"block_interval_s": 1.0})  # the next tick: now + 1
+    assert node.admission_timestamp() == now and node.latest_block_timestamp(now) == now + 1
+    commit = b.sign(lambda n: CommitModel(n, 0, keccak(b"c"), max_fee_price=FEE_PRICE))
+    with pytest.raises(ApiError) as refused:
+        submit(node, commit)
+    assert refused.value.code == "wrong_phase" and "too close to a deadline" in refused.value.message
+    assert node.store.tx(keccak(commit)) is None and len(node.mempool) == 0
+    node.settings = node.settings.model_copy(update={"block_interval_s": 0.5})  # its block is due this second
+    submit(node, commit)
+    built = builder.tick()
+    assert built is not None and built.timestamp == now
+    row = node.store.tx(keccak(commit))
+    assert row is not None and row.status == TxStatus.EXECUTED
 
 
 def competition_txs(sub: Wallet, miner: Wallet, now: int) -> tuple[list[bytes], Callable[[], list[bytes]]]:
