@@ -11,7 +11,9 @@ the body, the request's task) for as long as it likes. `ServerLimits` closes tho
 - `body_timeout_s`: the body must be complete within this after the headers
   (`BodyTimeoutMiddleware`); otherwise the app answers 408 `request_timeout` and the connection is
   closed.
-- `limit_concurrency`: connections and requests held at once; uvicorn answers 503 beyond it.
+- `limit_concurrency`: requests handled at once; beyond it the server answers 503 `overloaded` (JSON,
+  `Retry-After: 1`) at once (`ConcurrencyLimitMiddleware`, outermost). uvicorn's own limit, on
+  connections and requests, is twice it: the last guard, with uvicorn's plain-text 503.
 - `timeout_keep_alive_s`: an idle keep-alive connection is closed after this (uvicorn's own).
 - `max_header_bytes`: the largest request line and headers h11 buffers (uvicorn's
   `h11_max_incomplete_event_size`); beyond it, 400.
@@ -153,29 +155,58 @@ class BodyTimeoutMiddleware:
         except BodyTimeout:
             if answered:
                 raise
-            body = json.dumps(
-                {
-                    "error": {
-                        "code": "request_timeout",
-                        "message": f"the request's body did not arrive within {self.timeout_s:g} s",
-                    }
-                }
-            ).encode()
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ]
-            await send({"type": "http.response.start", "status": 408, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            message = f"the request's body did not arrive within {self.timeout_s:g} s"
+            start, body = _json_answer(408, "request_timeout", message, [(b"connection", b"close")])
+            await send(start)
+            await send(body)
+
+
+def _json_answer(
+    status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]
+) -> tuple[Message, Message]:
+    """The ASGI messages of a JSON error answer in the API's format."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    return (
+        {"type": "http.response.start", "status": status, "headers": head},
+        {"type": "http.response.body", "body": body},
+    )
+
+
+class ConcurrencyLimitMiddleware:
+    """Answer 503 `overloaded` (JSON, `Retry-After: 1`, without reading the request) to an HTTP
+    request that arrives while `limit` others are being handled, so that an overloaded role still
+    says what happened in its API's error format."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.active = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            message = f"the server is handling {self.limit} requests at once: retry in a moment"
+            start, body = _json_answer(503, "overloaded", message, [(b"retry-after", b"1")])
+            await send(start)
+            await send(body)
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
 
 
 def config(app: Any, limits: ServerLimits, **options: Any) -> uvicorn.Config:
-    """The `uvicorn.Config` of `app` with `limits` (the body timeout is the app's middleware)."""
+    """The `uvicorn.Config` of `app` with `limits` (the body timeout is the app's middleware; the
+    concurrency limit wraps `app` here)."""
     return uvicorn.Config(
-        app,
+        ConcurrencyLimitMiddleware(app, limit=limits.limit_concurrency),
         http=protocol_with(limits.header_timeout_s),
-        limit_concurrency=limits.limit_concurrency,
+        limit_concurrency=2 * limits.limit_concurrency,
         timeout_keep_alive=max(1, round(limits.timeout_keep_alive_s)),
         h11_max_incomplete_event_size=limits.max_header_bytes,
         **options,

@@ -43,6 +43,7 @@ from mlrollup.processes import Roles, alive, tree, wait_until
 DRILLS = ("trace_last_leaf", "transfer_balance", "trace_short", "train_weights")
 EXECUTING_EPOCHS = 40  # a Train tx of this many epochs over the model's points takes about a second
 SETTLE_TIMEOUT_S = 240.0
+CHALLENGE_WINDOW_S = 40
 
 Point = tuple[str, str]  # (target, point)
 CYCLE: tuple[Point, ...] = (
@@ -115,7 +116,10 @@ class Session:
         config = StackConfig(
             batch_age_s=1.0,
             block_interval_s=0.2,
-            challenge_window_s=8,
+            # Longer than a killed verifier takes to come back and challenge (7-12 s here): a
+            # verifier down for the whole window misses the dispute, the protocol's liveness
+            # assumption (an 8 s window lost one in the first 50-kill run).
+            challenge_window_s=CHALLENGE_WINDOW_S,
             executor="process",
             batcher_apart=True,
             tmpdir=tmpdir,

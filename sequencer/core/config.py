@@ -174,7 +174,8 @@ class Settings(BaseSettings):
         default=2_048,
         ge=16,
         le=100_000,
-        description="connections and requests the server holds at once; beyond it, 503 (uvicorn)",
+        description="requests the server handles at once; beyond it, 503 `overloaded` with Retry-After "
+        "(and uvicorn refuses connections beyond twice it)",
     )
     timeout_keep_alive_s: float = Field(
         default=5.0, gt=0, le=3_600, description="an idle keep-alive connection is closed after this"

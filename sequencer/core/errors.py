@@ -122,6 +122,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "batch, one it refused): nothing was accepted; retry after `Retry-After` seconds",
     ),
     "not_ready": (503, "the service is starting or its block builder stopped"),
+    "overloaded": (
+        503,
+        "the server is handling limit_concurrency requests at once; retry after `Retry-After`",
+    ),
     "internal_error": (500, "a bug: the service logged it"),
 }
 

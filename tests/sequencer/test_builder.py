@@ -33,8 +33,8 @@ from protocol.txs import (
     Transfer,
 )
 from sequencer.builder import BlockBuilder
-from sequencer.db.models import BatchRow, BatchStatus, LeafUndoRow, TxStatus
 from sequencer.core.errors import ApiError
+from sequencer.db.models import BatchRow, BatchStatus, LeafUndoRow, TxStatus
 from sequencer.db.store import DepositGapError
 from sequencer.executor import ExecutedBlock, InlineExecutor, ProcessExecutor, first_txs
 from sequencer.l1 import L1Deposit
