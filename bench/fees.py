@@ -24,6 +24,7 @@ from protocol.codec import decode_tx
 from protocol.fees import FeeSchedule, fee_units
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.receipts import Receipt
 from protocol.signing import Domain, address_of, sign_tx
 from protocol.state import State
@@ -48,8 +49,6 @@ FEE_PRICE = DEFAULT_FEE_PRICE
 FEES = FeeSchedule(FEE_PRICE, bytes.fromhex("fee0" * 10))  # a recipient nobody holds the key of
 DOMAIN = Domain(chain_id=31337, verifying_contract=bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
 ETH = 10**18
-PAPER_X = (0, 20, 50, 10, 40, 30, 60, 70, 80)  # the paper's nine points (docs/spec.md section 7)
-PAPER_Y = (70, 80, 40, 90, 50, 60, 30, 20, 10)
 
 
 @dataclass(frozen=True, slots=True)

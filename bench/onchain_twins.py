@@ -28,12 +28,11 @@ from l1_contracts.twins import CompetitionTwin, RegressionTwin
 from protocol import params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, root_of_test_set
 from protocol.txrules import model_commitment
 
-PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
-PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]
 PAPER_GAS = {"addData": 103_299, "train": 138_433, "full run": 276_305_223}
 EPOCHS = 2_000
 S = params.FIXED_SCALE

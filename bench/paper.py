@@ -12,15 +12,14 @@ import argparse
 import time
 
 from bench.fees import FEE_PRICE, FEES
+from protocol.paper import PAPER_WEIGHTS, PAPER_X, PAPER_Y
 from protocol.signing import Domain, address_of, sign_tx
 from protocol.state import State
 from protocol.tensors import IntTensor
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import AddData, CreateModel, Train
 
-PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
-PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]
-EXPECTED = {1: (100262000, 3420000), 2000: (709424000, -7180000)}
+EXPECTED = PAPER_WEIGHTS
 DOMAIN = Domain(chain_id=31337, verifying_contract=b"\x5f" * 20)
 
 

@@ -221,7 +221,7 @@ def _round_section(real: RealRound) -> list[str]:
         *_para(
             f"The winner is the **{real.winner}**. The attacker's two accounts hold {before / ETH:g} ETH "
             f"before and {after / ETH:g} ETH after: his net gain is **{_eth(real.attacker_net())} ETH**, "
-            f"the L2 fees his txs paid ({_eth(real.attacker_fees())} ETH): the reward was his own. The "
+            f"the L2 fees his txs paid ({real.attacker_fees() / ETH:g} ETH): the reward was his own. The "
             "honest miners lose nothing but their work and their fees. And the paper's "
             f"free problem does not exist here: a CreateTask with no reward is refused {refused} "
             f"(`{real.zero_reward}`), and no reward is ever minted."

@@ -40,18 +40,14 @@ from client.errors import TxRejected
 from client.l1 import L1Account, claim_when_final, deposit_and_wait
 from client.sdk import Client
 from protocol.codec import decode_tx
+from protocol.paper import PAPER_EPOCHS, PAPER_INITIAL, PAPER_LEARNING_RATE, PAPER_X, PAPER_Y
+from protocol.paper import PAPER_WEIGHTS as PAPER_TABLE
 from protocol.tensors import IntTensor
 from protocol.txs import CommitModel, RevealModel
 
 ETH = 10**18
 FEE_FUNDS = ETH // 100  # what the submitter gives each miner and the trainer for their fees
-# The paper's experiment (bench/paper.py): nine points, weights (10, 2) × 10^7, learning rate 10^-4.
-PAPER_X = (0, 20, 50, 10, 70, 90, 20, 30, 10)
-PAPER_Y = (70, 80, 40, 90, 20, 0, 40, 60, 90)
-PAPER_INITIAL = (10 * 10**7, 2 * 10**7)
-PAPER_LEARNING_RATE = 1000
-PAPER_EPOCHS = 2000
-PAPER_WEIGHTS = (709424000, -7180000)
+PAPER_WEIGHTS = PAPER_TABLE[PAPER_EPOCHS]  # the paper's experiment (protocol/paper.py)
 
 
 class DemoError(Exception):

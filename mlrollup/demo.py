@@ -35,6 +35,7 @@ from client.errors import ClientError
 from l1_contracts.devnet import DEFAULT_BLOCK_INTERVAL_S, dev_accounts
 from l1_contracts.errors import L1Error
 from mlrollup import up
+from protocol import paper
 from service.recursion import cap_recursion_limit
 
 SUBMITTER = 3  # dev account 3 of `mlrollup up`: the first one no role uses
@@ -271,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     full=args.full_twins,
                     epochs=twins_epochs,
                     sizes=twins_sizes,
-                    paper_epochs=demo.PAPER_EPOCHS,
+                    paper_epochs=paper.PAPER_EPOCHS,
                 ),
                 status="",
             )
@@ -285,11 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "weights": [weights[p.name] for p in honest],
                     "copycats": copycats,
                     "paper": (
-                        demo.PAPER_X,
-                        demo.PAPER_Y,
-                        demo.PAPER_INITIAL,
-                        demo.PAPER_LEARNING_RATE,
-                        demo.PAPER_EPOCHS,
+                        paper.PAPER_X,
+                        paper.PAPER_Y,
+                        paper.PAPER_INITIAL,
+                        paper.PAPER_LEARNING_RATE,
+                        paper.PAPER_EPOCHS,
                     ),
                     "full": args.full_twins,
                     "epochs": twins_epochs,

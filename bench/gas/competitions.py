@@ -31,9 +31,9 @@ from bench.fees import FEE_PRICE
 from bench.gas.floors import BLOCK_GAS_LIMIT, Figure, linear
 from bench.gas.l1 import InProcessL1, Keys, PostedBatch
 from bench.gas.table1 import INITIAL, LEARNING_RATE
-from bench.onchain_twins import PAPER_X, PAPER_Y
 from client import digits, miner
 from protocol.models import Arch, ModelSpec, validate_spec
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.params import ELEMENT_MAX, FIXED_SCALE, MAX_BATCH_STEPS
 from protocol.tensors import IntTensor
 from protocol.testset import reveal_txs

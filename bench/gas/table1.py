@@ -29,12 +29,13 @@ from rich.console import Console
 from bench.fees import FEE_PRICE
 from bench.gas.floors import share_by_bytes
 from bench.gas.l1 import InProcessL1, Keys, PostedBatch
-from bench.onchain_twins import EPOCHS, PAPER_GAS, PAPER_X, PAPER_Y, make_chain, regression_gas
+from bench.onchain_twins import EPOCHS, PAPER_GAS, make_chain, regression_gas
 from client.l1 import L1Account, deposit_and_wait
 from client.sdk import Client
 from mlrollup import up
 from protocol.codec import decode_batch
 from protocol.hashing import keccak
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.tensors import IntTensor
 from protocol.txs import AddData, CreateModel, Train, Transfer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bench.demo_twins import measure, planned_txs
 from client import digits, miner
-from client.demo import PAPER_INITIAL, PAPER_LEARNING_RATE, PAPER_X, PAPER_Y
+from protocol.paper import PAPER_INITIAL, PAPER_LEARNING_RATE, PAPER_X, PAPER_Y
 
 EPOCHS = 6  # the regression's train() calls, instead of the paper's 2,000
 

@@ -23,10 +23,10 @@ def test_the_attack_round_against_a_running_stack(client_stack: ClientStack) -> 
     l1_url = client_stack.stack.sequencer_env["MLROLLUP_L1_RPC_URL"]
     real = sdk_round(client_stack.url, l1_url, L1_KEY, honest_miners=2, seed=3, reward=ETH)
     assert round_holds(real), real
-    assert real.winner == ATTACKER_MINER and real.attacker_net() == 0
+    assert real.winner == ATTACKER_MINER and real.attacker_net() == -real.attacker_fees() < 0  # his fees
     assert real.zero_reward == "INVALID_PARAMS"
     rows = {a.name: a for a in real.accounts}
-    assert rows[ATTACKER_MINER].change == ETH and rows[ATTACKER_MINER].score == 0
+    assert rows[ATTACKER_MINER].net == ETH and rows[ATTACKER_MINER].score == 0
     for name in ("honest miner 1", "honest miner 2"):
         score = rows[name].score
-        assert rows[name].change == 0 and score is not None and score < 0
+        assert rows[name].net == 0 and rows[name].fees > 0 and score is not None and score < 0

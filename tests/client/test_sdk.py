@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bench.paper import PAPER_X, PAPER_Y
 from client import miner
 from client import txs as build
 from client.errors import NotFound, TxRejected
@@ -17,6 +16,7 @@ from client.sdk import Client
 from protocol import keys, params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.signing import to_checksum_address
 from protocol.tensors import IntTensor
 from protocol.txs import Transfer

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.paper import PAPER_X, PAPER_Y
 from l1_contracts.devnet import dev_accounts
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.tensors import IntTensor
 from protocol.txs import AddData, Train
 from tests.e2e.stack import fund, replay_from_l1, start_stack

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from web3 import HTTPProvider, Web3
 
-from bench.paper import PAPER_X, PAPER_Y
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
 from l1_contracts.bindings.tx import KeySender
@@ -21,6 +20,7 @@ from l1_contracts.devnet import dev_accounts
 from protocol import params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.signing import Domain
 from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.paper import PAPER_X, PAPER_Y
 from protocol import params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.txrules import model_commitment
