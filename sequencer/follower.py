@@ -193,7 +193,15 @@ class Follower:
         row = rows[0] if rows else None
         if row is None:
             return None
-        deleted = [c.index for c in update.changes if isinstance(c, Deleted) and c.index <= row.id]
+        # Only a deletion after our append counts: a fresh reader (a restart) reads every deletion
+        # since the deployment, and one from before our batch was appended says nothing of it.
+        deleted = [
+            c.index
+            for c in update.changes
+            if isinstance(c, Deleted)
+            and c.index <= row.id
+            and (not row.l1_block or c.l1_block >= row.l1_block)
+        ]
         if not deleted and (not row.l1_block or row.l1_block > update.safe_block):
             return None  # only appends younger than what was read (or of an unknown block)
         reason = (

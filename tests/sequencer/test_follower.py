@@ -5,13 +5,15 @@ is refused, the sequencer waits (refusing txs with a 503) until L1 deletes it, t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
 
+from l1_contracts.reader import L1Reader, L1Update
 from protocol.fraud import LastStepProof, StepProof, find_fraud
 from protocol.hashing import keccak
 from protocol.receipts import Reason
@@ -21,6 +23,8 @@ from protocol.txs import Transfer
 from sequencer.core.errors import ApiError
 from sequencer.db.models import BatchStatus, Origin, TxStatus
 from sequencer.faults import FaultDrill, FaultKind
+from sequencer.follower import Follower
+from sequencer.l1 import L1Batches
 from sequencer.main import create_app
 from tests.l1.game import RESPONSE, WINDOW
 from tests.protocol.harness import ETH, Wallet
@@ -103,6 +107,62 @@ def test_batches_deleted_by_a_fraud_proof_are_rolled_back_and_posted_again(
         assert head.account(a.address).balance == 100 * ETH - ETH - 2 + 5 - paid  # as if no fault
         assert head.account(b.address).balance == 100 * ETH + ETH + 2 - 5 - fee_of(back)
         assert rig.follow().rolled_back_to is None  # in line: nothing more to do
+    finally:
+        rig.close()
+
+
+class PostsRightAfterItsScan:
+    """An L1 reader after whose scan the batcher (another process) posts: the race of a restart."""
+
+    def __init__(self, reader: L1Reader, post: Callable[[], object]) -> None:
+        self.reader, self.post = reader, post
+
+    def poll(self, max_blocks: int | None = None) -> L1Update:
+        update = self.reader.poll(max_blocks)
+        self.post()
+        return update
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+
+def test_a_restart_does_not_read_an_old_fraud_proof_as_deleting_a_batch_posted_since(
+    tmp_path: Path, wallets: list[Wallet]
+) -> None:
+    """After a proven fraud, a restarted sequencer's first read of L1 holds that old deletion; our
+    batch posted since, in a block past the read, is not rolled back for it."""
+    a, b, _ = wallets
+    rig = make_rig(tmp_path, fault=FaultDrill(FaultKind.TRANSFER_BALANCE, at_batch=1))
+    game, node = rig.game, rig.node
+    try:
+        rig.fund([a, b])
+        rig.submit([transfer(rig, a, b, 1)])
+        rig.build()
+        rig.post()
+        _, derived = rig.derive_l1()
+        result = derived[1].result
+        assert result is not None
+        game.rollup.challenge(game.challenger, 1)
+        rig.post()  # reveals the steps
+        claimed = game.rollup.revealed_steps(1, game.deployment.block_number)
+        proof = find_fraud(result, claimed, derived[1].batch.post_root)
+        assert proof is not None
+        game.rollup.prove(game.challenger, 1, proof)
+        assert rig.follow().rolled_back_to == 1
+        game.advance(100)
+        rig.build()
+        assert [p.batch_id for p in rig.post().posted] == [1]  # the same txs, honestly
+        rig.submit([transfer(rig, b, a, 1)])
+        rig.build()  # batch 2: sealed, posted right after the restarted follower's scan
+
+        restarted = Follower(
+            node, rig.builder, lambda: cast(L1Batches, PostsRightAfterItsScan(rig.reader(), rig.post))
+        )
+        assert restarted.follow_once().rolled_back_to is None
+        batch = node.store.batch(2)
+        assert batch is not None and batch.status == BatchStatus.POSTED and node.next_batch_id == 3
+        assert restarted.follow_once().rolled_back_to is None  # and the next read sees it on L1
+        rig.assert_l1_is_ours()
     finally:
         rig.close()
 
