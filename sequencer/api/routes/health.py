@@ -86,5 +86,9 @@ async def info(node: SequencerDep, settings: SettingsDep) -> InfoOut:
             "max_list_txs": settings.max_list_txs,
             "max_body_bytes": settings.max_body_bytes,
             "max_json_depth": settings.max_json_depth,
+            "max_pending_steps_per_sender": settings.max_pending_steps_per_sender,
+            "max_pending_steps": settings.max_pending_steps,
+            "max_long_polls": settings.max_long_polls,
+            "limit_concurrency": settings.limit_concurrency,
         },
     )

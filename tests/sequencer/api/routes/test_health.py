@@ -101,6 +101,8 @@ def test_info(client: TestClient, chain: Chain) -> None:
     info = client.get("/v1/info").json()
     assert info["domain"]["chainId"] == 31337 and info["name"] == "mlrollup"
     assert info["limits"]["max_tx_bytes"] == 120_000
+    served = ("max_pending_steps_per_sender", "max_pending_steps", "max_long_polls", "limit_concurrency")
+    assert [info["limits"][k] for k in served] == [8_004, 100_000, 1_000, 2_048]  # the defaults
 
 
 def test_openapi_documents_every_route_and_error(client: TestClient) -> None:
