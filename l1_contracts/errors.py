@@ -303,7 +303,8 @@ class LastStepCorrect(ContractRevert):
 
 
 class NothingToWithdraw(ContractRevert):
-    """`withdrawPayout` with nothing credited to the caller."""
+    """`withdrawPayout` (or the competition twin's `withdrawCredit`) with nothing credited to `account`,
+    the caller."""
 
 
 CUSTOM_ERRORS: dict[str, type[ContractRevert]] = {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-// Every custom error of the Rollup, the Bridge and their libraries, in one place.
-// `l1_contracts.bindings` decodes a revert's 4-byte selector against these and raises the
-// `L1Error` subclass of the same name.
+// Every custom error of the Rollup, the Bridge and their libraries, in one place; the pure on-chain
+// twins (src/twins/) import the ones they share with them (`TransferFailed`, `NothingToWithdraw`)
+// from here and declare only their own in TwinErrors.sol. `l1_contracts.bindings` decodes a revert's
+// 4-byte selector against these and raises the `L1Error` subclass of the same name
+// (`l1_contracts.errors.CUSTOM_ERRORS`).
 
 // --- generic ---------------------------------------------------------------------------------
 
@@ -123,5 +125,5 @@ error StepCorrect(uint256 stepIndex);
 error HeaderMismatch(bytes32 expected, bytes32 given);
 /// The trace's last leaf is `H(postRoot ‖ inputCount ‖ 0)`, as it should be.
 error LastStepCorrect(bytes32 leaf);
-/// `withdrawPayout` with nothing credited.
-error NothingToWithdraw();
+/// `withdrawPayout` (Rollup) or `withdrawCredit` (OnChainCompetition) with nothing credited to `account`.
+error NothingToWithdraw(address account);

@@ -17,7 +17,9 @@ import {
 } from "../Errors.sol";
 import {IBridge} from "../interfaces/IBridge.sol";
 import {IRollup} from "../interfaces/IRollup.sol";
+import {MAX_AMOUNT} from "../ProtocolParams.sol";
 import {SparseMerkle} from "../libraries/SparseMerkle.sol";
+import {Records} from "../prover/Records.sol";
 
 /// @title Bridge
 /// @notice Holds the L1 ETH of the rollup. `deposit` appends to a queue whose rolling hash
@@ -28,8 +30,6 @@ import {SparseMerkle} from "../libraries/SparseMerkle.sol";
 ///      (whose constructor took this Bridge). After that no one has any special power. Deposits work
 ///      before the wiring; claims revert `RollupNotSet`.
 contract Bridge is IBridge {
-    uint8 internal constant NS_WITHDRAWAL = 0x07;
-
     address public immutable deployer;
     address public rollup;
     uint64 internal _depositCount; // shares the slot of `rollup`
@@ -61,7 +61,7 @@ contract Bridge is IBridge {
     function deposit(address l2Recipient) external payable returns (uint256 index) {
         if (l2Recipient == address(0)) revert ZeroAddress();
         if (msg.value == 0) revert ZeroDeposit();
-        if (msg.value > type(uint128).max) revert DepositTooLarge(msg.value);
+        if (msg.value > MAX_AMOUNT) revert DepositTooLarge(msg.value);
         uint64 i = _depositCount;
         bytes32 dh = keccak256(abi.encodePacked(i, l2Recipient, uint128(msg.value)));
         bytes32 rh = keccak256(abi.encodePacked(_rollingHashes[i], dh));
@@ -122,6 +122,6 @@ contract Bridge is IBridge {
     }
 
     function withdrawalKey(uint64 withdrawalId) public pure returns (bytes32) {
-        return keccak256(abi.encodePacked(NS_WITHDRAWAL, withdrawalId));
+        return Records.withdrawalKey(withdrawalId);
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {BatchTooManyTxs, BatchTrailingBytes, BatchTruncated, BatchTxTooLong, BatchVersion} from "../Errors.sol";
+import {MAX_BATCH_TXS, MAX_TX_BYTES, PROTOCOL_VERSION} from "../ProtocolParams.sol";
 import {MerkleList} from "./MerkleList.sol";
 
 /// @title BatchCodec
@@ -10,11 +11,8 @@ import {MerkleList} from "./MerkleList.sol";
 ///         bytes, `txCount ≤ MAX_BATCH_TXS`, each length `≤ MAX_TX_BYTES`. The txs themselves are not
 ///         decoded (a tx that does not decode is a failed step on L2, not a bad batch).
 /// @dev `parse` is one pass over calldata: each tx is copied to scratch memory and hashed, the hashes
-///      are reduced in place to the tx root. Constants mirror protocol/params.py.
+///      are reduced in place to the tx root. Constants: ../ProtocolParams.sol.
 library BatchCodec {
-    uint256 internal constant VERSION = 1; // PROTOCOL_VERSION
-    uint256 internal constant MAX_BATCH_TXS = 4_096;
-    uint256 internal constant MAX_TX_BYTES = 120_000;
     uint256 internal constant HEADER_BYTES = 13; // u8 + u64 + u32
 
     struct Header {
@@ -33,7 +31,7 @@ library BatchCodec {
             head := calldataload(data.offset)
         }
         uint256 version = head >> 248;
-        if (version != VERSION) revert BatchVersion(version);
+        if (version != PROTOCOL_VERSION) revert BatchVersion(version);
         if (size < 9) revert BatchTruncated(1);
         if (size < HEADER_BYTES) revert BatchTruncated(9);
         uint256 count = (head >> 152) & 0xffffffff;

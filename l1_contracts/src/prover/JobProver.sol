@@ -2,7 +2,11 @@
 pragma solidity 0.8.30;
 
 import {StepContext} from "../interfaces/IOneStepProver.sol";
-import {FixedPointML} from "../libraries/FixedPointML.sol";
+import {ELEMENT_MAX, SHARED_X_MAX} from "../ProtocolParams.sol";
+import {ModelSpec} from "../libraries/ModelSpec.sol";
+import {PackedI32} from "../libraries/PackedI32.sol";
+import {Scoring} from "../libraries/Scoring.sol";
+import {SharedSGD} from "../libraries/SharedSGD.sol";
 import {IStepExecutor} from "./IStepExecutor.sol";
 import {JobStateInconsistent, WitnessWeightsMismatch, WrongStepKind} from "./ProverErrors.sol";
 import {Records} from "./Records.sol";
@@ -18,9 +22,8 @@ import {WitnessCodec} from "./WitnessCodec.sol";
 ///      kernels' bounds) reverts: no honest trace reaches such a state.
 contract JobProver is IStepExecutor {
     using StepState for StepState.Accesses;
-    using FixedPointML for FixedPointML.Spec;
-
-    uint256 private constant SHARED_CHUNK_POINTS = 128;
+    using ModelSpec for ModelSpec.Spec;
+    using Scoring for ModelSpec.Spec;
 
     /// @inheritdoc IStepExecutor
     function execute(StepContext calldata, bytes calldata witness) external pure returns (bytes32 postStepHash) {
@@ -51,7 +54,7 @@ contract JobProver is IStepExecutor {
         (bool present, bytes memory raw) = a.get(Records.taskKey(taskId));
         if (!present) revert JobStateInconsistent(WitnessCodec.JOB_SCORE, taskId);
         Records.Task memory task = Records.decodeTask(raw);
-        FixedPointML.Spec memory spec = FixedPointML.Spec(task.arch, task.inputs, task.hidden, task.outputs);
+        ModelSpec.Spec memory spec = ModelSpec.Spec(task.arch, task.inputs, task.hidden, task.outputs);
         (present, raw) = a.get(Records.testChunkKey(taskId, nextChunk));
         if (!present || Records.rowCount(Records.NS_TEST_CHUNK, raw, spec.inputs + 1) == 0) {
             revert JobStateInconsistent(WitnessCodec.JOB_SCORE, taskId);
@@ -94,7 +97,7 @@ contract JobProver is IStepExecutor {
         }
         bytes32 computed = keccak256(packed);
         if (!w.hasWeights || computed != expected) revert WitnessWeightsMismatch(expected, computed);
-        return FixedPointML.unpackI32(packed, FixedPointML.BOUND);
+        return PackedI32.unpackI32(packed, ELEMENT_MAX);
     }
 
     // --- TRAIN: u8 2 ‖ u64 modelId ‖ u32 stepsLeft ‖ u32 nextChunk ‖ u32 nChunks ----------------------------
@@ -116,14 +119,14 @@ contract JobProver is IStepExecutor {
         if (rows == 0) revert JobStateInconsistent(WitnessCodec.JOB_TRAIN, modelId);
         // protocol.kernels.shared_sgd's checks: 1 <= f <= 8, lr, |w| bounds, then every point's bounds
         if (f < 1) revert JobStateInconsistent(WitnessCodec.JOB_TRAIN, modelId);
-        FixedPointML.checkShared(m.weights, m.learningRate);
-        int256[] memory points = FixedPointML.unpackI32(raw, FixedPointML.SHARED_X_MAX);
+        SharedSGD.checkShared(m.weights, m.learningRate);
+        int256[] memory points = PackedI32.unpackI32(raw, SHARED_X_MAX);
         int256[] memory x = new int256[](f);
         int256 lr = int256(uint256(m.learningRate));
         for (uint256 r; r < rows; ++r) {
             uint256 base = r * (f + 1);
             for (uint256 i; i < f; ++i) x[i] = points[base + i];
-            FixedPointML.sgdStep(m.weights, x, points[base + f], lr);
+            SharedSGD.sgdStep(m.weights, x, points[base + f], lr);
         }
         bool lastChunk = uint256(nextChunk) + 1 == nChunks;
         if (lastChunk) m.epochsTrained += 1;

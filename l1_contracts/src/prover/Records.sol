@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/keys.py and protocol/records.py
+
 import {MalformedLeaf} from "./ProverErrors.sol";
 
 /// @title Records
@@ -17,6 +19,8 @@ library Records {
     uint8 internal constant NS_DATA_CHUNK = 0x06;
     uint8 internal constant NS_WITHDRAWAL = 0x07;
 
+    // a task's flags (`protocol.records.TaskFlag`) and a commitment's status (`CommitStatus`), also the
+    // pure on-chain competition twin's (OnChainCompetition)
     uint8 internal constant FLAG_TEST_REVEALED = 1;
     uint8 internal constant FLAG_HAS_BEST = 2;
     uint8 internal constant FLAG_FINALIZED = 4;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {FixedPointML} from "../libraries/FixedPointML.sol";
+import {MAX_ADD_POINTS, MAX_REVEAL_CHUNKS, MAX_REVEAL_VALUES, MAX_TEST_CHUNKS, MAX_TEST_SAMPLES, SHARED_CHUNK_POINTS} from
+    "../ProtocolParams.sol";
+import {ModelSpec} from "../libraries/ModelSpec.sol";
 import {MerkleList} from "../libraries/MerkleList.sol";
 import {WrongStepKind} from "./ProverErrors.sol";
 import {Records} from "./Records.sol";
@@ -15,13 +17,7 @@ import {TxExecutorBase} from "./TxExecutorBase.sol";
 ///         data chunks), check for check as `protocol/txrules.py`. Deposits and other txs: `TxProver`.
 contract TensorTxProver is TxExecutorBase {
     using StepState for StepState.Accesses;
-    using FixedPointML for FixedPointML.Spec;
-
-    uint256 private constant MAX_ADD_POINTS = 128;
-    uint256 private constant MAX_TEST_SAMPLES = 65_536;
-    uint256 private constant MAX_TEST_CHUNKS = 1_024;
-    uint256 private constant MAX_REVEAL_CHUNKS = 64;
-    uint256 private constant MAX_REVEAL_VALUES = 16_448;
+    using ModelSpec for ModelSpec.Spec;
 
     function _handle(StepState.Accesses memory a, TxCodec.Tx memory t, address sender, uint256 now_)
         internal
@@ -51,7 +47,7 @@ contract TensorTxProver is TxExecutorBase {
         {
             return WRONG_PHASE;
         }
-        FixedPointML.Spec memory spec = FixedPointML.Spec(task.arch, task.inputs, task.hidden, task.outputs);
+        ModelSpec.Spec memory spec = ModelSpec.Spec(task.arch, task.inputs, task.hidden, task.outputs);
         if (!_revealShapeOk(spec, t, task.revealedChunks)) return INVALID_PARAMS;
         TxCodec.Tensor memory features = t.t[0];
         TxCodec.Tensor memory labels = t.t[1];
@@ -92,7 +88,7 @@ contract TensorTxProver is TxExecutorBase {
     /// at most MAX_TEST_CHUNKS chunks; this run starts at the next unrevealed chunk, holds m ≥ 1 samples
     /// of whole chunks (the test set's last may be short) and at most MAX_REVEAL_CHUNKS chunks and
     /// MAX_REVEAL_VALUES values.
-    function _revealShapeOk(FixedPointML.Spec memory spec, TxCodec.Tx memory t, uint256 revealed)
+    function _revealShapeOk(ModelSpec.Spec memory spec, TxCodec.Tx memory t, uint256 revealed)
         private
         pure
         returns (bool)
@@ -122,7 +118,7 @@ contract TensorTxProver is TxExecutorBase {
         if (!committed) return (NO_COMMITMENT, 0);
         Records.Commitment memory c = Records.decodeCommitment(raw);
         if (c.status != Records.COMMITTED) return (WRONG_PHASE, 0);
-        FixedPointML.Spec memory spec = FixedPointML.Spec(task.arch, task.inputs, task.hidden, task.outputs);
+        ModelSpec.Spec memory spec = ModelSpec.Spec(task.arch, task.inputs, task.hidden, task.outputs);
         TxCodec.Tensor memory weights = t.t[0];
         if (weights.rows != spec.paramCount()) return (INVALID_PARAMS, 0);
         bytes32 digest = keccak256(_packI32(weights)); // weights_hash: H(i32 × params)
@@ -196,9 +192,9 @@ contract TensorTxProver is TxExecutorBase {
 
     /// Whether every label of `labels` suits the architecture (`ModelSpec.label_ok`): LINREG's range is
     /// the tensor's own bound, LOGREG takes {0, 1}, an MLP [0, outputs).
-    function _labelsOk(FixedPointML.Spec memory spec, TxCodec.Tensor memory labels) private pure returns (bool ok) {
-        if (spec.arch == FixedPointML.LINREG) return true;
-        uint256 limit = spec.arch == FixedPointML.LOGREG ? 2 : spec.outputs;
+    function _labelsOk(ModelSpec.Spec memory spec, TxCodec.Tensor memory labels) private pure returns (bool ok) {
+        if (spec.arch == ModelSpec.LINREG) return true;
+        uint256 limit = spec.arch == ModelSpec.LOGREG ? 2 : spec.outputs;
         uint256 w = labels.width;
         uint256 src = labels.data;
         uint256 end = src + labels.size * w;

@@ -1,6 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {
+    ELEMENT_MAX,
+    MAX_RANGE_PROOF,
+    MAX_TENSOR_DIM,
+    MAX_TENSOR_ELEMENTS,
+    MAX_TX_BYTES,
+    SECP256K1_N,
+    SHARED_LR_MAX,
+    SHARED_MAX_FEATURES,
+    SHARED_W_MAX,
+    SHARED_X_MAX
+} from "../ProtocolParams.sol";
+
 /// @title TxCodec
 /// @notice Decoding of signed L2 txs and their EIP-712 digests (docs/spec.md section 3), bit for bit
 ///         as `protocol.codec.decode_tx` and `protocol.signing` compute them, over calldata.
@@ -9,11 +22,7 @@ pragma solidity 0.8.30;
 ///      EIP-712 word is its value (uints, addresses left-padded, bytes32) or, for a tensor, the hash
 ///      of its encoding, which is the slice of the tx it was read from (decoding is canonical).
 library TxCodec {
-    uint256 internal constant MAX_TX_BYTES = 120_000;
-    uint256 internal constant MAX_TENSOR_ELEMENTS = 32_768;
-    uint256 internal constant MAX_TENSOR_DIM = 65_535;
     uint256 internal constant SIGNATURE_BYTES = 65;
-    uint256 internal constant SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
     uint256 internal constant HALF_N = SECP256K1_N / 2;
 
     uint256 internal constant TRANSFER = 1;
@@ -50,13 +59,6 @@ library TxCodec {
     uint8 private constant T1W = 0xC3;
     uint8 private constant T2X = 0xC4;
     uint8 private constant T1X = 0xC5;
-
-    int256 private constant ELEMENT_MAX = 1 << 24;
-    int256 private constant SHARED_W_MAX = 1 << 36;
-    int256 private constant SHARED_X_MAX = 1 << 20;
-    uint256 private constant SHARED_MAX_FEATURES = 8;
-    uint256 private constant SHARED_LR_MAX = 1 << 16;
-    uint256 private constant MAX_RANGE_PROOF = 20;
 
     bytes32 internal constant TRANSFER_TYPEHASH = keccak256("Transfer(uint64 nonce,address to,uint128 amount,uint64 maxFeePrice)");
     bytes32 internal constant WITHDRAW_TYPEHASH =

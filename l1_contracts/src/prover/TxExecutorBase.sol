@@ -2,7 +2,10 @@
 pragma solidity 0.8.30;
 
 import {StepContext} from "../interfaces/IOneStepProver.sol";
-import {FixedPointML} from "../libraries/FixedPointML.sol";
+import {
+    FEE_UNITS_PER_BYTE, FEE_UNITS_PER_MAC, FEE_UNITS_PER_STEP, MAX_AMOUNT, SHARED_CHUNK_POINTS
+} from "../ProtocolParams.sol";
+import {ModelSpec} from "../libraries/ModelSpec.sol";
 import {IStepExecutor} from "./IStepExecutor.sol";
 import {DepositOutOfOrder, JobStateInconsistent, WitnessInputMissing} from "./ProverErrors.sol";
 import {Records} from "./Records.sol";
@@ -38,12 +41,6 @@ abstract contract TxExecutorBase is IStepExecutor {
     uint256 internal constant INVALID_PARAMS = 12;
     uint256 internal constant FEE_PRICE_TOO_LOW = 13;
     uint256 internal constant FEE_UNPAID = 14;
-
-    // protocol/params.py: the fee units (docs/spec.md section 6, "Fees")
-    uint256 internal constant FEE_UNITS_PER_BYTE = 40;
-    uint256 internal constant FEE_UNITS_PER_STEP = 1_300;
-    uint256 internal constant FEE_UNITS_PER_MAC = 1;
-    uint256 internal constant SHARED_CHUNK_POINTS = 128;
 
     /// @inheritdoc IStepExecutor
     function execute(StepContext calldata ctx, bytes calldata witness) external view returns (bytes32) {
@@ -129,9 +126,9 @@ abstract contract TxExecutorBase is IStepExecutor {
         if (t.txType == TxCodec.REVEAL_MODEL) {
             (bool exists, Records.Task memory task) = _task(a, t.f[1]);
             if (!exists || task.flags & Records.FLAG_TEST_REVEALED == 0) return (0, 0);
-            FixedPointML.Spec memory spec = FixedPointML.Spec(task.arch, task.inputs, task.hidden, task.outputs);
-            uint256 k = FixedPointML.chunkSize(spec);
-            return ((uint256(task.nTest) + k - 1) / k, uint256(task.nTest) * FixedPointML.macsPerSample(spec));
+            ModelSpec.Spec memory spec = ModelSpec.Spec(task.arch, task.inputs, task.hidden, task.outputs);
+            uint256 k = ModelSpec.chunkSize(spec);
+            return ((uint256(task.nTest) + k - 1) / k, uint256(task.nTest) * ModelSpec.macsPerSample(spec));
         }
         if (t.txType == TxCodec.TRAIN) {
             (bool exists, Records.SharedModel memory model) = _model(a, t.f[1]);
@@ -179,11 +176,11 @@ abstract contract TxExecutorBase is IStepExecutor {
         return true;
     }
 
-    /// `credit`: add `amount`, saturating at uint128.
+    /// `credit`: add `amount`, saturating at MAX_AMOUNT (2^128 - 1).
     function _credit(StepState.Accesses memory a, address who, uint256 amount) internal pure {
         Records.Account memory account = _account(a, who);
         uint256 balance = uint256(account.balance) + amount;
-        account.balance = balance > type(uint128).max ? type(uint128).max : uint128(balance);
+        account.balance = balance > MAX_AMOUNT ? uint128(MAX_AMOUNT) : uint128(balance);
         _putAccount(a, who, account);
     }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {FixedPointML} from "../libraries/FixedPointML.sol";
+import {MAX_JOB_STEPS, SHARED_CHUNK_POINTS} from "../ProtocolParams.sol";
+import {ModelSpec} from "../libraries/ModelSpec.sol";
 import {WrongStepKind} from "./ProverErrors.sol";
 import {Records} from "./Records.sol";
 import {StepState} from "./StepState.sol";
@@ -14,8 +15,6 @@ import {TxExecutorBase} from "./TxExecutorBase.sol";
 ///         RevealTestSet, RevealModel and AddData run in `TensorTxProver` (EIP-170 code size).
 contract TxProver is TxExecutorBase {
     using StepState for StepState.Accesses;
-
-    uint256 private constant MAX_JOB_STEPS = 2_000;
 
     function _handle(StepState.Accesses memory a, TxCodec.Tx memory t, address sender, uint256 now_)
         internal
@@ -59,7 +58,7 @@ contract TxProver is TxExecutorBase {
         pure
         returns (uint256)
     {
-        if (!FixedPointML.specValid(uint8(f[1]), f[2], f[3], f[4])) return INVALID_PARAMS;
+        if (!ModelSpec.specValid(uint8(f[1]), f[2], f[3], f[4])) return INVALID_PARAMS;
         if (!(now_ < f[6] && f[6] < f[7])) return INVALID_PARAMS;
         if (f[5] == 0) return INVALID_PARAMS;
         if (!_debit(a, sender, f[5])) return INSUFFICIENT_BALANCE;

@@ -36,6 +36,7 @@ import {
     WrongChallengerBond,
     ZeroAddress
 } from "../Errors.sol";
+import {EIP712_NAME_HASH, EIP712_VERSION_HASH, MAX_FEE_PRICE, PROTOCOL_VERSION} from "../ProtocolParams.sol";
 import {IBridge} from "../interfaces/IBridge.sol";
 import {IOneStepProver, StepContext} from "../interfaces/IOneStepProver.sol";
 import {IRollup} from "../interfaces/IRollup.sol";
@@ -127,7 +128,7 @@ contract Rollup is IRollup {
         if (
             bondAmount_ == 0 || challengeWindow_ > type(uint64).max || challengerBond_ == 0
                 || responseWindow_ == 0 || responseWindow_ > type(uint32).max || proofWindow_ == 0
-                || proofWindow_ > type(uint32).max || challengerShareBps_ > BPS || feePrice_ > type(uint64).max
+                || proofWindow_ > type(uint32).max || challengerShareBps_ > BPS || feePrice_ > MAX_FEE_PRICE
         ) revert InvalidParameter();
         feePrice = uint64(feePrice_);
         feeRecipient = feeRecipient_;
@@ -141,7 +142,7 @@ contract Rollup is IRollup {
         proofWindow = proofWindow_;
         challengerShareBps = challengerShareBps_;
         domainSeparator = keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("mlrollup"), keccak256("1"), block.chainid, address(this))
+            abi.encode(DOMAIN_TYPEHASH, EIP712_NAME_HASH, EIP712_VERSION_HASH, block.chainid, address(this))
         );
     }
 
@@ -342,7 +343,7 @@ contract Rollup is IRollup {
     ) external {
         Challenge storage c = _challengeIn(batchIndex, ChallengePhase.AwaitingProof);
         Batch storage b = _batches[batchIndex];
-        bytes32 dataHash = BatchCodec.hashHeader(uint8(BatchCodec.VERSION), l2Timestamp, txCount, txRoot);
+        bytes32 dataHash = BatchCodec.hashHeader(uint8(PROTOCOL_VERSION), l2Timestamp, txCount, txRoot);
         if (dataHash != b.dataHash) revert HeaderMismatch(b.dataHash, dataHash);
         uint256 count = c.stepCount;
         if (!MerkleList.verify(b.traceRoot, lastLeaf, count - 1, count, proof)) revert InvalidStepProof(count - 1);
@@ -376,7 +377,7 @@ contract Rollup is IRollup {
     /// @notice Take everything the game credited to the caller.
     function withdrawPayout() external {
         uint256 amount = payoutOf[msg.sender];
-        if (amount == 0) revert NothingToWithdraw();
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
         payoutOf[msg.sender] = 0;
         emit PayoutWithdrawn(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");

@@ -1,29 +1,39 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {FixedPointML} from "../libraries/FixedPointML.sol";
+import {MerkleList} from "../libraries/MerkleList.sol";
+import {MLKernels} from "../libraries/MLKernels.sol";
+import {ModelSpec} from "../libraries/ModelSpec.sol";
+import {PackedI32} from "../libraries/PackedI32.sol";
+import {Scoring} from "../libraries/Scoring.sol";
+import {SharedSGD} from "../libraries/SharedSGD.sol";
+import {TestSetRows} from "../libraries/TestSetRows.sol";
 import {OnChainCompetition} from "../twins/OnChainCompetition.sol";
 
 /// @title FixedPointMLHarness
-/// @notice Test-only: exposes the FixedPointML kernels as external pure functions so the tests can
-/// hold them to protocol/reference.py bit for bit. Not deployed by the rollup.
+/// @notice Test-only: exposes the fixed-point ML libraries (ModelSpec, MLKernels, Scoring, SharedSGD,
+/// PackedI32, TestSetRows) as external pure functions so the tests can hold them to
+/// protocol/reference.py bit for bit. Not deployed by the rollup.
 contract FixedPointMLHarness {
-    using FixedPointML for FixedPointML.Spec;
+    using ModelSpec for ModelSpec.Spec;
+    using MLKernels for ModelSpec.Spec;
+    using Scoring for ModelSpec.Spec;
+    using TestSetRows for ModelSpec.Spec;
 
     function tdiv(int256 a, int256 b) external pure returns (int256) {
-        return FixedPointML.tdiv(a, b);
+        return MLKernels.tdiv(a, b);
     }
 
     function clamp(int256 v, int256 lo, int256 hi) external pure returns (int256) {
-        return FixedPointML.clamp(v, lo, hi);
+        return MLKernels.clamp(v, lo, hi);
     }
 
     function sigmoid(int256 z) external pure returns (int256) {
-        return FixedPointML.sigmoid(z);
+        return MLKernels.sigmoid(z);
     }
 
     function argmax(int256[] memory z) external pure returns (uint256) {
-        return FixedPointML.argmax(z, 0, z.length);
+        return MLKernels.argmax(z, 0, z.length);
     }
 
     function layer(int256[] memory x, uint256 n, uint256 i, int256[] memory w, uint256 wOff, uint256 o)
@@ -31,7 +41,7 @@ contract FixedPointMLHarness {
         pure
         returns (int256[] memory)
     {
-        return FixedPointML.layer(x, n, i, w, wOff, o);
+        return MLKernels.layer(x, n, i, w, wOff, o);
     }
 
     function validateSpec(uint8 arch, uint256 inputs, uint256 hidden, uint256 outputs)
@@ -39,7 +49,7 @@ contract FixedPointMLHarness {
         pure
         returns (uint256 params, uint256 macs, uint256 chunk)
     {
-        FixedPointML.Spec memory spec = FixedPointML.validateSpec(arch, inputs, hidden, outputs);
+        ModelSpec.Spec memory spec = ModelSpec.validateSpec(arch, inputs, hidden, outputs);
         return (spec.paramCount(), spec.macsPerSample(), spec.chunkSize());
     }
 
@@ -48,7 +58,7 @@ contract FixedPointMLHarness {
         pure
         returns (int256[] memory)
     {
-        return FixedPointML.Spec(arch, d, h, c).predict(w, x);
+        return ModelSpec.Spec(arch, d, h, c).predict(w, x);
     }
 
     function scoreSum(
@@ -60,7 +70,7 @@ contract FixedPointMLHarness {
         int256[] memory x,
         int256[] memory y
     ) external pure returns (uint256 acc, int256 score) {
-        FixedPointML.Spec memory spec = FixedPointML.Spec(arch, d, h, c);
+        ModelSpec.Spec memory spec = ModelSpec.Spec(arch, d, h, c);
         acc = spec.scoreSum(w, x, y);
         score = spec.finalScore(acc, y.length);
     }
@@ -70,7 +80,7 @@ contract FixedPointMLHarness {
         pure
         returns (uint256 acc, uint256 n)
     {
-        return FixedPointML.Spec(arch, d, h, c).scoreRows(w, rows);
+        return ModelSpec.Spec(arch, d, h, c).scoreRows(w, rows);
     }
 
     function sharedSgd(int256[] memory w, uint256 lr, int256[] memory xs, int256[] memory ys)
@@ -78,12 +88,12 @@ contract FixedPointMLHarness {
         pure
         returns (int256[] memory)
     {
-        FixedPointML.checkShared(w, lr);
+        SharedSGD.checkShared(w, lr);
         uint256 f = w.length - 1;
         int256[] memory x = new int256[](f);
         for (uint256 p; p < ys.length; ++p) {
             for (uint256 i; i < f; ++i) x[i] = xs[p * f + i];
-            FixedPointML.sgdStep(w, x, ys[p], int256(lr));
+            SharedSGD.sgdStep(w, x, ys[p], int256(lr));
         }
         return w;
     }
@@ -93,20 +103,20 @@ contract FixedPointMLHarness {
         pure
         returns (int256, int256)
     {
-        for (uint256 p; p < ys.length; ++p) (w0, w1) = FixedPointML.sgdStep1(w0, w1, xs[p], ys[p], int256(lr));
+        for (uint256 p; p < ys.length; ++p) (w0, w1) = SharedSGD.sgdStep1(w0, w1, xs[p], ys[p], int256(lr));
         return (w0, w1);
     }
 
     function packI32(int256[] memory v) external pure returns (bytes memory) {
-        return FixedPointML.packI32(v);
+        return PackedI32.packI32(v);
     }
 
     function readI32(bytes memory data, uint256 index) external pure returns (int256) {
-        return FixedPointML.readI32(data, index);
+        return PackedI32.readI32(data, index);
     }
 
     function weightsHash(int256[] memory w) external pure returns (bytes32) {
-        return FixedPointML.weightsHash(w);
+        return PackedI32.weightsHash(w);
     }
 
     function testRoot(uint8 arch, uint256 d, uint256 h, uint256 c, bytes memory rows)
@@ -114,11 +124,11 @@ contract FixedPointMLHarness {
         pure
         returns (bytes32)
     {
-        return FixedPointML.Spec(arch, d, h, c).testRoot(rows);
+        return ModelSpec.Spec(arch, d, h, c).testRoot(rows);
     }
 
     function listRoot(bytes32[] memory leaves) external pure returns (bytes32) {
-        return FixedPointML.listRoot(leaves);
+        return MerkleList.rootInPlace(leaves);
     }
 }
 

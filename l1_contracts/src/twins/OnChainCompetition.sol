@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {FixedPointML, ValueOutOfBounds} from "../libraries/FixedPointML.sol";
+import {ELEMENT_MAX, MAX_AMOUNT, MAX_TEST_SAMPLES} from "../ProtocolParams.sol";
+import {ValueOutOfBounds} from "../libraries/KernelErrors.sol";
+import {ModelSpec} from "../libraries/ModelSpec.sol";
+import {PackedI32} from "../libraries/PackedI32.sol";
+import {Scoring} from "../libraries/Scoring.sol";
+import {TestSetRows} from "../libraries/TestSetRows.sol";
 import {
     UnknownTask,
     ZeroReward,
@@ -22,29 +27,25 @@ import {
     WrongWeightCount,
     CommitmentMismatch,
     AlreadyFinalized,
-    RevealPhaseNotOver,
-    NothingToWithdraw,
-    TransferFailed
+    RevealPhaseNotOver
 } from "./TwinErrors.sol";
+import {NothingToWithdraw, TransferFailed} from "../Errors.sol";
+import {Records} from "../prover/Records.sol";
 
 /// @title OnChainCompetition
 /// @notice The training competition of docs/spec.md section 6 entirely on L1: a submitter escrows a
 /// reward and commits to a hidden test set; miners commit to their weights; the submitter reveals
 /// the test set, which is stored on-chain; each miner reveals its weights and the contract scores
-/// them on the whole test set in Solidity (FixedPointML, the L2's arithmetic to the bit); after the
+/// them on the whole test set in Solidity (`Scoring`, the L2's arithmetic to the bit); after the
 /// reveal deadline anyone finalizes, paying the best score or refunding the submitter.
 /// @dev Same rules, deadlines (against block.timestamp), commitments and check order as the L2
 /// (protocol/txrules.py), and task ids counted from 0, so the same client-side values work on both.
 /// Payments: finalize sends the reward at once; if the recipient refuses it, the amount is credited
 /// and the recipient takes it with withdrawCredit, so no reward can be stuck or paid twice.
 contract OnChainCompetition {
-    using FixedPointML for FixedPointML.Spec;
-
-    uint8 internal constant FLAG_TEST_REVEALED = 1;
-    uint8 internal constant FLAG_HAS_BEST = 2;
-    uint8 internal constant FLAG_FINALIZED = 4;
-    uint8 internal constant STATUS_COMMITTED = 1;
-    uint8 internal constant STATUS_SCORED = 2;
+    using ModelSpec for ModelSpec.Spec;
+    using Scoring for ModelSpec.Spec;
+    using TestSetRows for ModelSpec.Spec;
 
     /// A task, as the L2's task leaf (spec section 2); `submitter == 0` means no task.
     struct Task {
@@ -120,12 +121,12 @@ contract OnChainCompetition {
         bytes32 testCommitment,
         bytes32 trainDataRef
     ) external payable returns (uint256 taskId) {
-        FixedPointML.validateSpec(arch, inputs, hidden, outputs);
+        ModelSpec.validateSpec(arch, inputs, hidden, outputs);
         if (!(block.timestamp < commitDeadline && commitDeadline < revealDeadline)) {
             revert InvalidDeadlines(block.timestamp, commitDeadline, revealDeadline);
         }
         if (msg.value == 0) revert ZeroReward();
-        if (msg.value > type(uint128).max) revert RewardTooLarge(msg.value);
+        if (msg.value > MAX_AMOUNT) revert RewardTooLarge(msg.value);
         taskId = nextTaskId++;
         Task storage t = _tasks[taskId];
         (t.submitter, t.arch, t.inputs, t.hidden, t.outputs) = (msg.sender, arch, inputs, hidden, outputs);
@@ -154,7 +155,7 @@ contract OnChainCompetition {
         Commitment storage c = _commitments[taskId][msg.sender];
         if (c.status != 0) revert AlreadyCommitted(taskId, msg.sender);
         uint32 seq = t.commitCount;
-        (c.commitment, c.seq, c.status) = (commitment, seq, STATUS_COMMITTED);
+        (c.commitment, c.seq, c.status) = (commitment, seq, Records.COMMITTED);
         t.commitCount = seq + 1;
         emit ModelCommitted(taskId, msg.sender, seq, commitment);
     }
@@ -164,9 +165,9 @@ contract OnChainCompetition {
     function revealTestSet(uint256 taskId, bytes32 salt, int32[] calldata features, int32[] calldata labels)
         external
     {
-        (Task storage t, FixedPointML.Spec memory spec) = _testRevealPhase(taskId);
+        (Task storage t, ModelSpec.Spec memory spec) = _testRevealPhase(taskId);
         uint256 n = labels.length;
-        if (n < 1 || n > FixedPointML.MAX_TEST_SAMPLES || features.length != n * spec.inputs) {
+        if (n < 1 || n > MAX_TEST_SAMPLES || features.length != n * spec.inputs) {
             revert BadTestSetShape(features.length, n, spec.inputs);
         }
         _storeTestSet(taskId, t, spec, _packRows(spec, features, labels), n, salt);
@@ -175,11 +176,11 @@ contract OnChainCompetition {
     /// `revealTestSet` with the test set as the protocol's packed rows (`i32 × inputs ‖ i32 label`
     /// big-endian per sample, the test chunks concatenated): 4 bytes a value instead of an ABI word.
     function revealTestSetPacked(uint256 taskId, bytes32 salt, bytes calldata rows) external {
-        (Task storage t, FixedPointML.Spec memory spec) = _testRevealPhase(taskId);
+        (Task storage t, ModelSpec.Spec memory spec) = _testRevealPhase(taskId);
         uint256 rowBytes = 4 * (spec.inputs + 1);
         if (rows.length % rowBytes != 0) revert BadPackedLength(rows.length, rowBytes);
         uint256 n = rows.length / rowBytes;
-        if (n < 1 || n > FixedPointML.MAX_TEST_SAMPLES) revert BadTestSetShape(n * spec.inputs, n, spec.inputs);
+        if (n < 1 || n > MAX_TEST_SAMPLES) revert BadTestSetShape(n * spec.inputs, n, spec.inputs);
         bytes memory copy = rows;
         spec.checkRows(copy);
         _storeTestSet(taskId, t, spec, copy, n, salt);
@@ -189,22 +190,22 @@ contract OnChainCompetition {
     /// contract scores them on the whole stored test set and updates the task's best (a strictly
     /// higher score wins, a tie goes to the lower commit seq). Returns the score.
     function revealModel(uint256 taskId, bytes32 salt, int32[] calldata weights) external returns (int64) {
-        (Task storage t, Commitment storage c, FixedPointML.Spec memory spec) = _modelRevealPhase(taskId);
+        (Task storage t, Commitment storage c, ModelSpec.Spec memory spec) = _modelRevealPhase(taskId);
         uint256 params = spec.paramCount();
         if (weights.length != params) revert WrongWeightCount(weights.length, params);
-        int256[] memory w = FixedPointML.fromI32(weights, FixedPointML.BOUND);
-        return _score(taskId, t, c, spec, w, FixedPointML.weightsHash(w), salt);
+        int256[] memory w = PackedI32.fromI32(weights, ELEMENT_MAX);
+        return _score(taskId, t, c, spec, w, PackedI32.weightsHash(w), salt);
     }
 
     /// `revealModel` with the weights as the protocol's packed big-endian i32 values (the preimage
     /// of the weights hash): 4 bytes a weight instead of an ABI word.
     function revealModelPacked(uint256 taskId, bytes32 salt, bytes calldata weights) external returns (int64) {
-        (Task storage t, Commitment storage c, FixedPointML.Spec memory spec) = _modelRevealPhase(taskId);
+        (Task storage t, Commitment storage c, ModelSpec.Spec memory spec) = _modelRevealPhase(taskId);
         uint256 params = spec.paramCount();
         if (weights.length % 4 != 0) revert BadPackedLength(weights.length, 4);
         if (weights.length != 4 * params) revert WrongWeightCount(weights.length / 4, params);
         bytes memory packed = weights;
-        int256[] memory w = FixedPointML.unpackI32(packed, FixedPointML.BOUND);
+        int256[] memory w = PackedI32.unpackI32(packed, ELEMENT_MAX);
         return _score(taskId, t, c, spec, w, keccak256(packed), salt);
     }
 
@@ -212,12 +213,12 @@ contract OnChainCompetition {
     /// submitter when nobody scored. Anyone may call it.
     function finalize(uint256 taskId) external {
         Task storage t = _task(taskId);
-        if (t.flags & FLAG_FINALIZED != 0) revert AlreadyFinalized(taskId);
+        if (t.flags & Records.FLAG_FINALIZED != 0) revert AlreadyFinalized(taskId);
         if (block.timestamp < t.revealDeadline) revert RevealPhaseNotOver(taskId, t.revealDeadline);
-        bool toWinner = t.flags & FLAG_HAS_BEST != 0;
+        bool toWinner = t.flags & Records.FLAG_HAS_BEST != 0;
         address recipient = toWinner ? t.bestMiner : t.submitter;
         uint256 amount = t.reward;
-        t.flags |= FLAG_FINALIZED; // effects before the transfer: a re-entrant finalize reverts
+        t.flags |= Records.FLAG_FINALIZED; // effects before the transfer: a re-entrant finalize reverts
         emit TaskFinalized(taskId, recipient, amount, toWinner);
         (bool ok, ) = recipient.call{value: amount}("");
         if (!ok) {
@@ -251,7 +252,7 @@ contract OnChainCompetition {
     /// Whether `miner` was scored on `taskId`, and its score.
     function scoreOf(uint256 taskId, address miner) external view returns (bool scored, int64 score) {
         Commitment storage c = _commitments[taskId][miner];
-        return (c.status == STATUS_SCORED, c.score);
+        return (c.status == Records.SCORED, c.score);
     }
 
     /// The revealed test set as packed rows (`i32 × inputs ‖ i32 label` per sample); empty before.
@@ -270,14 +271,14 @@ contract OnChainCompetition {
     function _testRevealPhase(uint256 taskId)
         private
         view
-        returns (Task storage t, FixedPointML.Spec memory spec)
+        returns (Task storage t, ModelSpec.Spec memory spec)
     {
         t = _task(taskId);
         if (msg.sender != t.submitter) revert NotSubmitter(taskId, msg.sender);
         if (block.timestamp < t.commitDeadline || block.timestamp >= t.revealDeadline) {
             revert NotInTestRevealWindow(taskId, t.commitDeadline, t.revealDeadline);
         }
-        if (t.flags & FLAG_TEST_REVEALED != 0) revert TestSetAlreadyRevealed(taskId);
+        if (t.flags & Records.FLAG_TEST_REVEALED != 0) revert TestSetAlreadyRevealed(taskId);
         spec = _spec(t);
     }
 
@@ -285,7 +286,7 @@ contract OnChainCompetition {
     function _storeTestSet(
         uint256 taskId,
         Task storage t,
-        FixedPointML.Spec memory spec,
+        ModelSpec.Spec memory spec,
         bytes memory rows,
         uint256 n,
         bytes32 salt
@@ -296,7 +297,7 @@ contract OnChainCompetition {
         }
         _testRows[taskId] = rows;
         (t.testRoot, t.nTest) = (root, uint32(n));
-        t.flags |= FLAG_TEST_REVEALED;
+        t.flags |= Records.FLAG_TEST_REVEALED;
         emit TestSetRevealed(taskId, uint32(n), root);
     }
 
@@ -304,14 +305,14 @@ contract OnChainCompetition {
     function _modelRevealPhase(uint256 taskId)
         private
         view
-        returns (Task storage t, Commitment storage c, FixedPointML.Spec memory spec)
+        returns (Task storage t, Commitment storage c, ModelSpec.Spec memory spec)
     {
         t = _task(taskId);
-        if (t.flags & FLAG_TEST_REVEALED == 0) revert TestSetNotRevealed(taskId);
+        if (t.flags & Records.FLAG_TEST_REVEALED == 0) revert TestSetNotRevealed(taskId);
         if (block.timestamp >= t.revealDeadline) revert ModelRevealClosed(taskId, t.revealDeadline);
         c = _commitments[taskId][msg.sender];
         if (c.status == 0) revert NoCommitment(taskId, msg.sender);
-        if (c.status != STATUS_COMMITTED) revert AlreadyScored(taskId, msg.sender);
+        if (c.status != Records.COMMITTED) revert AlreadyScored(taskId, msg.sender);
         spec = _spec(t);
     }
 
@@ -321,7 +322,7 @@ contract OnChainCompetition {
         uint256 taskId,
         Task storage t,
         Commitment storage c,
-        FixedPointML.Spec memory spec,
+        ModelSpec.Spec memory spec,
         int256[] memory w,
         bytes32 digest,
         bytes32 salt
@@ -331,22 +332,22 @@ contract OnChainCompetition {
         }
         (uint256 acc, uint256 n) = spec.scoreRows(w, _testRows[taskId]);
         score = int64(spec.finalScore(acc, n)); // |score| <= 2^50 / 2^16, or a count <= 2^16
-        (c.status, c.score, c.weightsHash) = (STATUS_SCORED, score, digest);
-        bool best = t.flags & FLAG_HAS_BEST == 0 || score > t.bestScore
+        (c.status, c.score, c.weightsHash) = (Records.SCORED, score, digest);
+        bool best = t.flags & Records.FLAG_HAS_BEST == 0 || score > t.bestScore
             || (score == t.bestScore && c.seq < t.bestSeq);
         if (best) {
             (t.bestScore, t.bestMiner, t.bestSeq) = (score, msg.sender, c.seq);
-            t.flags |= FLAG_HAS_BEST;
+            t.flags |= Records.FLAG_HAS_BEST;
         }
         emit ModelScored(taskId, msg.sender, score, digest, best);
     }
 
-    function _spec(Task storage t) private view returns (FixedPointML.Spec memory) {
-        return FixedPointML.Spec(t.arch, t.inputs, t.hidden, t.outputs);
+    function _spec(Task storage t) private view returns (ModelSpec.Spec memory) {
+        return ModelSpec.Spec(t.arch, t.inputs, t.hidden, t.outputs);
     }
 
     /// The packed rows of a test set, checking |feature| <= B and each label for the architecture.
-    function _packRows(FixedPointML.Spec memory spec, int32[] calldata features, int32[] calldata labels)
+    function _packRows(ModelSpec.Spec memory spec, int32[] calldata features, int32[] calldata labels)
         private
         pure
         returns (bytes memory rows)
@@ -356,12 +357,12 @@ contract OnChainCompetition {
         rows = new bytes(4 * n * (d + 1));
         uint256 out;
         uint256 f;
-        int256 bound = FixedPointML.BOUND;
+        int256 bound = ELEMENT_MAX;
         for (uint256 r; r < n; ) {
             for (uint256 k; k < d; ) {
                 int256 v = features[f];
                 if (v > bound || v < -bound) revert ValueOutOfBounds(f, v, bound);
-                FixedPointML.writeI32(rows, out, v);
+                PackedI32.writeI32(rows, out, v);
                 unchecked {
                     ++f;
                     ++out;
@@ -370,7 +371,7 @@ contract OnChainCompetition {
             }
             int256 label = labels[r];
             spec.checkLabel(r, label);
-            FixedPointML.writeI32(rows, out, label);
+            PackedI32.writeI32(rows, out, label);
             unchecked {
                 ++out;
                 ++r;

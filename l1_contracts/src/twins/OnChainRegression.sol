@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {FixedPointML, ValueOutOfBounds, LearningRateTooHigh} from "../libraries/FixedPointML.sol";
+import {SHARED_LR_MAX, SHARED_W_MAX, SHARED_X_MAX} from "../ProtocolParams.sol";
+import {LearningRateTooHigh, ValueOutOfBounds} from "../libraries/KernelErrors.sol";
+import {SharedSGD} from "../libraries/SharedSGD.sol";
 import {NoData} from "./TwinErrors.sol";
 
 /// @title OnChainRegression
@@ -29,17 +31,17 @@ contract OnChainRegression {
 
     /// Initial weights (bias first, scaled by 10^7, |w| <= 2^36) and the learning rate (<= 2^16).
     constructor(int256 w0, int256 w1, uint256 learningRate_) {
-        if (learningRate_ > FixedPointML.SHARED_LR_MAX) revert LearningRateTooHigh(learningRate_);
-        _checkBound(0, w0, FixedPointML.SHARED_W_MAX);
-        _checkBound(1, w1, FixedPointML.SHARED_W_MAX);
+        if (learningRate_ > SHARED_LR_MAX) revert LearningRateTooHigh(learningRate_);
+        _checkBound(0, w0, SHARED_W_MAX);
+        _checkBound(1, w1, SHARED_W_MAX);
         (_w0, _w1) = (int96(w0), int96(w1));
         learningRate = learningRate_;
     }
 
     /// Store one point, after the others; |x|, |y| <= 2^20 (SHARED_X_MAX).
     function addData(int256 x, int256 y) external {
-        _checkBound(0, x, FixedPointML.SHARED_X_MAX);
-        _checkBound(1, y, FixedPointML.SHARED_X_MAX);
+        _checkBound(0, x, SHARED_X_MAX);
+        _checkBound(1, y, SHARED_X_MAX);
         _points.push(Point(int128(x), int128(y)));
         emit PointAdded(_points.length - 1, x, y);
     }
@@ -52,7 +54,7 @@ contract OnChainRegression {
         (int256 w0, int256 w1) = (_w0, _w1);
         for (uint256 i; i < n; ) {
             Point storage p = _points[i];
-            (w0, w1) = FixedPointML.sgdStep1(w0, w1, p.x, p.y, lr);
+            (w0, w1) = SharedSGD.sgdStep1(w0, w1, p.x, p.y, lr);
             unchecked {
                 ++i;
             }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-// The custom errors of the pure on-chain twins (OnChainRegression, OnChainCompetition). The kernel
-// errors (bounds, labels, specs, shapes) live with FixedPointML. Each one mirrors a failure reason of
-// the L2 transaction rules (protocol/txrules.py), named after the rule it breaks.
+// The custom errors of the pure on-chain twins (OnChainRegression, OnChainCompetition) that no other
+// contract raises: the ones they share with the Rollup (`TransferFailed`, `NothingToWithdraw`) are
+// declared once in ../Errors.sol, the kernel errors (bounds, labels, specs, shapes) once in
+// ../libraries/KernelErrors.sol. Each one mirrors a failure reason of the L2 transaction rules
+// (protocol/txrules.py), named after the rule it breaks.
 
 // --- OnChainRegression ----------------------------------------------------------------------------
 
@@ -52,7 +54,3 @@ error CommitmentMismatch(uint256 taskId, address miner);
 error AlreadyFinalized(uint256 taskId);
 /// finalize before the reveal deadline (WRONG_PHASE).
 error RevealPhaseNotOver(uint256 taskId, uint64 revealDeadline);
-/// withdrawCredit with no deferred payment owed.
-error NothingToWithdraw(address account);
-/// The ETH transfer of withdrawCredit failed (the credit stays).
-error TransferFailed(address to, uint256 amount);
