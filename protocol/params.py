@@ -1,6 +1,7 @@
 """Every constant of the protocol in one place; docs/spec.md explains each one.
 
 Changing any value here changes state roots and must be mirrored in the Solidity contracts.
+Solidity twin: l1_contracts/src/ProtocolParams.sol (tests/l1/test_params_twin.py holds the two equal).
 """
 
 from typing import Final
