@@ -1,29 +1,36 @@
 """Thin typed bindings for the pure on-chain twins: `OnChainRegression` and `OnChainCompetition`.
 
 The twins run the L2's workloads entirely on L1 with the same integer arithmetic, for the gas
-comparison. Every transaction is sent with an explicit gas limit (estimation would re-run the
-heavy ones) and returns a `TxResult` with its gas used; a reverted one raises `TwinTxFailed`
-naming the contract's custom error. Views decode into frozen dataclasses.
+comparison. Every transaction is sent with an explicit gas limit and no preflight (estimation or a
+preflight call would re-run the heavy ones) and returns a `TxResult` with its gas used; a reverted one
+raises `TwinTxFailed` naming the contract's custom error. Sending, replaying a failed transaction and
+decoding its revert are `l1_contracts.bindings`' (`transact`, `ErrorDecoder`, `revert_data`); only
+the replay's block (the pending one: a deadline check can differ by the second between two blocks)
+and the `TwinTxFailed` shape are the twins' own. Views decode into frozen dataclasses.
 """
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
-from eth_abi.abi import decode as abi_decode
 from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
 from web3 import Web3
-from web3.contract import Contract
-from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
-from web3.types import TxParams, TxReceipt, Wei
+from web3.types import TxReceipt
 
 from l1_contracts.artifacts import Artifact, load_artifact
-from l1_contracts.errors import L1Error
-from protocol.hashing import keccak
+from l1_contracts.bindings.tx import BoundContract, ErrorDecoder, UnlockedSender, call_view, transact
+from l1_contracts.bindings.tx import revert_data as revert_data
+from l1_contracts.errors import (
+    ContractRevert,
+    L1Error,
+    RevertWithPanic,
+    RevertWithReason,
+    TransactionReverted,
+)
 from protocol.records import encode_rows
 from protocol.tensors import IntTensor, canonical_i32
 
@@ -54,102 +61,95 @@ class TxResult:
 # --- custom errors ----------------------------------------------------------------------------------
 
 
-def _error_table(abi: Sequence[Mapping[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:
-    table: dict[bytes, tuple[str, list[str]]] = {}
-    for entry in abi:
-        if entry.get("type") == "error":
-            types = [str(i["type"]) for i in entry["inputs"]]
-            table[keccak(f"{entry['name']}({','.join(types)})".encode())[:4]] = (entry["name"], types)
-    return table
+def _custom_error(revert: ContractRevert) -> tuple[str, tuple[Any, ...]] | None:
+    """`(name, args)` of a revert decoded as one of the ABI's custom errors, else None."""
+    if not revert.error_name or isinstance(revert, RevertWithReason | RevertWithPanic | TransactionReverted):
+        return None
+    return revert.error_name, tuple(revert.error_args.values())
 
 
 def decode_custom_error(abi: Sequence[Mapping[str, Any]], data: bytes) -> tuple[str, tuple[Any, ...]] | None:
     """`(name, args)` of revert data that encodes one of the ABI's custom errors, else None."""
-    entry = _error_table(abi).get(bytes(data[:4]))
-    if entry is None:
-        return None
-    name, types = entry
-    args = abi_decode(types, bytes(data[4:]))
-    return name, tuple(
-        Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, args, strict=True)
-    )
+    return _custom_error(ErrorDecoder([abi]).decode(bytes(data)))
 
 
-def revert_data(exc: BaseException) -> bytes | None:
-    """The revert data carried by a failed call: web3's `data` (JSON-RPC providers) or the bytes in
-    eth-tester's `TransactionFailed("execution reverted: b'...'")`."""
-    data = getattr(exc, "data", None)
-    if isinstance(data, str) and data.startswith("0x"):
-        return bytes.fromhex(data[2:])
-    message = str(exc.args[0]) if exc.args else ""
-    prefix = "execution reverted: "
-    if message.startswith(prefix):
-        try:
-            value = ast.literal_eval(message[len(prefix) :])
-        except (ValueError, SyntaxError):
-            return None
-        return value if isinstance(value, bytes) else None
-    return None
+def _failed(revert: ContractRevert, receipt: TxReceipt | None) -> TwinTxFailed:
+    decoded = _custom_error(revert)
+    return TwinTxFailed(*decoded, receipt) if decoded is not None else TwinTxFailed(None, (), receipt)
 
 
 # --- the shared plumbing ------------------------------------------------------------------------------
 
 
-class _Twin:
+class _Twin(BoundContract):
     """A deployed twin: its web3, contract and artifact."""
 
-    artifact_name = ""
-
     def __init__(self, w3: Web3, address: ChecksumAddress) -> None:
-        self.w3 = w3
-        self.artifact: Artifact = load_artifact(self.artifact_name)
-        self.contract: Contract = w3.eth.contract(address=address, abi=self.artifact.abi)
-
-    @property
-    def address(self) -> ChecksumAddress:
-        return self.contract.address
+        super().__init__(w3, address, preflight=False)
+        self.artifact: Artifact = load_artifact(self.ARTIFACT)
+        self.decoder = ErrorDecoder([self.artifact.abi])
 
     @classmethod
     def _deploy_contract(
         cls, w3: Web3, args: Sequence[Any], sender: ChecksumAddress | None, gas: int
     ) -> tuple[ChecksumAddress, TxResult]:
-        artifact = load_artifact(cls.artifact_name)
-        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        constructor = factory.constructor(*args)
-        params: TxParams = {"from": sender or w3.eth.accounts[0], "gas": gas}
-        receipt = w3.eth.wait_for_transaction_receipt(constructor.transact(params))
-        if receipt["status"] == 1 and receipt["contractAddress"] is not None:
-            return receipt["contractAddress"], _result(receipt)
-        replay: TxParams = {**params, "data": constructor.data_in_transaction}
-        _raise_decoded(artifact, receipt, lambda: w3.eth.call(replay, block_identifier="pending"))
+        artifact = load_artifact(cls.ARTIFACT)
+        init = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(*args)
+        data = bytes(HexBytes(init.data_in_transaction))
+        result = _transact(w3, ErrorDecoder([artifact.abi]), None, data, sender, gas, 0, out_of_gas=False)
+        address = result.receipt["contractAddress"]
+        if address is None:
+            raise TwinTxFailed(None, (), result.receipt)
+        return address, result
 
-    def _send(
-        self, fn: ContractFunction, sender: ChecksumAddress | None, gas: int, value: int = 0
+    def _run(
+        self, name: str, args: Sequence[Any], sender: ChecksumAddress | None, gas: int, value: int = 0
     ) -> TxResult:
-        params: TxParams = {"from": sender or self.w3.eth.accounts[0], "gas": gas, "value": Wei(value)}
-        tx_hash = fn.transact(params)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
-        if receipt["status"] == 1:
-            return _result(receipt)
-        if receipt["gasUsed"] >= gas:
-            raise TwinTxFailed("OutOfGas", (gas,), receipt)
-        # Replay as a call on the state the failed tx left unchanged, to decode the custom error (a
-        # deadline check can differ by the one second between the blocks).
-        _raise_decoded(self.artifact, receipt, lambda: fn.call(params, block_identifier="pending"))
+        data = bytes(HexBytes(self.contract.encode_abi(name, args=list(args))))
+        return _transact(self.w3, self.decoder, self.address, data, sender, gas, value, out_of_gas=True)
+
+    def _view(self, name: str, *args: Any) -> Any:
+        """A view's result; `TwinTxFailed` when it reverts with one of the twin's custom errors."""
+        try:
+            return call_view(self.contract.functions[name](*args), self.decoder)
+        except ContractRevert as exc:
+            if _custom_error(exc) is None:
+                raise
+            raise _failed(exc, None) from exc
 
 
-def _raise_decoded(artifact: Artifact, receipt: TxReceipt | None, replay: Callable[[], object]) -> NoReturn:
-    """Raise `TwinTxFailed` with the custom error that `replay` (the failed tx as a call) reverts with."""
+def _transact(
+    w3: Web3,
+    decoder: ErrorDecoder,
+    to: str | None,
+    data: bytes,
+    sender: ChecksumAddress | None,
+    gas: int,
+    value: int,
+    *,
+    out_of_gas: bool,
+) -> TxResult:
+    """`bindings.transact` without preflight, a failed transaction replayed on the pending state (which
+    it left unchanged); its revert raised as `TwinTxFailed`, with `out_of_gas` as `OutOfGas` when it
+    used all its gas."""
     try:
-        replay()
-    except Exception as exc:  # web3's or eth-tester's exception, depending on the provider
-        data = revert_data(exc)
-        decoded = decode_custom_error(artifact.abi, data) if data else None
-        if decoded is not None:
-            raise TwinTxFailed(decoded[0], decoded[1], receipt) from exc
-        if receipt is None:
-            raise
-    raise TwinTxFailed(None, (), receipt)
+        receipt = transact(
+            w3,
+            UnlockedSender(sender or w3.eth.accounts[0]),
+            to=to,
+            data=data,
+            gas=gas,
+            value=value,
+            preflight=False,
+            decoder=decoder,
+            replay_block="pending",
+        )
+    except ContractRevert as exc:
+        failed = w3.eth.get_transaction_receipt(HexBytes(exc.tx_hash)) if exc.tx_hash is not None else None
+        if out_of_gas and failed is not None and failed["gasUsed"] >= gas:
+            raise TwinTxFailed("OutOfGas", (gas,), failed) from exc
+        raise _failed(exc, failed) from exc
+    return _result(receipt)
 
 
 def _result(receipt: TxReceipt) -> TxResult:
@@ -162,7 +162,7 @@ def _result(receipt: TxReceipt) -> TxResult:
 class RegressionTwin(_Twin):
     """The paper's linear regression trained on L1 (`OnChainRegression`): weights scaled by 10^7."""
 
-    artifact_name = "OnChainRegression"
+    ARTIFACT = "OnChainRegression"
 
     @classmethod
     def deploy(
@@ -183,13 +183,13 @@ class RegressionTwin(_Twin):
         self, x: int, y: int, *, sender: ChecksumAddress | None = None, gas: int = 150_000
     ) -> TxResult:
         """Store one point (|x|, |y| <= 2^20)."""
-        return self._send(self.contract.functions.addData(x, y), sender, gas)
+        return self._run("addData", (x, y), sender, gas)
 
     def train(self, *, sender: ChecksumAddress | None = None, gas: int | None = None) -> TxResult:
         """One epoch of per-sample SGD over the stored points; default gas from the point count."""
         if gas is None:
             gas = 100_000 + 6_000 * self.point_count()
-        return self._send(self.contract.functions.train(), sender, gas)
+        return self._run("train", (), sender, gas)
 
     def weights(self) -> tuple[int, int]:
         """(w0, w1), bias first, scaled by 10^7."""
@@ -258,7 +258,7 @@ class CommitmentInfo:
 class CompetitionTwin(_Twin):
     """The competition lifecycle entirely on L1 (`OnChainCompetition`), scoring in Solidity."""
 
-    artifact_name = "OnChainCompetition"
+    ARTIFACT = "OnChainCompetition"
 
     @classmethod
     def deploy(
@@ -283,10 +283,17 @@ class CompetitionTwin(_Twin):
         gas: int = 300_000,
     ) -> tuple[int, TxResult]:
         """Create a task escrowing `reward` wei; returns its id (from the TaskCreated event)."""
-        fn = self.contract.functions.createTask(
-            arch, inputs, hidden, outputs, commit_deadline, reveal_deadline, test_commitment, train_data_ref
+        args = (
+            arch,
+            inputs,
+            hidden,
+            outputs,
+            commit_deadline,
+            reveal_deadline,
+            test_commitment,
+            train_data_ref,
         )
-        result = self._send(fn, sender, gas, value=reward)
+        result = self._run("createTask", args, sender, gas, value=reward)
         (event,) = self.contract.events.TaskCreated().process_receipt(result.receipt, errors=DISCARD)
         return int(event["args"]["taskId"]), result
 
@@ -294,7 +301,7 @@ class CompetitionTwin(_Twin):
         self, task_id: int, commitment: bytes, *, sender: ChecksumAddress | None = None, gas: int = 200_000
     ) -> TxResult:
         """Commit to `H(u64 taskId ‖ miner ‖ weightsHash ‖ salt)` (protocol.txrules.model_commitment)."""
-        return self._send(self.contract.functions.commit(task_id, commitment), sender, gas)
+        return self._run("commit", (task_id, commitment), sender, gas)
 
     def reveal_test_set(
         self,
@@ -318,14 +325,13 @@ class CompetitionTwin(_Twin):
         if packed:
             rows = encode_rows([(*row, y) for row, y in zip(tensor.rows(), labels, strict=True)])
             return self.reveal_test_set_packed(task_id, salt, rows, sender=sender, gas=gas)
-        fn = self.contract.functions.revealTestSet(task_id, salt, flat, list(labels))
-        return self._send(fn, sender, gas)
+        return self._run("revealTestSet", (task_id, salt, flat, list(labels)), sender, gas)
 
     def reveal_test_set_packed(
         self, task_id: int, salt: bytes, rows: bytes, *, sender: ChecksumAddress | None = None, gas: int
     ) -> TxResult:
         """`revealTestSetPacked` with raw packed rows (`protocol.records.encode_rows` of the samples)."""
-        return self._send(self.contract.functions.revealTestSetPacked(task_id, salt, rows), sender, gas)
+        return self._run("revealTestSetPacked", (task_id, salt, rows), sender, gas)
 
     def reveal_model(
         self,
@@ -346,37 +352,27 @@ class CompetitionTwin(_Twin):
             gas = 1_000_000 + 3 * task.n_test * (60 * macs + 4_000) + 1_500 * len(weights)
         if packed:
             return self.reveal_model_packed(task_id, salt, canonical_i32(weights), sender=sender, gas=gas)
-        return self._send(self.contract.functions.revealModel(task_id, salt, list(weights)), sender, gas)
+        return self._run("revealModel", (task_id, salt, list(weights)), sender, gas)
 
     def reveal_model_packed(
         self, task_id: int, salt: bytes, weights: bytes, *, sender: ChecksumAddress | None = None, gas: int
     ) -> TxResult:
         """`revealModelPacked` with raw packed weights (`protocol.tensors.canonical_i32`)."""
-        return self._send(self.contract.functions.revealModelPacked(task_id, salt, weights), sender, gas)
+        return self._run("revealModelPacked", (task_id, salt, weights), sender, gas)
 
     def finalize(
         self, task_id: int, *, sender: ChecksumAddress | None = None, gas: int = 200_000
     ) -> TxResult:
         """Pay the best miner, or refund the submitter, at or after the reveal deadline."""
-        return self._send(self.contract.functions.finalize(task_id), sender, gas)
+        return self._run("finalize", (task_id,), sender, gas)
 
     def withdraw_credit(self, *, sender: ChecksumAddress | None = None, gas: int = 100_000) -> TxResult:
         """Take a reward whose transfer was refused at finalize."""
-        return self._send(self.contract.functions.withdrawCredit(), sender, gas)
+        return self._run("withdrawCredit", (), sender, gas)
 
     def task(self, task_id: int) -> TaskInfo:
         """The task; `TwinTxFailed('UnknownTask')` when there is none."""
-        raw: tuple[Any, ...] = ()
-
-        def read() -> None:
-            nonlocal raw
-            raw = tuple(self.contract.functions.getTask(task_id).call())
-
-        try:
-            read()
-        except Exception:
-            _raise_decoded(self.artifact, None, read)
-        return TaskInfo(*raw)
+        return TaskInfo(*self._view("getTask", task_id))
 
     def commitment(self, task_id: int, miner: ChecksumAddress) -> CommitmentInfo:
         return CommitmentInfo(*self.contract.functions.getCommitment(task_id, miner).call())

@@ -260,12 +260,14 @@ def transact(
     preflight: bool = True,
     timeout: float = 120.0,
     decoder: ErrorDecoder | None = None,
+    replay_block: str | int | None = None,
 ) -> TxReceipt:
     """Send a transaction with gas limit `gas` and return its receipt (status 1).
 
     `to=None` deploys `data` as init code. With `preflight`, an `eth_call` against the pending state
     first raises the revert the transaction would hit. A mined transaction with status 0 raises the
-    decoded revert (replayed with `eth_call` on the state before its block), or `TransactionReverted`.
+    decoded revert (replayed with `eth_call` on the state before its block, or at `replay_block`), or
+    `TransactionReverted`.
     """
     decoder = decoder or default_decoder()
     tx: dict[str, Any] = {"data": HexBytes(data), "gas": gas, "value": value}
@@ -281,7 +283,9 @@ def transact(
         raise TransactionTimeout(f"no receipt for 0x{tx_hash.hex()} after {timeout} s") from exc
     if receipt["status"] != 1:
         block = int(receipt["blockNumber"])
-        _call_or_raise(w3, call, max(block - 1, 0), decoder, tx_hash)
+        _call_or_raise(
+            w3, call, max(block - 1, 0) if replay_block is None else replay_block, decoder, tx_hash
+        )
         raise TransactionReverted("", {}, b"", tx_hash, f"transaction ran out of gas or reverted ({gas} gas)")
     return receipt
 
