@@ -1,4 +1,8 @@
-"""Typed errors of the l1_contracts package. `L1Error` is the root of all of them."""
+"""Typed errors of the l1_contracts package. `L1Error` is the root of all of them.
+
+Solidity twins: `l1_contracts/src/Errors.sol` (`CUSTOM_ERRORS`) and `src/prover/ProverErrors.sol`
+(`PROVER_ERRORS`).
+"""
 
 
 class L1Error(Exception):

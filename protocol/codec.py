@@ -11,6 +11,9 @@ Ranges checked here are exactly those of section 3 (integer widths, `arch`, `nFe
 fields (e.g. labels having as many rows as features) is a transaction rule of section 6, checked at
 execution, not a decoding error. Neither are `r`/`s` ranges: those make a signature invalid
 (`protocol.signing.recover_sender`), not the encoding.
+
+Solidity twins: `l1_contracts/src/libraries/BatchCodec.sol` (batch framing) and
+`l1_contracts/src/prover/TxCodec.sol` (`decode_tx`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Deposit `i` is `(recipient addr, amount u128)`; its hash is `H(u64 i ‖ recipient ‖ u128 amount)` and the
 queue's rolling hash is `h_0 = 0`, `h_{i+1} = H(h_i ‖ depositHash_i)`. `recipient` is 20 raw bytes.
+
+Solidity twin: `l1_contracts/src/bridge/Bridge.sol` (`deposit`, `depositHash`, `rollingHash`).
 """
 
 from __future__ import annotations

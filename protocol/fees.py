@@ -5,6 +5,8 @@ rules run; a tx that fails for any reason pays nothing (its step changes nothing
 what the tx costs the rollup: its bytes on L1 (`FEE_UNITS_PER_BYTE`) and its steps
 (`FEE_UNITS_PER_STEP` each: the tx's own and its job's chunks) plus its job's multiply-accumulates
 (`FEE_UNITS_PER_MAC`). The L1 one-step prover (`TxExecutorBase._chargeFee`) computes the same.
+
+Solidity twin: `l1_contracts/src/prover/TxExecutorBase.sol` (`_chargeFee`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""keccak-256 and the list Merkle tree of docs/spec.md section 1."""
+"""keccak-256 and the list Merkle tree of docs/spec.md section 1.
+
+Solidity twin: `l1_contracts/src/libraries/MerkleList.sol`.
+"""
 
 from collections.abc import Sequence
 

@@ -1,4 +1,7 @@
-"""One chunk of multi-step work: scoring a test chunk, or one SGD pass over a data chunk."""
+"""One chunk of multi-step work: scoring a test chunk, or one SGD pass over a data chunk.
+
+Solidity twin: `l1_contracts/src/prover/JobProver.sol`.
+"""
 
 from __future__ import annotations
 

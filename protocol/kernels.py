@@ -5,6 +5,9 @@ are bounded (`check_bound`), division truncates toward zero (`tdiv`) as Solidity
 nothing depends on float rounding or thread count. `protocol.reference` re-implements each function
 on plain Python ints; the tests hold the two equal bit for bit. The one float function, `quantize`,
 is for miners turning trained float weights into fixed point; the state transition never calls it.
+
+Solidity twins: `l1_contracts/src/libraries/MLKernels.sol` (the kernels, `check_bound`, `predict`),
+`Scoring.sol` (`score_chunk`, `final_score`) and `SharedSGD.sol` (`shared_sgd`).
 """
 
 import torch

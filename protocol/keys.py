@@ -1,4 +1,7 @@
-"""State keys: `H(namespace ‖ fields)` (docs/spec.md section 2, "Keys")."""
+"""State keys: `H(namespace ‖ fields)` (docs/spec.md section 2, "Keys").
+
+Solidity twin: `l1_contracts/src/prover/Records.sol` (its `*Key` functions).
+"""
 
 from protocol.hashing import keccak
 

@@ -1,6 +1,8 @@
 """The registry of competition architectures (docs/spec.md section 7): dimensions, sizes, labels.
 
 Pure Python: the kernels (`protocol.kernels`) and the oracle (`protocol.reference`) both read it.
+
+Solidity twin: `l1_contracts/src/libraries/ModelSpec.sol`.
 """
 
 from dataclasses import dataclass

@@ -1,4 +1,7 @@
-"""Receipts and the numbered reasons a tx fails (docs/spec.md section 5, "Failure")."""
+"""Receipts and the numbered reasons a tx fails (docs/spec.md section 5, "Failure").
+
+Solidity twin: the reason codes of `l1_contracts/src/prover/TxExecutorBase.sol`.
+"""
 
 from __future__ import annotations
 

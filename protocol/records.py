@@ -2,6 +2,9 @@
 
 Each record is a frozen dataclass with `encode()` and a `decode()` classmethod; decoding a stored
 value that does not fit its layout is a corrupted state and raises `CodecError`.
+
+Solidity twins: `l1_contracts/src/prover/Records.sol` (the layouts, `TaskFlag`, `CommitStatus`) and
+`l1_contracts/src/libraries/PackedI32.sol` (`encode_rows`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Written the way the Solidity library does it: explicit loops, integer arithmetic
 truncates toward zero implemented by hand. Python ints never overflow, so every intermediate value
 is also checked against the int64 range (`_i64`): a test that passes through here proves the torch
 kernels, which compute in int64, could not have wrapped around.
+
+The Solidity libraries it models: `l1_contracts/src/libraries/MLKernels.sol`, `Scoring.sol`, `SharedSGD.sol`.
 """
 
 from collections.abc import Sequence

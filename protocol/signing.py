@@ -5,6 +5,8 @@ Struct hashes are computed directly (`typeHash ‖ one 32-byte word per field`, 
 path; `typed_data` gives the same message as EIP-712 JSON for wallets and eth-account, and the tests
 check that both agree. Addresses are 20 raw bytes; `address_from_hex` and `to_checksum_address`
 convert from and to the usual strings.
+
+Solidity twin: `l1_contracts/src/prover/TxCodec.sol` (struct hashes, digests, `recover_sender`).
 """
 
 from __future__ import annotations

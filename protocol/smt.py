@@ -6,6 +6,8 @@ root of a tree is an attribute read.
 
 `verify_proof` and `root_after_update` need no tree: they are what the L1 contracts and the witness
 re-execution compute, and must agree with the tree bit for bit.
+
+Solidity twin: `l1_contracts/src/libraries/SparseMerkle.sol`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Encoding: `u8 rank (1|2) ‖ u32 dim × rank ‖ u8 width (1|2|4|8) ‖ elements
 big-endian integer of `width` bytes, row-major; `width` is the smallest of 1, 2, 4, 8 holding every
 element (1 for an empty tensor). In memory a tensor is an `IntTensor`: its shape and its elements as a
 flat row-major tuple of Python ints, so it is hashable, comparable and cheap to build from bytes.
+
+Solidity twins: `l1_contracts/src/libraries/PackedI32.sol` (`canonical_i32`, `weights_hash`) and
+`l1_contracts/src/prover/TxCodec.sol` (`decode_tensor`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ A test set of `n` samples is cut into chunks of `k = spec.chunk_size` samples, e
 submitter commits to `H(testRoot ‖ u32 n ‖ salt)`. It is revealed in order, a run of whole chunks a
 tx (at most `MAX_REVEAL_CHUNKS` chunks and `MAX_REVEAL_VALUES` values), each run proven against
 `testRoot` by a `merkle_range_proof`, so no single tx (or L1 proof step) grows with the test set.
+
+Solidity twin: `l1_contracts/src/libraries/TestSetRows.sol` (`chunks_of_test_set`, `root_of_test_set`).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 `execute_step` is the one step function. `apply_batch` drives it over a batch on the full state;
 `protocol.witness.reexecute` drives it over a single step's witness. Both see the same code.
+
+Solidity twin: `l1_contracts/src/prover/TxExecutorBase.sol` (`_deposit_step`, `_tx_step`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Every handler reads and writes through a `Ledger` and fails by raising `TxFailure`; the caller then
 discards the step's writes, so a failed tx changes nothing. The order of the checks is part of the
 protocol: the L1 one-step prover reports the same reason for the same input.
+
+Solidity twins: `l1_contracts/src/prover/TxProver.sol` and `TensorTxProver.sol` (check for check), and
+the pure on-chain twins `l1_contracts/src/twins/OnChainCompetition.sol` and `OnChainRegression.sol`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """Step witnesses: what an L1 contract needs to re-execute one step (docs/spec.md section 8),
 their canonical bytes (`encode_witness`, what the L1 one-step prover's `proveStep` takes), and a
-pure-Python re-execution from the witness alone, as the one-step prover does it."""
+pure-Python re-execution from the witness alone, as the one-step prover does it.
+
+Solidity twins: `l1_contracts/src/prover/WitnessCodec.sol` (the bytes), `StepState.sol` (the access
+list and its proofs) and `OneStepProver.sol` (`reexecute`).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: l1_contracts/errors.py (CUSTOM_ERRORS, one class a name)
+
 // Every custom error of the Rollup, the Bridge and their libraries, in one place; the pure on-chain
 // twins (src/twins/) import the ones they share with them (`TransferFailed`, `NothingToWithdraw`)
 // from here and declare only their own in TwinErrors.sol. `l1_contracts.bindings` decodes a revert's

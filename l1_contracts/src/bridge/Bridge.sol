@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/deposits.py (deposit hash, rolling hash); the withdrawal leaf of protocol/records.py
+
 import {
     AlreadyClaimed,
     DepositOutOfRange,

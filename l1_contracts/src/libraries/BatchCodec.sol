@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/codec.py (the batch framing of decode_batch)
+
 import {BatchTooManyTxs, BatchTrailingBytes, BatchTruncated, BatchTxTooLong, BatchVersion} from "../Errors.sol";
 import {MAX_BATCH_TXS, MAX_TX_BYTES, PROTOCOL_VERSION} from "../ProtocolParams.sol";
 import {MerkleList} from "./MerkleList.sol";

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: the BoundsError checks of protocol/models.py, protocol/kernels.py and protocol/tensors.py
+
 // The custom errors of the fixed-point ML libraries (ModelSpec, PackedI32, MLKernels, Scoring,
 // SharedSGD, TestSetRows), which the pure on-chain twins raise; the one-step prover checks the same
 // rules without reverting (a tx that breaks one fails with INVALID_PARAMS). Each mirrors a

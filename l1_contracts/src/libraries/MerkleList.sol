@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/hashing.py (merkle_root, merkle_root_from_proof, merkle_root_from_range)
+
 /// @title MerkleList
 /// @notice The list Merkle root of docs/spec.md section 1 (`protocol.hashing.merkle_root`): the empty list
 ///         has root 0; otherwise the leaves are padded with 0 to the next power of two and each internal

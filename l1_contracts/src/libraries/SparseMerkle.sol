@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/smt.py (verify_proof, root_after_update)
+
 import {MalformedSmtProof, SmtRootMismatch} from "../Errors.sol";
 
 /// @title SparseMerkle

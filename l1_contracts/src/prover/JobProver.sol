@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/jobsteps.py
+
 import {StepContext} from "../interfaces/IOneStepProver.sol";
 import {ELEMENT_MAX, SHARED_X_MAX} from "../ProtocolParams.sol";
 import {ModelSpec} from "../libraries/ModelSpec.sol";

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/witness.py (reexecute: the witness bound to the batch, one step)
+
 import {IBridge} from "../interfaces/IBridge.sol";
 import {IOneStepProver, StepContext} from "../interfaces/IOneStepProver.sol";
 import {MerkleList} from "../libraries/MerkleList.sol";

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: l1_contracts/errors.py (PROVER_ERRORS); protocol/witness.py raises WitnessError on the same witnesses
+
 // Every custom error of the L1 one-step prover (l1_contracts/src/prover/). A witness that makes the
 // prover revert proves nothing: `protocol.witness.reexecute` raises `WitnessError` on the same
 // witnesses. `l1_contracts.errors` has a Python class of each name (`PROVER_ERRORS`).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/witness.py (reexecute's access list, proofs and rolling root)
+
 import {SparseMerkle} from "../libraries/SparseMerkle.sol";
 import {WitnessAccessProof, WitnessDuplicateAccess, WitnessMissingAccess} from "./ProverErrors.sol";
 import {WitnessCodec} from "./WitnessCodec.sol";

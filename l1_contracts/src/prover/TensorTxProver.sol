@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/txrules.py (RevealTestSet, RevealModel, AddData)
+
 import {MAX_ADD_POINTS, MAX_REVEAL_CHUNKS, MAX_REVEAL_VALUES, MAX_TEST_CHUNKS, MAX_TEST_SAMPLES, SHARED_CHUNK_POINTS} from
     "../ProtocolParams.sol";
 import {ModelSpec} from "../libraries/ModelSpec.sol";

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/codec.py (decode_tx), protocol/signing.py (EIP-712 digests, recovery), protocol/tensors.py (decode_tensor)
+
 import {
     ELEMENT_MAX,
     MAX_RANGE_PROOF,

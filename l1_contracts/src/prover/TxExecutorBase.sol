@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/transition.py (_deposit_step, _tx_step), protocol/fees.py, protocol/receipts.py (Reason)
+
 import {StepContext} from "../interfaces/IOneStepProver.sol";
 import {
     FEE_UNITS_PER_BYTE, FEE_UNITS_PER_MAC, FEE_UNITS_PER_STEP, MAX_AMOUNT, SHARED_CHUNK_POINTS

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/txrules.py (Transfer, Withdraw, CreateTask, CommitModel, FinalizeTask, CreateModel, Train)
+
 import {MAX_JOB_STEPS, SHARED_CHUNK_POINTS} from "../ProtocolParams.sol";
 import {ModelSpec} from "../libraries/ModelSpec.sol";
 import {WrongStepKind} from "./ProverErrors.sol";

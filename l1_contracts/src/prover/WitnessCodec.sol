@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/witness.py (encode_witness, the step hash)
+
 import {MalformedWitness} from "./ProverErrors.sol";
 
 /// @title WitnessCodec

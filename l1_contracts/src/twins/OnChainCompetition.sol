@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/txrules.py (the competition's txs, check for check), entirely on L1
+
 import {ELEMENT_MAX, MAX_AMOUNT, MAX_TEST_SAMPLES} from "../ProtocolParams.sol";
 import {ValueOutOfBounds} from "../libraries/KernelErrors.sol";
 import {ModelSpec} from "../libraries/ModelSpec.sol";

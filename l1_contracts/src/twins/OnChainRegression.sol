@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/txrules.py (CreateModel, AddData, Train) with protocol/kernels.py's shared_sgd, entirely on L1
+
 import {SHARED_LR_MAX, SHARED_W_MAX, SHARED_X_MAX} from "../ProtocolParams.sol";
 import {LearningRateTooHigh, ValueOutOfBounds} from "../libraries/KernelErrors.sol";
 import {SharedSGD} from "../libraries/SharedSGD.sol";

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+// Twin: protocol/receipts.py (each error names the failure reason of protocol/txrules.py it mirrors)
+
 // The custom errors of the pure on-chain twins (OnChainRegression, OnChainCompetition) that no other
 // contract raises: the ones they share with the Rollup (`TransferFailed`, `NothingToWithdraw`) are
 // declared once in ../Errors.sol, the kernel errors (bounds, labels, specs, shapes) once in
