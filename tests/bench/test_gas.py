@@ -11,12 +11,12 @@ from bench.gas.competitions import TwinRun, twin_per_miner
 from bench.gas.disputes import Dispute, Disputes
 from bench.gas.floors import Figure, calldata_cost, floor_7623, linear, share_by_bytes, tokens, usd
 from bench.gas.where_bytes import fields_of
-from protocol.signing import Domain, sign_tx
+from protocol.signing import sign_tx
 from protocol.tensors import IntTensor
 from protocol.txs import AddData, Transfer
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE
 
-DOMAIN = Domain(31337, b"\x5f" * 20)
 KEY = (1).to_bytes(32, "big")
 
 

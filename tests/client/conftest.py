@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.e2e.stack import Stack, fund, start_stack
-from tests.protocol.harness import ETH, Wallet
 from tests.support.servers import Roles
+from tests.support.wallets import ETH, Wallet
 
 CHALLENGE_WINDOW_S = 2  # withdrawals final within seconds
 FUNDED = 40 * ETH

@@ -19,7 +19,7 @@ from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
 from protocol.signing import to_checksum_address
 from tests.client.conftest import ClientStack
-from tests.protocol.harness import ETH, Wallet
+from tests.support.wallets import ETH, Wallet
 
 runner = CliRunner()
 L1_KEY = dev_accounts()[8].private_key  # pays the L1 gas of deposit and claim (after test_l1's use)

@@ -17,7 +17,7 @@ from l1_contracts.devnet import dev_accounts
 from protocol.signing import Domain, to_checksum_address
 from tests.client.conftest import ClientStack
 from tests.client.flavours import both
-from tests.protocol.harness import ETH, Wallet
+from tests.support.wallets import ETH, Wallet
 
 pytestmark = pytest.mark.e2e
 

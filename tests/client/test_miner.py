@@ -20,7 +20,7 @@ from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, root_of_test_set
 from protocol.txrules import model_commitment
 from tests.client.conftest import ClientStack
-from tests.protocol.harness import ETH
+from tests.support.wallets import ETH
 
 S = FIXED_SCALE
 MLP = validate_spec(Arch.MLP, 4, 8, 3)

@@ -23,11 +23,10 @@ from client.errors import (
 from client.ops import Answer, Call, RetryPolicy, Session, Sleep
 from client.wallet import Wallet
 from protocol.codec import decode_tx
-from protocol.signing import Domain
 from protocol.txs import Transfer
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE
 
-DOMAIN = Domain(31337, b"\x11" * 20)
 INFO = {"name": "mlrollup", "version": "1", "domain": DOMAIN.as_dict(), "settings": {}, "limits": {}}
 KEY = (7).to_bytes(32, "big")
 

@@ -12,7 +12,7 @@ from bench.pouw import ATTACKER_MINER, round_holds
 from bench.pouw_sdk import sdk_round
 from l1_contracts.devnet import dev_accounts
 from tests.client.conftest import ClientStack
-from tests.protocol.harness import ETH
+from tests.support.wallets import ETH
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

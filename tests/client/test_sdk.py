@@ -16,13 +16,13 @@ from client.sdk import Client
 from protocol import keys, params
 from protocol.hashing import keccak
 from protocol.models import Arch, validate_spec
-from protocol.paper import PAPER_X, PAPER_Y
+from protocol.paper import PAPER_INITIAL, PAPER_LEARNING_RATE, PAPER_X, PAPER_Y
 from protocol.signing import to_checksum_address
 from protocol.tensors import IntTensor
 from protocol.txs import Transfer
 from tests.client.conftest import FUNDED, ClientStack
 from tests.client.flavours import both, closing, open_client
-from tests.protocol.harness import ETH
+from tests.support.wallets import ETH
 
 pytestmark = pytest.mark.e2e
 
@@ -187,7 +187,7 @@ def test_a_shared_model_every_step(client_stack: ClientStack) -> None:
 
     async def scenario(flavour: str) -> None:
         async def body(c: Any) -> None:
-            created = await c.create_model(1, 1000, [10 * 10**7, 2 * 10**7])
+            created = await c.create_model(1, PAPER_LEARNING_RATE, list(PAPER_INITIAL))
             model_id = (await c.wait_for_receipt(created.hash)).created_id
             await c.wait_for_receipt((await c.add_data(model_id, [[x] for x in PAPER_X], PAPER_Y)).hash)
             await c.wait_for_receipt((await c.train(model_id, 1)).hash)

@@ -21,8 +21,8 @@ from mlrollup.localstack import StackConfig, start_local_stack
 from mlrollup.replay import replay_from_l1
 from protocol.signing import Domain
 from protocol.txs import Tx
-from tests.protocol.harness import Wallet
 from tests.support.servers import Roles, wait_until
+from tests.support.wallets import Wallet
 
 __all__ = ["L2", "Stack", "fund", "replay_from_l1", "start_stack"]
 

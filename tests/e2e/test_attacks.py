@@ -26,8 +26,8 @@ from protocol.state import State
 from protocol.transition import BatchContext, apply_batch, step_hash
 from tests.e2e.stack import Stack, fund, start_stack
 from tests.e2e.workload import Run, Users, check_all_executed, transfers
-from tests.protocol.harness import ETH
 from tests.support.servers import Roles, wait_until
+from tests.support.wallets import ETH
 
 pytestmark = pytest.mark.e2e
 FORGER = dev_accounts()[6]

@@ -34,8 +34,8 @@ from tests.e2e.workload import (
     transfers,
     withdrawal,
 )
-from tests.protocol.harness import ETH
 from tests.support.servers import Roles, wait_until
+from tests.support.wallets import ETH
 
 pytestmark = pytest.mark.e2e
 BATCH_AGE_S = 1.0

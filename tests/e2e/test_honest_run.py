@@ -24,9 +24,9 @@ from tests.e2e.workload import (
     transfers,
     withdrawal,
 )
-from tests.protocol.harness import ETH
 from tests.support.fees import FEE_PRICE
 from tests.support.servers import Roles, wait_until
+from tests.support.wallets import ETH
 
 pytestmark = pytest.mark.e2e
 

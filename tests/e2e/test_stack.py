@@ -37,9 +37,9 @@ from protocol.txs import (
     Withdraw,
 )
 from tests.e2e.stack import L2, replay_from_l1
-from tests.protocol.harness import ETH, Wallet
 from tests.support.fees import FEE_PRICE
 from tests.support.servers import Roles, clean_env, free_port, wait_until
+from tests.support.wallets import ETH, Wallet
 
 S = params.FIXED_SCALE
 BATCH_AGE_S = 1.0

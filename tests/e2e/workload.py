@@ -29,8 +29,8 @@ from protocol.txs import (
     Withdraw,
 )
 from tests.e2e.stack import L2
-from tests.protocol.harness import ETH, Wallet
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import ETH, Wallet
 
 S = params.FIXED_SCALE
 PAPER_WEIGHTS_AFTER_ONE_EPOCH = [100262000, 3420000]

@@ -40,8 +40,9 @@ from protocol.txs import (
     Tx,
     Withdraw,
 )
-from tests.protocol.harness import DOMAIN, Wallet, at_nonce
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT, FEES
+from tests.support.wallets import Wallet, at_nonce
 
 S = params.FIXED_SCALE
 B = params.ELEMENT_MAX

@@ -44,9 +44,9 @@ from protocol.witness import (
     reexecute,
 )
 from tests.l1.prover_env import CALL_GAS, ProverEnv
-from tests.protocol.harness import ETH, Wallet
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT, FEES
-from tests.vectors.generate import DOMAIN
+from tests.support.wallets import ETH, Wallet
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 

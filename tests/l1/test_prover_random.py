@@ -31,8 +31,9 @@ from tests.l1.prover_cases import (
     tx_case,
 )
 from tests.l1.prover_env import ProverEnv, run_batch
-from tests.protocol.harness import DOMAIN, Wallet
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEES
+from tests.support.wallets import Wallet
 
 LONG_EXAMPLES = 1_000  # per step kind, under `make crosscheck`
 CI_EXAMPLES = {"deposit": 20, "tx": 20, "score": 30, "train": 15, "undecodable": 30}

@@ -16,8 +16,8 @@ from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Transfer
 from tests.l1.game import RESPONSE, Game, make_game
-from tests.protocol.harness import ETH, Wallet
 from tests.support.fees import FEE_PRICE, FEES
+from tests.support.wallets import ETH, Wallet
 
 ALICE, BOB = Wallet.from_seed(11), Wallet.from_seed(12)
 

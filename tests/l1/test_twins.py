@@ -47,8 +47,9 @@ from protocol.txs import (
     Train,
 )
 from tests.l1.chain import BLOCK_GAS_LIMIT, make_w3
-from tests.protocol.harness import ETH, Harness, at_nonce
 from tests.support.fees import FEE_PRICE
+from tests.support.harness import Harness
+from tests.support.wallets import ETH, at_nonce
 
 S = params.FIXED_SCALE
 B = params.ELEMENT_MAX

@@ -1,14 +1,10 @@
-"""Tx codec, batch framing and deposits (docs/spec.md sections 3 and 4).
-
-The hypothesis strategies `txs()` and `signed_txs()` generate valid txs of every type; test_signing
-imports them.
-"""
+"""Tx codec, batch framing and deposits (docs/spec.md sections 3 and 4), on random valid txs of every
+type (`tests.support.strategies`) and one fixed example of each (`tests.support.examples`)."""
 
 from __future__ import annotations
 
 import struct
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -50,7 +46,6 @@ from protocol.txs import (
     CommitModel,
     CreateModel,
     CreateTask,
-    FinalizeTask,
     RevealModel,
     RevealTestSet,
     SignedTx,
@@ -58,120 +53,11 @@ from protocol.txs import (
     Transfer,
     Tx,
     TxType,
-    Withdraw,
 )
-from tests.protocol.test_tensors import int_tensors
+from tests.support.examples import EXAMPLES
 from tests.support.fees import FEE_PRICE
+from tests.support.strategies import TX_STRATEGIES, signed_txs
 
-# --- strategies --------------------------------------------------------------------------------------
-
-addresses = st.binary(min_size=20, max_size=20)
-words = st.binary(min_size=32, max_size=32)
-
-
-def uints(bits: int) -> st.SearchStrategy[int]:
-    top = 2**bits - 1
-    return st.one_of(st.sampled_from([0, 1, top]), st.integers(0, top))
-
-
-u8s, u16s, u32s, u64s, u128s = (uints(b) for b in (8, 16, 32, 64, 128))
-
-TX_STRATEGIES: dict[TxType, st.SearchStrategy[Any]] = {
-    TxType.TRANSFER: st.builds(Transfer, u64s, addresses, u128s, max_fee_price=u64s),
-    TxType.WITHDRAW: st.builds(Withdraw, u64s, addresses, u128s, max_fee_price=u64s),
-    TxType.CREATE_TASK: st.builds(
-        CreateTask,
-        u64s,
-        st.integers(1, 3),
-        u16s,
-        u16s,
-        u16s,
-        u128s,
-        u64s,
-        u64s,
-        words,
-        words,
-        max_fee_price=u64s,
-    ),
-    TxType.COMMIT_MODEL: st.builds(CommitModel, u64s, u64s, words, max_fee_price=u64s),
-    TxType.REVEAL_TEST_SET: st.builds(
-        RevealTestSet,
-        u64s,
-        u64s,
-        words,
-        uints(32),
-        words,
-        uints(32),
-        int_tensors(2, ELEMENT_MAX),
-        int_tensors(1, ELEMENT_MAX),
-        st.lists(words, max_size=MAX_RANGE_PROOF).map(tuple),
-        max_fee_price=u64s,
-    ),
-    TxType.REVEAL_MODEL: st.builds(
-        RevealModel, u64s, u64s, words, int_tensors(1, ELEMENT_MAX), max_fee_price=u64s
-    ),
-    TxType.FINALIZE_TASK: st.builds(FinalizeTask, u64s, u64s, max_fee_price=u64s),
-    TxType.CREATE_MODEL: st.builds(
-        CreateModel,
-        u64s,
-        st.integers(1, SHARED_MAX_FEATURES),
-        st.integers(0, SHARED_LR_MAX),
-        int_tensors(1, SHARED_W_MAX, max_rows=3, max_cols=3),
-        max_fee_price=u64s,
-    ),
-    TxType.ADD_DATA: st.builds(
-        AddData, u64s, u64s, int_tensors(2, SHARED_X_MAX), int_tensors(1, SHARED_X_MAX), max_fee_price=u64s
-    ),
-    TxType.TRAIN: st.builds(Train, u64s, u64s, u32s, max_fee_price=u64s),
-}
-
-
-def txs(tx_type: TxType | None = None) -> st.SearchStrategy[Tx]:
-    """A valid unsigned tx of `tx_type`, or of any type."""
-    if tx_type is not None:
-        return TX_STRATEGIES[tx_type]
-    return st.one_of(*TX_STRATEGIES.values())
-
-
-@st.composite
-def signed_txs(draw: st.DrawFn, tx_type: TxType | None = None) -> SignedTx:
-    """A valid tx with arbitrary (not necessarily valid) signature words."""
-    tx = draw(txs(tx_type))
-    return SignedTx(tx, draw(uints(256)), draw(uints(256)), draw(st.sampled_from([27, 28])))
-
-
-# One fixed example of every type, for the exhaustive byte-level tests.
-EXAMPLES: list[Tx] = [
-    Transfer(7, b"\x11" * 20, 10**18, max_fee_price=FEE_PRICE),
-    Withdraw(0, b"\x22" * 20, 2**128 - 1, max_fee_price=FEE_PRICE),
-    CreateTask(1, 3, 4, 8, 3, 500, 100, 200, b"\x33" * 32, b"\x44" * 32, max_fee_price=FEE_PRICE),
-    CommitModel(2, 9, b"\x55" * 32, max_fee_price=FEE_PRICE),
-    RevealTestSet(
-        3,
-        9,
-        b"\x66" * 32,
-        5,
-        b"\x88" * 32,
-        1,
-        IntTensor.matrix([[1, -2], [300, 4]]),
-        IntTensor.vector([0, 1]),
-        (b"\x99" * 32, b"\xaa" * 32),
-        max_fee_price=FEE_PRICE,
-    ),
-    RevealModel(
-        4, 9, b"\x77" * 32, IntTensor.vector([ELEMENT_MAX, -ELEMENT_MAX, 5]), max_fee_price=FEE_PRICE
-    ),
-    FinalizeTask(5, 9, max_fee_price=FEE_PRICE),
-    CreateModel(6, 2, 1000, IntTensor.vector([10**8, 2 * 10**7, -SHARED_W_MAX]), max_fee_price=FEE_PRICE),
-    AddData(
-        7,
-        0,
-        IntTensor.matrix([[1, 2], [3, SHARED_X_MAX]]),
-        IntTensor.vector([5, -SHARED_X_MAX]),
-        max_fee_price=FEE_PRICE,
-    ),
-    Train(8, 0, 2000, max_fee_price=FEE_PRICE),
-]
 SIG = (0x1234, 0x5678, 27)
 
 

@@ -22,8 +22,9 @@ from protocol.hashing import keccak
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Transfer
-from tests.protocol.harness import DOMAIN, ETH, Wallet
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEES
+from tests.support.wallets import ETH, Wallet
 
 ALICE, BOB = Wallet.from_seed(1), Wallet.from_seed(2)
 QUEUE = [Deposit(0, ALICE.address, 10 * ETH), Deposit(1, BOB.address, 5 * ETH), Deposit(2, BOB.address, 1)]

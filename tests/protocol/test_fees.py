@@ -20,16 +20,14 @@ from protocol.tensors import IntTensor
 from protocol.testset import reveal_txs
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import CreateTask, FinalizeTask, RevealModel, Train, Transfer, Tx, Withdraw
-from tests.protocol.harness import DOMAIN, ETH, Harness, Wallet, at_nonce
-from tests.protocol.test_transition import LINREG2, commit, linreg_task, paper_model
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT, FEES
+from tests.support.harness import Harness
+from tests.support.paper import paper_model
+from tests.support.tasks import LINREG2, commit, linreg_task
+from tests.support.wallets import ETH, Wallet, at_nonce
 
 S = params.FIXED_SCALE
-
-
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
 
 
 def units(raw: bytes, steps: int, macs: int = 0) -> int:

@@ -28,7 +28,7 @@ from protocol.errors import CodecError
 from protocol.serialize import unhx, witness_from_json, witness_to_json
 from protocol.txs import SignedTx, Tx, TxType
 from protocol.witness import StepWitness, build_witness, decode_witness, encode_witness
-from tests.protocol.test_codec import signed_txs
+from tests.support.strategies import signed_txs
 from tests.vectors.generate import scenario
 
 INT_KINDS = {"u8": 1, "u16": 2, "u32": 4, "u64": 8, "u128": 16}

@@ -11,6 +11,7 @@ from protocol import kernels as K
 from protocol import reference as R
 from protocol.errors import BoundsError
 from protocol.models import Arch, ModelSpec, validate_spec
+from protocol.paper import PAPER_INITIAL, PAPER_LEARNING_RATE, PAPER_X, PAPER_Y
 from protocol.params import (
     ELEMENT_MAX,
     FIXED_SCALE,
@@ -291,25 +292,24 @@ def test_kernels_reject_bad_inputs() -> None:
 
 # --- shared model --------------------------------------------------------------------------------
 
-PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
-PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]
-PAPER_W = [10 * 10**7, 2 * 10**7]
-
 
 def test_paper_vectors() -> None:
     xs, ys = T(PAPER_X).view(-1, 1), T(PAPER_Y)
-    w = K.shared_sgd(T(PAPER_W), 1000, xs, ys)
+    w = K.shared_sgd(T(PAPER_INITIAL), PAPER_LEARNING_RATE, xs, ys)
     assert w.tolist() == [100262000, 3420000]
-    assert R.shared_sgd(PAPER_W, 1000, [[x] for x in PAPER_X], PAPER_Y) == [100262000, 3420000]
+    assert R.shared_sgd(PAPER_INITIAL, PAPER_LEARNING_RATE, [[x] for x in PAPER_X], PAPER_Y) == [
+        100262000,
+        3420000,
+    ]
     for _ in range(1999):
-        w = K.shared_sgd(w, 1000, xs, ys)
+        w = K.shared_sgd(w, PAPER_LEARNING_RATE, xs, ys)
     assert w.tolist() == [709424000, -7180000]
 
 
 def test_paper_vectors_oracle_2000_epochs() -> None:
-    w = PAPER_W
+    w = list(PAPER_INITIAL)
     for _ in range(2000):
-        w = R.shared_sgd(w, 1000, [[x] for x in PAPER_X], PAPER_Y)
+        w = R.shared_sgd(w, PAPER_LEARNING_RATE, [[x] for x in PAPER_X], PAPER_Y)
     assert w == [709424000, -7180000]
 
 

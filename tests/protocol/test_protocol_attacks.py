@@ -26,17 +26,14 @@ from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import reveal_tx
 from protocol.txrules import model_commitment
 from protocol.txs import CommitModel, FinalizeTask, RevealModel, Transfer
-from tests.protocol.harness import DOMAIN, ETH, Harness
-from tests.protocol.test_transition import LINREG2, linreg_task
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT
+from tests.support.harness import Harness
+from tests.support.tasks import LINREG2, linreg_task
+from tests.support.wallets import ETH
 
 S = params.FIXED_SCALE
 REWARD = 10 * ETH
-
-
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
 
 
 def total_eth(h: Harness) -> int:

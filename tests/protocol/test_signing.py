@@ -31,11 +31,11 @@ from protocol.signing import (
 )
 from protocol.tensors import IntTensor
 from protocol.txs import CreateTask, RevealModel, SignedTx, Transfer, Tx, TxType
-from tests.protocol.test_codec import EXAMPLES, txs
+from tests.support.domain import DOMAIN
+from tests.support.examples import EXAMPLES
 from tests.support.fees import FEE_PRICE
+from tests.support.strategies import txs
 
-ROLLUP = bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3")
-DOMAIN = Domain(31337, ROLLUP)
 KEY = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")  # anvil/hardhat #0
 KEY_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 _P = 2**256 - 2**32 - 977  # the secp256k1 field prime
@@ -91,10 +91,10 @@ def test_domain_separator_by_hand() -> None:
         + keccak(b"1")
         + (31337).to_bytes(32, "big")
         + bytes(12)
-        + ROLLUP
+        + DOMAIN.verifying_contract
     )
     assert DOMAIN.separator == expected
-    assert Domain.from_hex(31337, to_checksum_address(ROLLUP)) == DOMAIN
+    assert Domain.from_hex(31337, to_checksum_address(DOMAIN.verifying_contract)) == DOMAIN
     with pytest.raises(ValueError):
         Domain(1, b"\x00" * 19)
 
@@ -191,7 +191,7 @@ def test_other_domain_recovers_another_address() -> None:
     signed = sign_tx(DOMAIN, tx, KEY)
     me = address_of(KEY)
     assert recover_sender(DOMAIN, signed) == me
-    assert recover_sender(Domain(1, ROLLUP), signed) != me
+    assert recover_sender(Domain(1, DOMAIN.verifying_contract), signed) != me
     assert recover_sender(Domain(31337, b"\x01" * 20), signed) != me
     assert isinstance(tx, CreateTask)
     other_tx = dataclasses.replace(tx, nonce=tx.nonce + 1)

@@ -21,35 +21,9 @@ from protocol.tensors import (
     encode_tensor,
     weights_hash,
 )
+from tests.support.strategies import int_tensors
 
-WIDTH_RANGES = {
-    1: (-(2**7), 2**7 - 1),
-    2: (-(2**15), 2**15 - 1),
-    4: (-(2**31), 2**31 - 1),
-    8: (-(2**63), 2**63 - 1),
-}
 BOUNDS = (ELEMENT_MAX, SHARED_X_MAX, SHARED_W_MAX)
-
-
-def elements(bound: int, width: int) -> st.SearchStrategy[int]:
-    """Elements in [-bound, bound] of (at most) `width` bytes, biased towards width edges and the bound."""
-    lo, hi = WIDTH_RANGES[width]
-    lo, hi = max(lo, -bound), min(hi, bound)
-    edges = [v for v in (lo, hi, lo + 1, hi - 1, 0, -1) if -bound <= v <= bound]
-    return st.one_of(st.sampled_from(edges), st.integers(lo, hi), st.integers(-128, 127))
-
-
-@st.composite
-def int_tensors(draw: st.DrawFn, rank: int, bound: int, max_rows: int = 12, max_cols: int = 9) -> IntTensor:
-    """A valid tensor of `rank`, elements in [-bound, bound], mostly in one width class."""
-    element = elements(bound, draw(st.sampled_from([1, 2, 4, 8])))
-    if rank == 1:
-        n = draw(st.integers(0, max_rows * max_cols))
-        return IntTensor.vector(draw(st.lists(element, min_size=n, max_size=n)))
-    rows = draw(st.integers(0, max_rows))
-    cols = draw(st.integers(0, max_cols))
-    flat = draw(st.lists(element, min_size=rows * cols, max_size=rows * cols))
-    return IntTensor((rows, cols), tuple(flat))
 
 
 def _header(rank: int, dims: tuple[int, ...], width: int) -> bytes:

@@ -31,17 +31,14 @@ from protocol.txs import (
     Transfer,
     Withdraw,
 )
-from tests.protocol.harness import DOMAIN, ETH, Harness, at_nonce
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEES
+from tests.support.harness import Harness
+from tests.support.paper import paper_model
+from tests.support.tasks import LINREG2, commit, linreg_task
+from tests.support.wallets import ETH, at_nonce
 
 S = params.FIXED_SCALE
-PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
-PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]
-
-
-@pytest.fixture
-def h() -> Harness:
-    return Harness()
 
 
 # --- transfers, nonces, signatures -------------------------------------------------------------
@@ -138,55 +135,6 @@ def test_deposits_are_credited_in_queue_order(h: Harness) -> None:
 
 
 # --- the competition ---------------------------------------------------------------------------
-
-
-LINREG2 = validate_spec(Arch.LINREG, 2, 0, 0)
-
-
-def linreg_task(h: Harness, *, reward: int = 10 * ETH) -> tuple[int, IntTensor, IntTensor, bytes]:
-    """A LINREG(d=2) task whose test set is y = x0 + x1 (fixed point); returns its id and data."""
-    spec = LINREG2
-    rows = [[i * S, (i % 3) * S] for i in range(150)]  # 150 samples: three chunks of 64
-    features = IntTensor.matrix(rows)
-    labels = IntTensor.vector([r[0] + r[1] for r in rows])
-    salt = keccak(b"submitter salt")
-    commitment = commitment_to_test_set(root_of_test_set(spec, features, labels), 150, salt)
-    submitter = h.wallets[0]
-    receipt = h.expect(
-        submitter.sign(
-            lambda n: CreateTask(
-                n,
-                Arch.LINREG,
-                2,
-                0,
-                0,
-                reward,
-                h.now + 100,
-                h.now + 200,
-                commitment,
-                keccak(b"train"),
-                max_fee_price=FEE_PRICE,
-            )
-        ),
-        Reason.OK,
-    )
-    assert receipt.created_id is not None
-    return receipt.created_id, features, labels, salt
-
-
-def commit(h: Harness, miner_index: int, task_id: int, weights: list[int]) -> bytes:
-    miner = h.wallets[miner_index]
-    salt = keccak(bytes([miner_index]))
-    digest = weights_hash(weights)
-    h.expect(
-        miner.sign(
-            lambda n: CommitModel(
-                n, task_id, model_commitment(task_id, miner.address, digest, salt), max_fee_price=FEE_PRICE
-            )
-        ),
-        Reason.OK,
-    )
-    return salt
 
 
 def test_competition_round_pays_the_best_score(h: Harness) -> None:
@@ -536,26 +484,6 @@ def test_labels_must_suit_the_architecture(h: Harness) -> None:
 
 
 # --- shared models: the paper's workload -----------------------------------------------------
-
-
-def paper_model(h: Harness) -> int:
-    owner = h.wallets[0]
-    r = h.expect(
-        owner.sign(
-            lambda n: CreateModel(
-                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
-            )
-        ),
-        Reason.OK,
-    )
-    assert r.created_id is not None
-    model_id = r.created_id
-    xs = IntTensor.matrix([[x] for x in PAPER_X])
-    h.expect(
-        owner.sign(lambda n: AddData(n, model_id, xs, IntTensor.vector(PAPER_Y), max_fee_price=FEE_PRICE)),
-        Reason.OK,
-    )
-    return model_id
 
 
 def test_paper_workload_to_the_bit(h: Harness) -> None:

@@ -13,7 +13,7 @@ from protocol.fees import FeeSchedule
 from protocol.serialize import unhx, witness_from_json
 from protocol.smt import SmtProof, root_after_update, verify_proof
 from protocol.witness import reexecute
-from tests.protocol.harness import DOMAIN
+from tests.support.domain import DOMAIN
 from tests.vectors.generate import dump, generate
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"

@@ -11,7 +11,7 @@ from protocol.serialize import witness_from_json, witness_to_json
 from protocol.smt import SmtProof
 from protocol.transition import BatchResult
 from protocol.witness import StateAccess, build_witness, reexecute
-from tests.protocol.harness import DOMAIN
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEES
 from tests.vectors.generate import scenario
 

@@ -12,7 +12,7 @@ from protocol.errors import CodecError, WitnessError
 from protocol.hashing import keccak
 from protocol.transition import BatchResult
 from protocol.witness import NO_STEP, StepWitness, build_witness, decode_witness, encode_witness, reexecute
-from tests.protocol.harness import DOMAIN
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEES
 from tests.vectors.generate import scenario
 

@@ -17,9 +17,9 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which the project 
 from sequencer.builder import BlockBuilder
 from sequencer.main import create_app
 from sequencer.node import Sequencer
-from tests.protocol.harness import Wallet
 from tests.sequencer.helpers import FakeClock, make_settings, sqlite_url
 from tests.support.databases import BACKENDS, database_url
+from tests.support.wallets import Wallet
 
 
 @pytest.fixture(params=BACKENDS)

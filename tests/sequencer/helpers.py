@@ -23,8 +23,9 @@ from sequencer.db.models import BatchStatus
 from sequencer.db.store import Store
 from sequencer.l1 import BatchToPost, ChallengePhase, L1Deposit, OnChainBatch, PostedBatch
 from sequencer.node import Sequencer
-from tests.protocol.harness import DOMAIN, ETH, Wallet
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
+from tests.support.wallets import ETH, Wallet
 
 ROLLUP = to_checksum_address(DOMAIN.verifying_contract)
 NOW = 1_800_000_000.0
@@ -78,10 +79,7 @@ def typed_body(
     wallet: Wallet, make: Callable[[int], Tx], nonce: int | None = None, domain: Domain = DOMAIN
 ) -> dict[str, Any]:
     """The JSON typed form of `make(nonce)` signed by `wallet` (its next nonce by default)."""
-    if nonce is None:
-        nonce = wallet.nonce
-        wallet.nonce += 1
-    tx = make(nonce)
+    tx = make(wallet.take_nonce(nonce))
     signed = sign_tx(domain, tx, wallet.key)
     doc = typed_data(domain, tx)
     signature = signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])

@@ -23,9 +23,9 @@ from sequencer.l1_web3 import BridgeDeposits, RollupPoster
 from sequencer.mempool import PendingTx, Submission
 from sequencer.node import Sequencer
 from tests.l1.game import Game, make_game
-from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import make_settings, sqlite_url
 from tests.support.fees import FEES
+from tests.support.wallets import ETH, Wallet
 
 
 @dataclass

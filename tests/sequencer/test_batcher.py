@@ -15,9 +15,9 @@ from sequencer.db.models import BatchStatus
 from sequencer.l1 import BatchPoster, ChallengePhase
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import Wallet
 from tests.sequencer.helpers import FakeClock, FakeRollup, fund
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import Wallet
 
 
 def seal_batches(node: Sequencer, builder: BlockBuilder, wallets: list[Wallet], count: int) -> None:

@@ -24,7 +24,6 @@ from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.transition import BatchContext, StepKind, apply_batch
 from protocol.txrules import model_commitment
 from protocol.txs import (
-    AddData,
     CommitModel,
     CreateModel,
     CreateTask,
@@ -40,9 +39,11 @@ from sequencer.executor import ExecutedBlock, InlineExecutor, ProcessExecutor, f
 from sequencer.l1 import L1Deposit
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import NOW, FakeClock, fund, make_settings, replay_from_batches, sqlite_url
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEES, fee_of
+from tests.support.paper import paper_model_txs
+from tests.support.wallets import ETH, Wallet
 
 S = params.FIXED_SCALE
 
@@ -222,14 +223,7 @@ def test_blocks_of_a_batch_equal_the_batch_at_once(
     before, after = competition_txs(sub, miner, int(clock()))
     submit(node, *before)
     builder.tick()
-    model = sub.sign(
-        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
-    )
-    points = sub.sign(
-        lambda n: AddData(
-            n, 0, IntTensor.matrix([[0], [20], [50]]), IntTensor.vector([70, 80, 40]), max_fee_price=FEE_PRICE
-        )
-    )
+    model, points = paper_model_txs(sub, 3)
     submit(node, model, points)
     builder.tick()
     submit(
@@ -305,14 +299,7 @@ def test_batches_seal_before_their_steps_exceed_the_cap(node: Sequencer, wallets
     builder = BlockBuilder(node, executor)
     owner, trainer = wallets[0], wallets[1]
     fund(node, builder, [owner, trainer])
-    model = owner.sign(
-        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
-    )
-    points = owner.sign(
-        lambda n: AddData(
-            n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
-        )
-    )
+    model, points = paper_model_txs(owner, 2)
     submit(node, model, points)
     builder.tick()  # batch 1: 2 steps
     builder.max_steps = 10  # a small cap, so that the rule shows on a few steps
@@ -356,14 +343,7 @@ def test_a_list_of_heavy_txs_costs_one_execution_each(node: Sequencer, wallets: 
     builder = BlockBuilder(node, executor)
     owner, trainer = wallets[0], wallets[1]
     fund(node, builder, [owner, trainer])
-    model = owner.sign(
-        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
-    )
-    points = owner.sign(
-        lambda n: AddData(
-            n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
-        )
-    )
+    model, points = paper_model_txs(owner, 2)
     submit(node, model, points)
     builder.tick()
     builder.seal()
@@ -382,18 +362,7 @@ def test_a_list_of_heavy_txs_costs_one_execution_each(node: Sequencer, wallets: 
 def test_a_block_cut_at_the_step_cap_is_the_prefix_executed_alone(wallets: list[Wallet]) -> None:
     owner, trainer = wallets[0], wallets[1]
     deposits = [Deposit(0, owner.address, 100 * ETH), Deposit(1, trainer.address, 100 * ETH)]
-    setup = [
-        owner.sign(
-            lambda n: CreateModel(
-                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
-            )
-        ),
-        owner.sign(
-            lambda n: AddData(
-                n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
-            )
-        ),
-    ]
+    setup = paper_model_txs(owner, 2)
     txs = [*setup, *(trainer.sign(lambda n: Train(n, 0, 3, max_fee_price=FEE_PRICE)) for _ in range(3))]
     ctx = BatchContext(DOMAIN, FEES, int(NOW))
     whole = apply_batch(State(), deposits, txs, ctx)

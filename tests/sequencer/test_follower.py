@@ -27,9 +27,9 @@ from sequencer.follower import Follower
 from sequencer.l1 import L1Batches
 from sequencer.main import create_app
 from tests.l1.game import RESPONSE, WINDOW
-from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.rig import Rig, make_rig
 from tests.support.fees import FEE_PRICE, FEES, fee_of
+from tests.support.wallets import ETH, Wallet
 
 JUNK_TX = b"\x01\x02"  # does not decode: a failed step, no state change
 A, B, C = (Wallet.from_seed(i) for i in (21, 22, 23))

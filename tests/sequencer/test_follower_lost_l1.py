@@ -13,9 +13,9 @@ import pytest
 
 from protocol.txs import Transfer
 from sequencer.core.errors import ApiError
-from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.rig import make_rig
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import ETH, Wallet
 
 
 def test_a_chain_without_the_rollup_is_not_followed(tmp_path: Path) -> None:

@@ -18,9 +18,9 @@ from sequencer.l1 import BatchPoster, DepositSource, L1Deposit
 from sequencer.main import create_app
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, FakeRollup, fund, make_settings, sqlite_url
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import ETH, Wallet
 
 
 class FakeBridge:

@@ -24,9 +24,9 @@ from sequencer.l1 import BatchToPost
 from sequencer.l1_web3 import BridgeDeposits, RollupPoster
 from sequencer.node import Sequencer
 from tests.l1.chain import make_w3
-from tests.protocol.harness import ETH
 from tests.sequencer.helpers import make_settings, sqlite_url
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
+from tests.support.wallets import ETH
 
 
 def accounts(w3: Web3) -> list[str]:

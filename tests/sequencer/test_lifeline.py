@@ -17,8 +17,8 @@ import psutil
 import pytest
 
 from protocol.signing import to_checksum_address
-from tests.protocol.harness import DOMAIN
 from tests.sequencer.helpers import ROLLUP, sqlite_url
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEES
 from tests.support.servers import clean_env, free_port
 

@@ -15,8 +15,8 @@ import pytest
 
 from protocol.params import MAX_TX_BYTES
 from sequencer.core.config import MIN_BODY_BYTES
-from tests.protocol.harness import DOMAIN
 from tests.sequencer.helpers import ROLLUP
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 from tests.support.servers import (
     RawAnswer,

@@ -15,9 +15,10 @@ from sequencer.core.errors import ApiError
 from sequencer.l1 import L1Deposit
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund, make_settings, sqlite_url
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEES, fee_of
+from tests.support.wallets import ETH, Wallet
 
 
 def test_pending_txs_build_on_each_other(

@@ -22,10 +22,11 @@ from protocol.txs import Transfer
 from sequencer.db.session import Database
 from sequencer.db.store import Store
 from sequencer.l1 import L1Deposit
-from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.helpers import ROLLUP, hexed, replay_from_batches, sqlite_url
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
 from tests.support.servers import free_port
+from tests.support.wallets import ETH, Wallet
 
 ROOT = Path(__file__).resolve().parents[2]
 

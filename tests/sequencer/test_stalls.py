@@ -20,32 +20,19 @@ from fastapi import FastAPI
 
 from protocol.hashing import ZERO32
 from protocol.models import Arch
-from protocol.tensors import IntTensor
 from protocol.transition import apply_batch
-from protocol.txs import AddData, CreateModel, CreateTask, Train, Transfer
+from protocol.txs import CreateTask, Train, Transfer
 from sequencer.builder import BlockBuilder
 from sequencer.core.errors import ApiError
 from sequencer.main import create_app
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from service.httpserver import config
-from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund, hexed, make_settings, sqlite_url
 from tests.support.fees import FEE_PRICE
+from tests.support.paper import paper_model_txs
 from tests.support.servers import free_port
-
-
-def model_txs(owner: Wallet) -> list[bytes]:
-    """A shared model with two data points: a Train of `e` epochs takes 1 + e steps."""
-    model = owner.sign(
-        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
-    )
-    points = owner.sign(
-        lambda n: AddData(
-            n, 0, IntTensor.matrix([[0], [20]]), IntTensor.vector([70, 80]), max_fee_price=FEE_PRICE
-        )
-    )
-    return [model, points]
+from tests.support.wallets import ETH, Wallet
 
 
 def in_thread(call: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -97,7 +84,7 @@ def test_an_expensive_admission_dry_runs_outside_the_lock(
     meanwhile (no batch is open, so the admission time is now: it matters to time-dependent txs only)."""
     owner, trainer = wallets[:2]
     fund(node, builder, [owner, trainer])
-    node.submit([Submission(r) for r in model_txs(owner)], listed=True)
+    node.submit([Submission(r) for r in paper_model_txs(owner, 2)], listed=True)
     builder.tick()
     builder.seal()
     free_during_dry_run = []
@@ -128,7 +115,7 @@ def test_a_new_batch_time_runs_again_only_the_time_dependent_txs(
     starts from the state kept after the last Train."""
     owner, trainer, submitter = wallets[:3]
     fund(node, builder, [owner, trainer, submitter])
-    node.submit([Submission(r) for r in model_txs(owner)], listed=True)
+    node.submit([Submission(r) for r in paper_model_txs(owner, 2)], listed=True)
     builder.tick()
     builder.seal()
     now = int(clock())
@@ -178,7 +165,7 @@ def test_pending_work_is_bounded_by_sender_and_in_all(
     try:
         owner, a, b, c = wallets[:4]
         fund(node, builder, [owner, a, b, c])
-        node.submit([Submission(r) for r in model_txs(owner)], listed=True)
+        node.submit([Submission(r) for r in paper_model_txs(owner, 2)], listed=True)
         builder.tick()
 
         def submit(w: Wallet, *makes: Callable[[int], Any]) -> None:

@@ -16,9 +16,7 @@ from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.txrules import model_commitment
 from protocol.txs import (
-    AddData,
     CommitModel,
-    CreateModel,
     CreateTask,
     FinalizeTask,
     RevealModel,
@@ -30,9 +28,10 @@ from protocol.txs import (
 from sequencer.builder import BlockBuilder
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund
 from tests.support.fees import FEE_PRICE
+from tests.support.paper import paper_add_data, paper_create_model
+from tests.support.wallets import ETH, Wallet
 
 TASK = 0  # the first task and model the workload creates
 MODEL = 0
@@ -100,12 +99,8 @@ def run_workload(node: Sequencer, builder: BlockBuilder, clock: FakeClock) -> Wo
     for miner, salt, ws in zip((m1, m2), salts, weights, strict=True):
         commitment = model_commitment(TASK, miner.address, weights_hash(ws), salt)
         submit(miner, partial(CommitModel, task_id=TASK, commitment=commitment, max_fee_price=FEE_PRICE))
-    submit(
-        trainer,
-        lambda n: CreateModel(n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE),
-    )
-    xs, ys = IntTensor.matrix([[x] for x in (0, 20, 50, 10)]), IntTensor.vector([70, 80, 40, 90])
-    submit(trainer, lambda n: AddData(n, MODEL, xs, ys, max_fee_price=FEE_PRICE))
+    submit(trainer, paper_create_model)
+    submit(trainer, lambda n: paper_add_data(n, MODEL, 4))
     submit(trainer, lambda n: Train(n, MODEL, 3, max_fee_price=FEE_PRICE))
     _build(builder)
 

@@ -20,7 +20,7 @@ from protocol.fees import FeeSchedule
 from protocol.hashing import keccak, merkle_proof, merkle_range_proof, merkle_root
 from protocol.models import Arch, validate_spec
 from protocol.serialize import hx, witness_to_json
-from protocol.signing import Domain, address_of, sign_tx, signing_digest, struct_hash
+from protocol.signing import address_of, sign_tx, signing_digest, struct_hash
 from protocol.smt import SparseMerkleTree, root_after_update
 from protocol.state import State
 from protocol.tensors import IntTensor, weights_hash
@@ -28,9 +28,7 @@ from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.txrules import model_commitment
 from protocol.txs import (
-    AddData,
     CommitModel,
-    CreateModel,
     CreateTask,
     FinalizeTask,
     RevealModel,
@@ -40,14 +38,15 @@ from protocol.txs import (
     Withdraw,
 )
 from protocol.witness import build_witness
+from tests.support.domain import DOMAIN
+from tests.support.paper import paper_add_data, paper_create_model
+from tests.support.wallets import ETH
 
-DOMAIN = Domain(chain_id=31337, verifying_contract=bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
 # The vectors' deployment charges fees (docs/spec.md section 6): a price and recipient of their own,
 # written to domain.json with the domain, so the files stand alone.
 FEE_PRICE = 10**9
 FEES = FeeSchedule(FEE_PRICE, bytes.fromhex("fee0" * 10))
 S = params.FIXED_SCALE
-ETH = 10**18
 
 
 def key(i: int) -> bytes:
@@ -113,20 +112,8 @@ def scenario() -> tuple[list[tuple[Tx, bytes]], list[BatchResult], dict[str, Any
             ),
             miner,
         ),
-        sign(
-            CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE),
-            trainer,
-        ),
-        sign(
-            AddData(
-                1,
-                0,
-                IntTensor.matrix([[x] for x in (0, 20, 50, 10)]),
-                IntTensor.vector([70, 80, 40, 90]),
-                max_fee_price=FEE_PRICE,
-            ),
-            trainer,
-        ),
+        sign(paper_create_model(0, FEE_PRICE), trainer),
+        sign(paper_add_data(1, 0, 4, FEE_PRICE), trainer),
         sign(Train(2, 0, 2, max_fee_price=FEE_PRICE), trainer),
         sign(Withdraw(3, trainer_a, ETH // 2, max_fee_price=FEE_PRICE), trainer),
         b"\x01\x02",  # does not decode: a failed step

@@ -19,8 +19,8 @@ from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch, step_hash
 from protocol.txs import Transfer
 from tests.l1.game import Game
-from tests.protocol.harness import ETH, Wallet
 from tests.support.fees import FEE_PRICE, FEES
+from tests.support.wallets import ETH, Wallet
 from verifier.core.config import Settings
 from verifier.db.models import DisputeRow
 from verifier.node import VerifierNode

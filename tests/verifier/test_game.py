@@ -20,7 +20,7 @@ from l1_contracts.bindings import BatchStatus, ChallengePhase, UnlockedSender
 from protocol.fraud import honest_leaves, step_proof
 from protocol.hashing import keccak
 from tests.l1.game import BOND, CHALLENGER_BOND, PROOF, RESPONSE, SHARE_BPS, WINDOW, Game
-from tests.protocol.harness import ETH
+from tests.support.wallets import ETH
 from tests.verifier.support import L2, disputes, make_node, rounds_until, wrong_step
 from verifier.db.models import BatchState, DisputePhase, Outcome
 from verifier.node import VerifierNode

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from protocol.hashing import keccak
 from tests.l1.game import Game
-from tests.protocol.harness import ETH
+from tests.support.wallets import ETH
 from tests.verifier.support import L2, disputes, make_node
 from verifier.db.models import BatchState
 

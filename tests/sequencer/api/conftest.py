@@ -7,8 +7,8 @@ from fastapi import FastAPI
 
 from sequencer.builder import BlockBuilder
 from sequencer.node import Sequencer
-from tests.protocol.harness import Wallet
 from tests.sequencer.helpers import fund
+from tests.support.wallets import Wallet
 
 
 class Chain:

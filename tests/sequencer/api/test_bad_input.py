@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from protocol import params
 from sequencer.core.config import MIN_BODY_BYTES
 from sequencer.main import create_app
-from tests.protocol.harness import Wallet
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import FakeClock, fund, make_settings, sqlite_url
+from tests.support.wallets import Wallet
 
 JSON = {"content-type": "application/json"}
 

@@ -18,8 +18,8 @@ from protocol.tensors import IntTensor
 from protocol.txs import SignedTx, Tx
 from sequencer.api.txjson import tx_from_json
 from sequencer.core.errors import ApiError
-from tests.protocol.harness import DOMAIN
-from tests.protocol.test_codec import txs
+from tests.support.domain import DOMAIN
+from tests.support.strategies import txs
 
 SIGNATURE = "0x" + "11" * 64 + "1b"
 

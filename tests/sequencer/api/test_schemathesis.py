@@ -22,7 +22,6 @@ from sequencer.builder import BlockBuilder
 from sequencer.main import create_app
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import Wallet
 from tests.sequencer.helpers import FakeClock, fund, make_settings, sqlite_url
 from tests.support.apifuzz import (
     CI_EXAMPLES,
@@ -34,6 +33,7 @@ from tests.support.apifuzz import (
     stop_apps,
 )
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import Wallet
 
 TALLY = Tally()
 

@@ -12,8 +12,8 @@ from l1_contracts.deploy import Deployment, save
 from protocol.signing import to_checksum_address
 from sequencer.core.config import MIN_BATCH_BYTES, Settings, load_settings
 from sequencer.core.errors import ConfigError, StartupError
-from tests.protocol.harness import DOMAIN
 from tests.sequencer.helpers import ROLLUP
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
 
 FEE_SETTINGS: dict[str, Any] = {"fee_price": FEE_PRICE, "fee_recipient": FEE_RECIPIENT_ADDRESS}

@@ -21,9 +21,9 @@ from sequencer.db.store import Store
 from sequencer.l1 import L1Deposit, PostedBatch
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
-from tests.protocol.harness import ETH, Wallet
 from tests.sequencer.helpers import FakeClock, fund, make_settings, replay_from_batches
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import ETH, Wallet
 
 
 def test_migrations_match_the_models(db_url: str) -> None:

@@ -17,7 +17,7 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which the project 
 
 from protocol.hashing import keccak
 from tests.l1.game import BOND, CHALLENGER_BOND, SHARE_BPS, Game
-from tests.protocol.harness import ETH
+from tests.support.wallets import ETH
 from tests.verifier.support import L2, make_node, wrong_step
 from verifier.api import create_app
 from verifier.api.app import MAX_BODY_BYTES

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 
 from tests.l1.game import make_game
-from tests.protocol.harness import ETH
 from tests.support.apifuzz import (
     CI_EXAMPLES,
     LONG_EXAMPLES,
@@ -21,6 +20,7 @@ from tests.support.apifuzz import (
     run_case,
     stop_apps,
 )
+from tests.support.wallets import ETH
 from tests.verifier.support import L2, make_node
 from verifier.api import create_app
 from verifier.core.config import Settings

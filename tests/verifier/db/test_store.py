@@ -10,7 +10,7 @@ from protocol.derive import Derived, PostedBatch, Verdict
 from protocol.hashing import keccak
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
-from tests.protocol.harness import DOMAIN
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEES
 from verifier.core.errors import StartupError
 from verifier.db.migrate import current_revision, head_revision, schema_differences, upgrade_head

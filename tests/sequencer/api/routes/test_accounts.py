@@ -6,10 +6,10 @@ from fastapi.testclient import TestClient
 
 from protocol.signing import to_checksum_address
 from protocol.txs import Transfer
-from tests.protocol.harness import ETH
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import raw_body
 from tests.support.fees import FEE_PRICE, fee_of
+from tests.support.wallets import ETH
 
 
 def test_account_balances_and_nonces(client: TestClient, chain: Chain) -> None:

@@ -14,10 +14,10 @@ from protocol.fees import FeeSchedule
 from protocol.txs import Transfer
 from sequencer.core.errors import ERROR_CODES
 from sequencer.main import create_app
-from tests.protocol.harness import Wallet
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import FakeClock, FakeL1, make_settings, raw_body, sqlite_url
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT
+from tests.support.wallets import Wallet
 
 
 def test_health_and_readiness(client: TestClient, chain: Chain) -> None:

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from protocol.paper import PAPER_X, PAPER_Y
 from protocol.signing import to_checksum_address
-from protocol.tensors import IntTensor
-from protocol.txs import AddData, CreateModel, Train
+from protocol.txs import Train
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import raw_body
 from tests.support.fees import FEE_PRICE
-
-PAPER_X = [0, 20, 50, 10, 70, 90, 20, 30, 10]
-PAPER_Y = [70, 80, 40, 90, 20, 0, 40, 60, 90]
+from tests.support.paper import paper_model_txs
 
 
 def test_paper_model_through_the_api(client: TestClient, chain: Chain) -> None:
     owner, trainer = chain.wallets[:2]
-    txs = [
-        owner.sign(
-            lambda n: CreateModel(
-                n, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE
-            )
-        ),
-        owner.sign(
-            lambda n: AddData(
-                n,
-                0,
-                IntTensor.matrix([[x] for x in PAPER_X]),
-                IntTensor.vector(PAPER_Y),
-                max_fee_price=FEE_PRICE,
-            )
-        ),
-        trainer.sign(lambda n: Train(n, 0, 1, max_fee_price=FEE_PRICE)),
-    ]
+    txs = [*paper_model_txs(owner), trainer.sign(lambda n: Train(n, 0, 1, max_fee_price=FEE_PRICE))]
     r = client.post("/v1/txs/batch", json={"txs": [raw_body(t) for t in txs]})
     assert r.status_code == 202, r.text
     chain.tick()

@@ -14,10 +14,10 @@ from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
 from protocol.txrules import model_commitment
 from protocol.txs import CommitModel, CreateTask, FinalizeTask, RevealModel
-from tests.protocol.harness import ETH
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import raw_body
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import ETH
 
 S = params.FIXED_SCALE
 

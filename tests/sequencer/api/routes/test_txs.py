@@ -29,18 +29,15 @@ from protocol.txs import (
 )
 from sequencer.core.config import MIN_BODY_BYTES
 from sequencer.main import create_app
-from tests.protocol.harness import DOMAIN, ETH, Wallet
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import FakeClock, hexed, make_settings, raw_body, sqlite_url, typed_body
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, fee_of
+from tests.support.paper import paper_create_model
+from tests.support.wallets import ETH, Wallet
 
 OTHER_CHAIN = Domain(1, DOMAIN.verifying_contract)
 OTHER_ROLLUP = Domain(DOMAIN.chain_id, b"\x42" * 20)
-
-
-def peek(w: Wallet, make: Callable[[int], Tx], **kw: Any) -> bytes:
-    """Sign with the wallet's next nonce without moving it (for txs the test expects refused)."""
-    return w.sign(make, nonce=kw.pop("nonce", w.nonce), **kw)
 
 
 def refused(
@@ -110,7 +107,7 @@ def test_typed_json_is_the_same_tx_as_raw(client: TestClient, chain: Chain) -> N
 
 def test_a_wallet_typed_data_document_is_accepted(client: TestClient, chain: Chain) -> None:
     a = chain.wallets[0]
-    tx = CreateModel(0, 1, 1000, IntTensor.vector([10 * 10**7, 2 * 10**7]), max_fee_price=FEE_PRICE)
+    tx = paper_create_model(0)
     doc = typed_data(DOMAIN, tx)
     signed = sign_tx(DOMAIN, tx, a.key)
     doc["signature"] = hexed(
@@ -216,7 +213,7 @@ def test_malformed_json(client: TestClient, chain: Chain) -> None:
 
 def test_malformed_bytes(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    raw = peek(a, transfer(b))
+    raw = a.peek(transfer(b))
     refused(client, chain, {"raw": "0xzz"}, 400, "invalid_hex")
     refused(client, chain, {"raw": raw.hex()}, 400, "invalid_hex")  # no 0x
     refused(client, chain, raw_body(raw[:-3]), 400, "decode_error")
@@ -269,7 +266,7 @@ def test_missing_typed_field(client: TestClient, chain: Chain) -> None:
 
 def test_bad_signature(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    raw = peek(a, transfer(b))
+    raw = a.peek(transfer(b))
     s = int.from_bytes(raw[-33:-1], "big")
     high_s = raw[:-33] + (params.SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - raw[-1]])
     refused(client, chain, raw_body(high_s), 400, "bad_signature")
@@ -285,7 +282,7 @@ def test_wrong_chain_and_domain(client: TestClient, chain: Chain) -> None:
     refused(client, chain, body, 400, "wrong_domain")
     body["domain"]["verifyingContract"] = typed_body(a, transfer(b), nonce=0)["domain"]["verifyingContract"]
     refused(client, chain, body, 400, "wrong_domain")  # the signature still recovers to a stranger
-    other = peek(a, transfer(b), domain=OTHER_CHAIN)
+    other = a.peek(transfer(b), domain=OTHER_CHAIN)
     error = refused(client, chain, raw_body(other, a.address), 400, "wrong_domain")
     assert "GET /v1/info" in error["message"]
     # without `from` the protocol decides: the stranger it recovers to has no funds, not even the fee
@@ -303,24 +300,24 @@ def test_replayed_and_gapped_nonces(client: TestClient, chain: Chain) -> None:
     assert error["hash"] == hexed(keccak(raw))
     chain.tick()
     refused(client, chain, raw_body(raw), 409, "already_known")  # the same tx, executed
-    error = refused(client, chain, raw_body(peek(a, transfer(b, 2), nonce=0)), 400, "nonce_too_low")
+    error = refused(client, chain, raw_body(a.peek(transfer(b, 2), nonce=0)), 400, "nonce_too_low")
     assert error["expected_nonce"] == 1
-    error = refused(client, chain, raw_body(peek(a, transfer(b), nonce=3)), 400, "nonce_gap")
+    error = refused(client, chain, raw_body(a.peek(transfer(b), nonce=3)), 400, "nonce_gap")
     assert "next (pending) nonce is 1" in error["message"]
 
 
 def test_insufficient_balance(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    refused(client, chain, raw_body(peek(a, transfer(b, 101 * ETH))), 400, "insufficient_balance")
+    refused(client, chain, raw_body(a.peek(transfer(b, 101 * ETH))), 400, "insufficient_balance")
     assert client.post("/v1/txs", json=raw_body(a.sign(transfer(b, 60 * ETH)))).status_code == 202
-    refused(client, chain, raw_body(peek(a, transfer(b, 50 * ETH))), 400, "insufficient_balance")  # pending
+    refused(client, chain, raw_body(a.peek(transfer(b, 50 * ETH))), 400, "insufficient_balance")  # pending
 
 
 def test_a_tx_that_cannot_pay_its_fee_is_refused_naming_fee_price_and_balance(
     client: TestClient, chain: Chain
 ) -> None:
     a, b = chain.wallets[:2]
-    low = peek(a, lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE - 1))
+    low = a.peek(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE - 1))
     error = refused(client, chain, raw_body(low), 400, "fee_price_too_low")
     assert (
         f"max_fee_price {FEE_PRICE - 1}" in error["message"] and f"fee price {FEE_PRICE}" in error["message"]
@@ -436,7 +433,7 @@ def test_oversized_tx_and_tensor(client: TestClient, chain: Chain) -> None:
 def test_too_many_txs_in_a_list(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
     n = chain.node.settings.max_list_txs + 1
-    body = {"txs": [raw_body(peek(a, transfer(b), nonce=i)) for i in range(n)]}
+    body = {"txs": [raw_body(a.peek(transfer(b), nonce=i)) for i in range(n)]}
     refused(client, chain, body, 413, "too_many_txs", path="/v1/txs/batch")
     refused(client, chain, {"txs": []}, 422, "invalid_request", path="/v1/txs/batch")
 
@@ -445,8 +442,8 @@ def test_a_list_with_one_bad_tx_stores_nothing(client: TestClient, chain: Chain)
     a, b = chain.wallets[:2]
     body = {
         "txs": [
-            raw_body(peek(a, transfer(b), nonce=0)),
-            raw_body(peek(a, transfer(b, 101 * ETH), nonce=1)),
+            raw_body(a.peek(transfer(b), nonce=0)),
+            raw_body(a.peek(transfer(b, 101 * ETH), nonce=1)),
             {"raw": "0xzz"},
         ]
     }
@@ -474,7 +471,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     refused(
         client,
         chain,
-        raw_body(peek(miner, lambda n: CommitModel(n, 99, ZERO32, max_fee_price=FEE_PRICE))),
+        raw_body(miner.peek(lambda n: CommitModel(n, 99, ZERO32, max_fee_price=FEE_PRICE))),
         400,
         "unknown_task",
     )
@@ -482,8 +479,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
         client,
         chain,
         raw_body(
-            peek(
-                miner,
+            miner.peek(
                 lambda n: AddData(
                     n, 99, IntTensor.matrix([[1]]), IntTensor.vector([1]), max_fee_price=FEE_PRICE
                 ),
@@ -495,12 +491,11 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     refused(
         client,
         chain,
-        raw_body(peek(other, lambda n: FinalizeTask(n, 0, max_fee_price=FEE_PRICE))),
+        raw_body(other.peek(lambda n: FinalizeTask(n, 0, max_fee_price=FEE_PRICE))),
         400,
         "wrong_phase",
     )
-    bad_dims = peek(
-        sub,
+    bad_dims = sub.peek(
         lambda n: CreateTask(
             n, Arch.LINREG, 1, 3, 0, ETH, now + 100, now + 200, ZERO32, ZERO32, max_fee_price=FEE_PRICE
         ),
@@ -517,7 +512,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     refused(
         client,
         chain,
-        raw_body(peek(miner, lambda n: CommitModel(n, 0, keccak(b"d"), max_fee_price=FEE_PRICE))),
+        raw_body(miner.peek(lambda n: CommitModel(n, 0, keccak(b"d"), max_fee_price=FEE_PRICE))),
         400,
         "already_committed",
     )
@@ -528,8 +523,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
         client,
         chain,
         raw_body(
-            peek(
-                miner,
+            miner.peek(
                 lambda n: RevealTestSet(
                     n, 0, ZERO32, 1, ZERO32, 0, features, labels, (), max_fee_price=FEE_PRICE
                 ),
@@ -542,8 +536,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
         client,
         chain,
         raw_body(
-            peek(
-                sub,
+            sub.peek(
                 lambda n: RevealTestSet(
                     n, 0, ZERO32, 1, ZERO32, 0, features, labels, (), max_fee_price=FEE_PRICE
                 ),
@@ -555,7 +548,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
     refused(
         client,
         chain,
-        raw_body(peek(miner, lambda n: CommitModel(n, 0, keccak(b"late"), max_fee_price=FEE_PRICE))),
+        raw_body(miner.peek(lambda n: CommitModel(n, 0, keccak(b"late"), max_fee_price=FEE_PRICE))),
         400,
         "wrong_phase",
     )
@@ -563,9 +556,7 @@ def test_task_and_model_rules(client: TestClient, chain: Chain) -> None:
         client,
         chain,
         raw_body(
-            peek(
-                other, lambda n: RevealModel(n, 0, ZERO32, IntTensor.vector([0, 0]), max_fee_price=FEE_PRICE)
-            )
+            other.peek(lambda n: RevealModel(n, 0, ZERO32, IntTensor.vector([0, 0]), max_fee_price=FEE_PRICE))
         ),
         400,
         "wrong_phase",

@@ -8,10 +8,10 @@ from protocol import keys
 from protocol.smt import SmtProof, verify_proof
 from protocol.txs import Withdraw
 from sequencer.db.models import BatchStatus
-from tests.protocol.harness import ETH
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import hexed, raw_body
 from tests.support.fees import FEE_PRICE
+from tests.support.wallets import ETH
 
 
 def test_withdrawal_proof_once_final(client: TestClient, chain: Chain) -> None:

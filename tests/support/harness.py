@@ -1,46 +1,17 @@
-"""A small driver for protocol tests: funded keys, a clock, nonces, and batches through apply_batch."""
+"""A small driver for protocol tests: funded wallets, a clock, and batches through apply_batch."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-
-from eth_account import Account
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from protocol.deposits import Deposit
 from protocol.receipts import Reason, Receipt
-from protocol.signing import Domain, sign_tx
 from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
-from protocol.txs import Tx
+from tests.support.domain import DOMAIN
 from tests.support.fees import FEES
-
-DOMAIN = Domain(chain_id=31337, verifying_contract=bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"))
-ETH = 10**18
-
-
-def at_nonce(tx: Tx) -> Callable[[int], Tx]:
-    """`tx` as a function of its nonce, for `Wallet.sign` (a tx built before its nonce is known)."""
-    return lambda nonce: replace(tx, nonce=nonce)
-
-
-@dataclass
-class Wallet:
-    key: bytes
-    address: bytes
-    nonce: int = 0  # the next nonce to sign with; `Harness.run` resyncs it from the state
-
-    @classmethod
-    def from_seed(cls, seed: int) -> Wallet:
-        key = (seed + 1).to_bytes(32, "big")
-        return cls(key, bytes.fromhex(Account.from_key(key).address[2:]))
-
-    def sign(self, make: Callable[[int], Tx], domain: Domain = DOMAIN, nonce: int | None = None) -> bytes:
-        """Sign `make(nonce)`, by default with this wallet's next nonce (which then advances)."""
-        if nonce is None:
-            nonce = self.nonce
-            self.nonce += 1
-        return sign_tx(domain, make(nonce), self.key).encoded
+from tests.support.wallets import ETH, Wallet
 
 
 @dataclass
