@@ -261,9 +261,9 @@ def test_competition_failure_paths(h: Harness) -> None:
         Reason.NOT_SUBMITTER,
     )
     reveal = reveal_tx(LINREG2, task_id, salt, features, labels, 0, max_fee_price=FEE_PRICE)
-    h.expect(sub.sign(lambda n: replace(reveal, nonce=n, salt=c)), Reason.HASH_MISMATCH)
+    h.expect(sub.sign(at_nonce(replace(reveal, salt=c))), Reason.HASH_MISMATCH)
     short = IntTensor.vector(labels.values[:-1])
-    h.expect(sub.sign(lambda n: replace(reveal, nonce=n, labels=short)), Reason.INVALID_PARAMS)
+    h.expect(sub.sign(at_nonce(replace(reveal, labels=short))), Reason.INVALID_PARAMS)
     h.expect(
         sub.sign(lambda n: reveal_tx(LINREG2, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)),
         Reason.OK,
@@ -346,29 +346,28 @@ def test_test_set_revealed_in_runs_of_chunks(h: Harness) -> None:
         (1, 64, 2),
         (2, 22, 2),
     ]
-    at = at_nonce
-    h.expect(sub.sign(at(runs[1])), Reason.INVALID_PARAMS)  # chunk 0 comes first
-    h.expect(sub.sign(at(runs[0])), Reason.OK)
+    h.expect(sub.sign(at_nonce(runs[1])), Reason.INVALID_PARAMS)  # chunk 0 comes first
+    h.expect(sub.sign(at_nonce(runs[0])), Reason.OK)
     task = h.state.task(task_id)
     assert task is not None and (task.revealed_chunks, task.has(TaskFlag.TEST_REVEALED)) == (1, False)
     reveal = lambda n: RevealModel(n, task_id, msalt, IntTensor.vector(weights), max_fee_price=FEE_PRICE)  # noqa: E731
     h.expect(h.wallets[1].sign(reveal), Reason.WRONG_PHASE)  # not revealed until the last chunk
-    h.expect(sub.sign(at(runs[0])), Reason.INVALID_PARAMS)  # chunk 0 again
-    h.expect(sub.sign(at(replace(runs[1], proof=runs[1].proof[::-1]))), Reason.HASH_MISMATCH)
-    h.expect(sub.sign(at(replace(runs[1], proof=runs[1].proof[:1]))), Reason.HASH_MISMATCH)
+    h.expect(sub.sign(at_nonce(runs[0])), Reason.INVALID_PARAMS)  # chunk 0 again
+    h.expect(sub.sign(at_nonce(replace(runs[1], proof=runs[1].proof[::-1]))), Reason.HASH_MISMATCH)
+    h.expect(sub.sign(at_nonce(replace(runs[1], proof=runs[1].proof[:1]))), Reason.HASH_MISMATCH)
     other = IntTensor.vector([v + 1 for v in runs[1].labels.values])  # not the committed chunk
-    h.expect(sub.sign(at(replace(runs[1], labels=other))), Reason.HASH_MISMATCH)
+    h.expect(sub.sign(at_nonce(replace(runs[1], labels=other))), Reason.HASH_MISMATCH)
     part_x = IntTensor((63, 2), runs[1].features.values[:126])  # not a whole chunk, and not the last
     part_y = IntTensor.vector(runs[1].labels.values[:63])
-    h.expect(sub.sign(at(replace(runs[1], features=part_x, labels=part_y))), Reason.INVALID_PARAMS)
-    h.expect(sub.sign(at(replace(runs[1], n_test=151))), Reason.HASH_MISMATCH)  # nTest is committed
-    h.expect(sub.sign(at(replace(runs[2], first_chunk=1))), Reason.INVALID_PARAMS)
-    h.expect(sub.sign(at(runs[1])), Reason.OK)
-    h.expect(sub.sign(at(runs[2])), Reason.OK)
+    h.expect(sub.sign(at_nonce(replace(runs[1], features=part_x, labels=part_y))), Reason.INVALID_PARAMS)
+    h.expect(sub.sign(at_nonce(replace(runs[1], n_test=151))), Reason.HASH_MISMATCH)  # nTest is committed
+    h.expect(sub.sign(at_nonce(replace(runs[2], first_chunk=1))), Reason.INVALID_PARAMS)
+    h.expect(sub.sign(at_nonce(runs[1])), Reason.OK)
+    h.expect(sub.sign(at_nonce(runs[2])), Reason.OK)
     task = h.state.task(task_id)
     assert task is not None and task.has(TaskFlag.TEST_REVEALED)
     assert (task.revealed_chunks, task.n_test, task.test_root) == (3, 150, runs[0].test_root)
-    h.expect(sub.sign(at(runs[2])), Reason.WRONG_PHASE)
+    h.expect(sub.sign(at_nonce(runs[2])), Reason.WRONG_PHASE)
     h.expect(h.wallets[1].sign(reveal), Reason.OK)
     stored = h.state.commitment(task_id, h.wallets[1].address)
     assert stored is not None and (stored.status, stored.score) == (CommitStatus.SCORED, 0)  # exact fit
