@@ -74,6 +74,20 @@ def session(**kwargs: Any) -> Session:
     return Session(Wallet(KEY), **kwargs)
 
 
+def transfer(nonce: int, max_fee_price: int) -> Transfer:
+    """The tx the submissions send, as the SDK takes one: a function of the nonce and the fee price."""
+    return Transfer(nonce, b"\x22" * 20, 1, max_fee_price)
+
+
+def served(call: Call) -> Answer | None:
+    """The answer to `GET /v1/info` or `GET /v1/fees`, which never change; None for any other call."""
+    if call.path == "/v1/info":
+        return Answer(200, INFO, {})
+    if call.path == "/v1/fees":
+        return Answer(200, FEES_BODY, {})
+    return None
+
+
 def test_503_is_retried_after_retry_after_and_the_retries_are_bounded() -> None:
     answers = [error(503, "catching_up", {"retry-after": "2"})] * 2 + [Answer(200, INFO, {})]
     got, steps = drive(ops.info(session()), lambda call: answers.pop(0))
@@ -130,10 +144,8 @@ def test_nonces_are_tracked_locally_and_resynced_after_a_nonce_error() -> None:
     posted: list[int] = []
 
     def handler(call: Call) -> Answer:
-        if call.path == "/v1/info":
-            return Answer(200, INFO, {})
-        if call.path == "/v1/fees":
-            return Answer(200, FEES_BODY, {})
+        if (fixed := served(call)) is not None:
+            return fixed
         if call.path.startswith("/v1/accounts/"):
             return Answer(200, account(server_nonce["next"]), {})
         signed = decode_tx(bytes.fromhex(call.json["raw"][2:]))
@@ -150,18 +162,17 @@ def test_nonces_are_tracked_locally_and_resynced_after_a_nonce_error() -> None:
         return Answer(202, body, {})
 
     s = session()
-    make = lambda n, p: Transfer(n, b"\x22" * 20, 1, p)  # noqa: E731
     for _ in range(3):
-        drive(ops.submit(s, make), handler)
+        drive(ops.submit(s, transfer), handler)
     assert posted == [4, 5, 6]  # one account read, then local nonces
     server_nonce["next"] = 10  # another client with the same key sent txs meanwhile
-    got, _ = drive(ops.submit(s, make), handler)
+    got, _ = drive(ops.submit(s, transfer), handler)
     assert got.nonce == 10 and posted[-2:] == [7, 10]
 
     server_nonce["next"] = 0  # resynced once only: a second nonce error is raised
     with pytest.raises(NonceError):
         drive(
-            ops.submit(s, lambda n, p: Transfer(n, b"\x22" * 20, 1, p)),
+            ops.submit(s, transfer),
             lambda call: _always_low(call, handler),
         )
 
@@ -176,10 +187,8 @@ def test_a_refused_tx_drops_the_local_nonce() -> None:
     reads: list[str] = []
 
     def handler(call: Call) -> Answer:
-        if call.path == "/v1/info":
-            return Answer(200, INFO, {})
-        if call.path == "/v1/fees":
-            return Answer(200, FEES_BODY, {})
+        if (fixed := served(call)) is not None:
+            return fixed
         if call.method == "GET":
             reads.append(call.path)
             return Answer(200, account(0), {})
@@ -188,7 +197,7 @@ def test_a_refused_tx_drops_the_local_nonce() -> None:
     s = session()
     for _ in range(2):
         with pytest.raises(TxRejected) as caught:
-            drive(ops.submit(s, lambda n, p: Transfer(n, b"\x22" * 20, 1, p)), handler)
+            drive(ops.submit(s, transfer), handler)
         assert caught.value.code == "insufficient_balance"
     assert len(reads) == 2  # the nonce taken was not used: asked again
 
@@ -252,7 +261,7 @@ def test_a_server_of_another_protocol_is_refused() -> None:
 def test_signing_needs_a_key() -> None:
     with pytest.raises(ClientError) as caught:
         drive(
-            ops.submit(Session(None), lambda n, p: Transfer(n, b"\x22" * 20, 1, p)),
+            ops.submit(Session(None), transfer),
             lambda c: Answer(200, INFO, {}),
         )
     assert caught.value.code == "no_key"
@@ -262,10 +271,8 @@ def test_a_list_is_signed_with_consecutive_nonces_and_posted_at_once() -> None:
     posted: list[Call] = []
 
     def handler(call: Call) -> Answer:
-        if call.path == "/v1/info":
-            return Answer(200, INFO, {})
-        if call.path == "/v1/fees":
-            return Answer(200, FEES_BODY, {})
+        if (fixed := served(call)) is not None:
+            return fixed
         if call.method == "GET":
             return Answer(200, account(3), {})
         posted.append(call)
@@ -288,10 +295,8 @@ def test_txs_sign_the_served_fee_price_or_the_override() -> None:
 
     def handler(call: Call) -> Answer:
         calls.append(call.path)
-        if call.path == "/v1/info":
-            return Answer(200, INFO, {})
-        if call.path == "/v1/fees":
-            return Answer(200, FEES_BODY, {})
+        if (fixed := served(call)) is not None:
+            return fixed
         if call.method == "GET":
             return Answer(200, account(0), {})
         tx = decode_tx(bytes.fromhex(call.json["raw"][2:])).tx
@@ -299,10 +304,9 @@ def test_txs_sign_the_served_fee_price_or_the_override() -> None:
         return Answer(202, {"hash": "0x", "type": "Transfer", "sender": "0x", "nonce": tx.nonce}, {})
 
     s = session()
-    make = lambda n, p: Transfer(n, b"\x22" * 20, 1, p)  # noqa: E731
-    drive(ops.submit(s, make), handler)
-    drive(ops.submit(s, make), handler)
+    drive(ops.submit(s, transfer), handler)
+    drive(ops.submit(s, transfer), handler)
     assert signed == [FEE_PRICE, FEE_PRICE] and calls.count("/v1/fees") == 1
     override = session(max_fee_price=3 * FEE_PRICE)
-    drive(ops.submit(override, make), handler)
+    drive(ops.submit(override, transfer), handler)
     assert signed[-1] == 3 * FEE_PRICE

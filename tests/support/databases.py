@@ -1,4 +1,5 @@
-"""Databases for the storage tests: SQLite files, and PostgreSQL in a fresh schema a test.
+"""Databases for the storage tests: SQLite files, PostgreSQL in a fresh schema a test, and the checks
+every role's migrations must pass.
 
 The server is MLROLLUP_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
 An unreachable server skips those cases, except under CI=true where it fails them: CI must run the
@@ -8,11 +9,14 @@ storage tests against it.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from service.db import Database, Migrations
 
 POSTGRES_URL = os.environ.get(
     "MLROLLUP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -55,3 +59,46 @@ def database_url(backend: str, tmp_path: Path, name: str, prefix: str) -> Iterat
         yield sqlite_url(tmp_path, name)
     else:
         yield from postgres_schema_url(prefix)
+
+
+def check_migrations(db_url: str, migrations: Migrations, head: str) -> None:
+    """A role's migrations on the fresh database `db_url`: they reach `head`, a second time as a
+    no-op, and give exactly the schema of the role's models."""
+    db = Database.connect(db_url)
+    try:
+        assert migrations.current_revision(db.engine) is None
+        migrations.upgrade_head(db.engine)
+        migrations.upgrade_head(db.engine)  # a no-op the second time
+        assert migrations.current_revision(db.engine) == migrations.head_revision() == head
+        assert migrations.schema_differences(db.engine) == []
+    finally:
+        db.dispose()
+
+
+def check_migrating_together(
+    db_url: str, migrations: Migrations, migrate: Callable[[Database], None]
+) -> None:
+    """Four processes of a role starting together on the fresh database `db_url` (`migrate`, what a
+    process does at start) all come up: one migrates, the others wait and find the schema there."""
+    databases = [Database.connect(db_url) for _ in range(4)]
+    start = threading.Barrier(len(databases))
+    errors: list[BaseException] = []
+
+    def run(db: Database) -> None:
+        start.wait()
+        try:
+            migrate(db)
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(db,)) for db in databases]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert migrations.current_revision(databases[0].engine) == migrations.head_revision()
+    finally:
+        for db in databases:
+            db.dispose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select, update
 
@@ -14,7 +12,7 @@ from protocol.state import State
 from protocol.txs import Transfer, Withdraw
 from sequencer.builder import BlockBuilder
 from sequencer.core.errors import SequencerError, StartupError
-from sequencer.db.migrate import current_revision, head_revision, schema_differences, upgrade_head
+from sequencer.db.migrate import MIGRATIONS
 from sequencer.db.models import BatchStatus, DepositRow, LeafRow, TxStatus
 from sequencer.db.session import Database
 from sequencer.db.store import Store
@@ -22,47 +20,19 @@ from sequencer.l1 import L1Deposit, PostedBatch
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
 from tests.sequencer.helpers import FakeClock, fund, make_settings, replay_from_batches
+from tests.support.databases import check_migrating_together, check_migrations
 from tests.support.fees import FEE_PRICE
 from tests.support.wallets import ETH, Wallet
 
 
 def test_migrations_match_the_models(db_url: str) -> None:
-    db = Database.connect(db_url)
-    try:
-        assert current_revision(db.engine) is None
-        upgrade_head(db.engine)
-        upgrade_head(db.engine)  # a no-op the second time
-        assert current_revision(db.engine) == head_revision() == "0004"
-        assert schema_differences(db.engine) == []
-    finally:
-        db.dispose()
+    check_migrations(db_url, MIGRATIONS, "0004")
 
 
 def test_processes_starting_together_migrate_once(db_url: str) -> None:
     """A sequencer and a batcher starting on one fresh database both come up (no "database is
     locked"): one migrates, the others wait and find the schema there."""
-    databases = [Database.connect(db_url) for _ in range(4)]
-    start = threading.Barrier(len(databases))
-    errors: list[BaseException] = []
-
-    def migrate(db: Database) -> None:
-        start.wait()
-        try:
-            Store(db).migrate()
-        except BaseException as exc:  # reported below, with the others
-            errors.append(exc)
-
-    threads = [threading.Thread(target=migrate, args=(db,)) for db in databases]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert errors == []
-        assert current_revision(databases[0].engine) == head_revision()
-    finally:
-        for db in databases:
-            db.dispose()
+    check_migrating_together(db_url, MIGRATIONS, lambda db: Store(db).migrate())
 
 
 def test_bytes_and_u128_are_exact(db_url: str) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from protocol.derive import Derived, PostedBatch, Verdict
 from protocol.hashing import keccak
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
+from tests.support.databases import check_migrating_together, check_migrations
 from tests.support.domain import DOMAIN
 from tests.support.fees import FEES
 from verifier.core.errors import StartupError
-from verifier.db.migrate import current_revision, head_revision, schema_differences, upgrade_head
+from verifier.db.migrate import MIGRATIONS, current_revision, head_revision, schema_differences, upgrade_head
 from verifier.db.models import BatchState, DisputePhase, Outcome
 from verifier.db.session import Database
 from verifier.db.store import Store
@@ -45,40 +44,11 @@ def posted(index: int, tag: bytes = b"") -> PostedBatch:
 
 
 def test_migrations_match_the_models(db_url: str) -> None:
-    db = Database.connect(db_url)
-    try:
-        assert current_revision(db.engine) is None
-        upgrade_head(db.engine)
-        upgrade_head(db.engine)  # a no-op the second time
-        assert current_revision(db.engine) == head_revision() == "0001"
-        assert schema_differences(db.engine) == []
-    finally:
-        db.dispose()
+    check_migrations(db_url, MIGRATIONS, "0001")
 
 
 def test_processes_starting_together_migrate_once(db_url: str) -> None:
-    databases = [Database.connect(db_url) for _ in range(4)]
-    start = threading.Barrier(len(databases))
-    errors: list[BaseException] = []
-
-    def migrate(db: Database) -> None:
-        start.wait()
-        try:
-            Store(db).migrate()
-        except BaseException as exc:  # reported below, with the others
-            errors.append(exc)
-
-    threads = [threading.Thread(target=migrate, args=(db,)) for db in databases]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert errors == []
-        assert current_revision(databases[0].engine) == head_revision()
-    finally:
-        for db in databases:
-            db.dispose()
+    check_migrating_together(db_url, MIGRATIONS, lambda db: Store(db).migrate())
 
 
 def test_a_database_shared_with_the_sequencer(db_url: str) -> None:
