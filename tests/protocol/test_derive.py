@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 import pytest
@@ -21,10 +20,9 @@ from protocol.derive import (
 from protocol.hashing import keccak
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
-from protocol.txs import Transfer
 from tests.support.domain import DOMAIN
-from tests.support.fees import FEE_PRICE, FEES
-from tests.support.wallets import ETH, Wallet
+from tests.support.fees import FEES
+from tests.support.wallets import ETH, Wallet, transfer
 
 ALICE, BOB = Wallet.from_seed(1), Wallet.from_seed(2)
 QUEUE = [Deposit(0, ALICE.address, 10 * ETH), Deposit(1, BOB.address, 5 * ETH), Deposit(2, BOB.address, 1)]
@@ -49,12 +47,8 @@ def posted(state: State, index: int, txs: list[bytes], dep: tuple[int, int], **o
     return replace(batch, **override)
 
 
-def transfer(wallet: Wallet, to: Wallet, amount: int, nonce: int) -> bytes:
-    return wallet.sign(partial(Transfer, to=to.address, amount=amount, max_fee_price=FEE_PRICE), nonce=nonce)
-
-
 def test_valid_batch_gives_the_honest_result() -> None:
-    batch = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2))
+    batch = posted(State(), 0, [ALICE.sign(transfer(BOB.address, ETH), nonce=0)], (0, 2))
     out = derive_batch(State(), batch, QUEUE, DOMAIN, FEES)
     assert out.verdict is Verdict.VALID and not out.verdict.is_fraud
     assert out.result is not None and out.result.post_root == batch.post_root
@@ -63,7 +57,9 @@ def test_valid_batch_gives_the_honest_result() -> None:
 
 @pytest.mark.parametrize("field", ["post_root", "trace_root"])
 def test_a_wrong_root_is_fraud(field: str) -> None:
-    batch = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2), **{field: keccak(b"forged")})
+    batch = posted(
+        State(), 0, [ALICE.sign(transfer(BOB.address, ETH), nonce=0)], (0, 2), **{field: keccak(b"forged")}
+    )
     out = derive_batch(State(), batch, QUEUE, DOMAIN, FEES)
     assert out.verdict is Verdict.WRONG_ROOTS and out.verdict.is_fraud
     assert field.replace("_", " ") in out.reason
@@ -102,10 +98,10 @@ def test_deposits_read_short_or_out_of_order_are_the_readers_fault() -> None:
 
 def test_derivation_goes_on_from_the_honest_state_after_a_wrong_batch() -> None:
     chain = Derivation(DOMAIN, FEES)
-    b0 = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2))
+    b0 = posted(State(), 0, [ALICE.sign(transfer(BOB.address, ETH), nonce=0)], (0, 2))
     assert chain.push(b0, QUEUE).verdict is Verdict.VALID
     honest_after_0 = chain.state
-    b1_honest = posted(honest_after_0, 1, [transfer(ALICE, BOB, ETH, 1)], (2, 2))
+    b1_honest = posted(honest_after_0, 1, [ALICE.sign(transfer(BOB.address, ETH), nonce=1)], (2, 2))
     b1 = replace(b1_honest, post_root=keccak(b"steal"))
     assert chain.push(b1, QUEUE).verdict is Verdict.WRONG_ROOTS
     assert chain.state.root == b1_honest.post_root  # the honest post state, not the posted one
@@ -122,9 +118,9 @@ def test_derivation_goes_on_from_the_honest_state_after_a_wrong_batch() -> None:
 
 def test_settled_batches_free_their_results_and_cannot_be_rewound() -> None:
     chain = Derivation(DOMAIN, FEES)
-    b0 = posted(State(), 0, [transfer(ALICE, BOB, ETH, 0)], (0, 2))
+    b0 = posted(State(), 0, [ALICE.sign(transfer(BOB.address, ETH), nonce=0)], (0, 2))
     chain.push(b0, QUEUE)
-    b1 = posted(chain.state, 1, [transfer(ALICE, BOB, 1, 1)], (2, 3))
+    b1 = posted(chain.state, 1, [ALICE.sign(transfer(BOB.address, 1), nonce=1)], (2, 3))
     chain.push(b1, QUEUE)
     root = chain.state.root
     chain.settle(0)

@@ -4,8 +4,6 @@ the transition actually does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from protocol import keys, params
@@ -19,13 +17,13 @@ from protocol.state import State
 from protocol.tensors import IntTensor
 from protocol.testset import reveal_txs
 from protocol.transition import BatchContext, apply_batch
-from protocol.txs import CreateTask, FinalizeTask, RevealModel, Train, Transfer, Tx, Withdraw
+from protocol.txs import CreateTask, FinalizeTask, RevealModel, Train, Tx, Withdraw
 from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT, FEES
 from tests.support.harness import Harness
 from tests.support.paper import paper_model
 from tests.support.tasks import LINREG2, commit, linreg_task
-from tests.support.wallets import ETH, Wallet, at_nonce
+from tests.support.wallets import ETH, Wallet, at_nonce, transfer
 
 S = params.FIXED_SCALE
 
@@ -33,10 +31,6 @@ S = params.FIXED_SCALE
 def units(raw: bytes, steps: int, macs: int = 0) -> int:
     """The spec's formula, written out: 40 a byte, 1,300 a step, 1 a MAC."""
     return 40 * len(raw) + 1_300 * steps + macs
-
-
-def transfer(to: bytes, amount: int, price: int = FEE_PRICE) -> Callable[[int], Tx]:
-    return lambda n: Transfer(n, to, amount, max_fee_price=price)
 
 
 def test_a_transfer_pays_its_bytes_and_its_step_to_the_recipient(h: Harness) -> None:

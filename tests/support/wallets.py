@@ -1,5 +1,6 @@
-"""Test accounts: keys from seeds, each signing with its next nonce, and `at_nonce`, the one way to
-sign a tx built beforehand at whatever nonce its sender is at (or again, at another nonce)."""
+"""Test accounts: keys from seeds, each signing with its next nonce; `at_nonce`, the one way to sign a
+tx built beforehand at whatever nonce its sender is at (or again, at another nonce); and `transfer`,
+the tx they sign most."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from dataclasses import dataclass, replace
 from eth_account import Account
 
 from protocol.signing import Domain, sign_tx
-from protocol.txs import Tx
+from protocol.txs import Transfer, Tx
 from tests.support.domain import DOMAIN
+from tests.support.fees import FEE_PRICE
 
 ETH = 10**18
 
@@ -18,6 +20,11 @@ ETH = 10**18
 def at_nonce(tx: Tx) -> Callable[[int], Tx]:
     """`tx` as a function of its nonce, for `Wallet.sign` (a tx built before its nonce is known)."""
     return lambda nonce: replace(tx, nonce=nonce)
+
+
+def transfer(to: bytes, amount: int = 1, price: int = FEE_PRICE) -> Callable[[int], Tx]:
+    """A transfer of `amount` wei to `to` with the fee price cap `price`, for `Wallet.sign`."""
+    return lambda nonce: Transfer(nonce, to, amount, max_fee_price=price)
 
 
 @dataclass

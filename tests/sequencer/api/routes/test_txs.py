@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from protocol.txs import (
     RevealModel,
     RevealTestSet,
     Transfer,
-    Tx,
 )
 from sequencer.core.config import MIN_BODY_BYTES
 from sequencer.main import create_app
@@ -34,7 +32,7 @@ from tests.sequencer.helpers import FakeClock, hexed, make_settings, raw_body, s
 from tests.support.domain import DOMAIN
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, fee_of
 from tests.support.paper import paper_create_model
-from tests.support.wallets import ETH, Wallet
+from tests.support.wallets import ETH, Wallet, transfer
 
 OTHER_CHAIN = Domain(1, DOMAIN.verifying_contract)
 OTHER_ROLLUP = Domain(DOMAIN.chain_id, b"\x42" * 20)
@@ -54,16 +52,12 @@ def refused(
     return dict(error)
 
 
-def transfer(to: Wallet, amount: int = 1) -> Callable[[int], Tx]:
-    return lambda n: Transfer(n, to.address, amount, max_fee_price=FEE_PRICE)
-
-
 # --- accepted ---------------------------------------------------------------------------------------
 
 
 def test_raw_tx_accepted_then_executed(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    raw = a.sign(transfer(b, 5))
+    raw = a.sign(transfer(b.address, 5))
     r = client.post("/v1/txs", json=raw_body(raw, a.address))
     assert r.status_code == 202
     body = r.json()
@@ -71,7 +65,7 @@ def test_raw_tx_accepted_then_executed(client: TestClient, chain: Chain) -> None
         "hash": hexed(keccak(raw)),
         "status": "pending",
         "type": "Transfer",
-        "sender": typed_body(a, transfer(b), nonce=0)["from"],
+        "sender": typed_body(a, transfer(b.address), nonce=0)["from"],
         "nonce": 0,
     }
     got = client.get(f"/v1/txs/{body['hash']}").json()
@@ -96,7 +90,7 @@ def test_raw_tx_accepted_then_executed(client: TestClient, chain: Chain) -> None
 
 def test_typed_json_is_the_same_tx_as_raw(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    body = typed_body(a, transfer(b, 7 * ETH), nonce=0)
+    body = typed_body(a, transfer(b.address, 7 * ETH), nonce=0)
     body["message"]["amount"] = str(7 * ETH)  # big integers as decimal strings
     r = client.post("/v1/txs", json=body)
     assert r.status_code == 202, r.text
@@ -138,7 +132,9 @@ def test_tensors_as_lists(client: TestClient, chain: Chain) -> None:
 
 def test_list_submission(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    bodies = [raw_body(a.sign(transfer(b))) for _ in range(3)] + [typed_body(b, transfer(a, 2))]
+    bodies = [raw_body(a.sign(transfer(b.address))) for _ in range(3)] + [
+        typed_body(b, transfer(a.address, 2))
+    ]
     r = client.post("/v1/txs/batch", json={"txs": bodies})
     assert r.status_code == 202, r.text
     txs = r.json()["txs"]
@@ -154,14 +150,14 @@ def test_list_submission(client: TestClient, chain: Chain) -> None:
 
 def test_wait_for_the_receipt(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    tx_hash = client.post("/v1/txs", json=raw_body(a.sign(transfer(b)))).json()["hash"]
+    tx_hash = client.post("/v1/txs", json=raw_body(a.sign(transfer(b.address)))).json()["hash"]
     timer = threading.Timer(0.2, chain.builder.tick)
     timer.start()
     started = time.monotonic()
     got = client.get(f"/v1/txs/{tx_hash}", params={"wait": 5}).json()
     assert got["status"] == "executed" and time.monotonic() - started < 4
     timer.join()
-    pending = client.post("/v1/txs", json=raw_body(a.sign(transfer(b)))).json()["hash"]
+    pending = client.post("/v1/txs", json=raw_body(a.sign(transfer(b.address)))).json()["hash"]
     assert client.get(f"/v1/txs/{pending}", params={"wait": 0.2}).json()["status"] == "pending"
 
 
@@ -204,16 +200,16 @@ def test_malformed_json(client: TestClient, chain: Chain) -> None:
     refused(client, chain, {}, 422, "invalid_request")
     refused(client, chain, {"raw": 5}, 422, "invalid_request")
     a, b = chain.wallets[:2]
-    both = {**typed_body(a, transfer(b), nonce=0), "raw": "0x01"}
+    both = {**typed_body(a, transfer(b.address), nonce=0), "raw": "0x01"}
     refused(client, chain, both, 422, "invalid_request")
     refused(client, chain, {"type": "Transfer", "signature": "0x00"}, 422, "invalid_request")
-    two_types = {**typed_body(a, transfer(b), nonce=0), "primaryType": "Withdraw"}
+    two_types = {**typed_body(a, transfer(b.address), nonce=0), "primaryType": "Withdraw"}
     assert "different tx types" in refused(client, chain, two_types, 422, "invalid_request")["message"]
 
 
 def test_malformed_bytes(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    raw = a.peek(transfer(b))
+    raw = a.peek(transfer(b.address))
     refused(client, chain, {"raw": "0xzz"}, 400, "invalid_hex")
     refused(client, chain, {"raw": raw.hex()}, 400, "invalid_hex")  # no 0x
     refused(client, chain, raw_body(raw[:-3]), 400, "decode_error")
@@ -238,7 +234,7 @@ def test_malformed_bytes(client: TestClient, chain: Chain) -> None:
 )
 def test_malformed_typed_fields(client: TestClient, chain: Chain, field: str, value: Any, code: str) -> None:
     a, b = chain.wallets[:2]
-    body = typed_body(a, transfer(b), nonce=0)
+    body = typed_body(a, transfer(b.address), nonce=0)
     if field.startswith("message."):
         body["message"][field.removeprefix("message.")] = value
     else:
@@ -249,7 +245,7 @@ def test_malformed_typed_fields(client: TestClient, chain: Chain, field: str, va
 
 def test_missing_typed_field(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    body = typed_body(a, transfer(b), nonce=0)
+    body = typed_body(a, transfer(b.address), nonce=0)
     del body["message"]["to"]
     assert "message.to: missing" in refused(client, chain, body, 422, "invalid_field")["message"]
     body = typed_body(
@@ -266,7 +262,7 @@ def test_missing_typed_field(client: TestClient, chain: Chain) -> None:
 
 def test_bad_signature(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    raw = a.peek(transfer(b))
+    raw = a.peek(transfer(b.address))
     s = int.from_bytes(raw[-33:-1], "big")
     high_s = raw[:-33] + (params.SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - raw[-1]])
     refused(client, chain, raw_body(high_s), 400, "bad_signature")
@@ -276,13 +272,15 @@ def test_bad_signature(client: TestClient, chain: Chain) -> None:
 
 def test_wrong_chain_and_domain(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    body = typed_body(a, transfer(b), nonce=0, domain=OTHER_CHAIN)
+    body = typed_body(a, transfer(b.address), nonce=0, domain=OTHER_CHAIN)
     assert "chain id is 31337" in refused(client, chain, body, 400, "wrong_chain")["message"]
-    body = typed_body(a, transfer(b), nonce=0, domain=OTHER_ROLLUP)
+    body = typed_body(a, transfer(b.address), nonce=0, domain=OTHER_ROLLUP)
     refused(client, chain, body, 400, "wrong_domain")
-    body["domain"]["verifyingContract"] = typed_body(a, transfer(b), nonce=0)["domain"]["verifyingContract"]
+    body["domain"]["verifyingContract"] = typed_body(a, transfer(b.address), nonce=0)["domain"][
+        "verifyingContract"
+    ]
     refused(client, chain, body, 400, "wrong_domain")  # the signature still recovers to a stranger
-    other = a.peek(transfer(b), domain=OTHER_CHAIN)
+    other = a.peek(transfer(b.address), domain=OTHER_CHAIN)
     error = refused(client, chain, raw_body(other, a.address), 400, "wrong_domain")
     assert "GET /v1/info" in error["message"]
     # without `from` the protocol decides: the stranger it recovers to has no funds, not even the fee
@@ -294,23 +292,24 @@ def test_wrong_chain_and_domain(client: TestClient, chain: Chain) -> None:
 
 def test_replayed_and_gapped_nonces(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    raw = a.sign(transfer(b))
+    raw = a.sign(transfer(b.address))
     assert client.post("/v1/txs", json=raw_body(raw)).status_code == 202
     error = refused(client, chain, raw_body(raw), 409, "already_known")  # the same tx, pending
     assert error["hash"] == hexed(keccak(raw))
     chain.tick()
     refused(client, chain, raw_body(raw), 409, "already_known")  # the same tx, executed
-    error = refused(client, chain, raw_body(a.peek(transfer(b, 2), nonce=0)), 400, "nonce_too_low")
+    error = refused(client, chain, raw_body(a.peek(transfer(b.address, 2), nonce=0)), 400, "nonce_too_low")
     assert error["expected_nonce"] == 1
-    error = refused(client, chain, raw_body(a.peek(transfer(b), nonce=3)), 400, "nonce_gap")
+    error = refused(client, chain, raw_body(a.peek(transfer(b.address), nonce=3)), 400, "nonce_gap")
     assert "next (pending) nonce is 1" in error["message"]
 
 
 def test_insufficient_balance(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
-    refused(client, chain, raw_body(a.peek(transfer(b, 101 * ETH))), 400, "insufficient_balance")
-    assert client.post("/v1/txs", json=raw_body(a.sign(transfer(b, 60 * ETH)))).status_code == 202
-    refused(client, chain, raw_body(a.peek(transfer(b, 50 * ETH))), 400, "insufficient_balance")  # pending
+    refused(client, chain, raw_body(a.peek(transfer(b.address, 101 * ETH))), 400, "insufficient_balance")
+    assert client.post("/v1/txs", json=raw_body(a.sign(transfer(b.address, 60 * ETH)))).status_code == 202
+    # refused against the pending balance (the 60 ETH transfer is not executed yet)
+    refused(client, chain, raw_body(a.peek(transfer(b.address, 50 * ETH))), 400, "insufficient_balance")
 
 
 def test_a_tx_that_cannot_pay_its_fee_is_refused_naming_fee_price_and_balance(
@@ -433,7 +432,7 @@ def test_oversized_tx_and_tensor(client: TestClient, chain: Chain) -> None:
 def test_too_many_txs_in_a_list(client: TestClient, chain: Chain) -> None:
     a, b = chain.wallets[:2]
     n = chain.node.settings.max_list_txs + 1
-    body = {"txs": [raw_body(a.peek(transfer(b), nonce=i)) for i in range(n)]}
+    body = {"txs": [raw_body(a.peek(transfer(b.address), nonce=i)) for i in range(n)]}
     refused(client, chain, body, 413, "too_many_txs", path="/v1/txs/batch")
     refused(client, chain, {"txs": []}, 422, "invalid_request", path="/v1/txs/batch")
 
@@ -442,8 +441,8 @@ def test_a_list_with_one_bad_tx_stores_nothing(client: TestClient, chain: Chain)
     a, b = chain.wallets[:2]
     body = {
         "txs": [
-            raw_body(a.peek(transfer(b), nonce=0)),
-            raw_body(a.peek(transfer(b, 101 * ETH), nonce=1)),
+            raw_body(a.peek(transfer(b.address), nonce=0)),
+            raw_body(a.peek(transfer(b.address, 101 * ETH), nonce=1)),
             {"raw": "0xzz"},
         ]
     }
