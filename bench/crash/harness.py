@@ -12,7 +12,7 @@ for the harness):
 - sequencer, batcher and verifier `dispute`: a fault drill armed (`MLROLLUP_UNSAFE_FAULT`, one kind
   a stack), killed once the verifier has opened the dispute of the wrong batch;
 - verifier `judging`: at a random moment of the load, while it derives the batches;
-- devnet `anytime`: the devnet keeps its chain in memory (`l1_contracts/devnet.py`), so a killed
+- devnet `anytime`: the devnet keeps its chain in memory (`l1_contracts/devnet/`), so a killed
   devnet comes back as a new chain; the harness checks exactly that, that the sequencer still
   serves every acknowledged receipt and did not take the empty chain for the truth, then starts a
   new stack.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from l1_contracts.devnet import DEFAULT_BLOCK_INTERVAL_S, Devnet, DevnetConfig, _parser
-from l1_contracts.devnet_timer import BlockTimer
+from l1_contracts.devnet import DEFAULT_BLOCK_INTERVAL_S, BlockTimer, Devnet, DevnetConfig
+from l1_contracts.devnet.cli import _parser
 from l1_contracts.errors import DevnetConfigError
 from tests.support.servers import roles_in, rpc, start_devnet, wait_until
 

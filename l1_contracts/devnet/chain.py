@@ -37,10 +37,8 @@ from eth_tester.backends.pyevm.main import (
 from eth_tester.backends.pyevm.serializers import serialize_transaction, serialize_transaction_receipt
 from eth_tester.exceptions import TransactionFailed, TransactionNotFound
 
-# The public test mnemonic of anvil and hardhat, with their derivation path: account 0 is
-# 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266. Anyone can spend from these keys on a public chain.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_HD_PATH = "m/44'/60'/0'/0"
+from l1_contracts.devnet.accounts import DEV_HD_PATH, DEV_MNEMONIC
+
 EVM_FORK = "prague"
 FEE_KEYS = ("gas_price", "max_fee_per_gas", "max_priority_fee_per_gas")
 
