@@ -19,23 +19,22 @@ While its chain is not in line with L1 (`sequencer.follower` reading L1 at start
 batches L1 deleted, adopting another proposer's batch, or waiting for a fraudulent one to go), the
 sequencer is `catching_up`: it refuses new txs with a 503 `catching_up` and `Retry-After`, since it
 could not post them, and `/readyz` says why.
+
+Its helpers have modules of their own: `sequencer.committer` (the group committer that stores
+accepted txs before they are acknowledged), `sequencer.history` (the states after past batches, for
+proofs) and `sequencer.waiters` (the coroutines of long polls waiting for a block).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from protocol.codec import decode_tx
 from protocol.errors import ProtocolError
@@ -45,12 +44,14 @@ from protocol.state import State
 from protocol.transition import BatchResult
 from protocol.txs import TxType
 from sequencer.batcher import record_posted
+from sequencer.committer import GroupCommitter, Ticket
 from sequencer.core.config import BATCH_HEADER_BYTES, Settings
 from sequencer.core.errors import ApiError, SequencerError, StartupError, api_error
 from sequencer.core.metrics import Metrics
 from sequencer.db.models import BatchRow, BatchStatus, TxRow, TxStatus
 from sequencer.db.session import Database
 from sequencer.db.store import Rollback, Store
+from sequencer.history import BatchStates
 from sequencer.l1 import BatchToPost, DepositSource, L1Deposit, PostedBatch, batch_to_post
 from sequencer.mempool import (
     JOB_TYPES,
@@ -63,6 +64,7 @@ from sequencer.mempool import (
     states_after,
     tx_nonce,
 )
+from sequencer.waiters import BlockWaiters
 
 log = logging.getLogger("sequencer")
 
@@ -72,7 +74,6 @@ CHEAP_TYPES = frozenset(
     bytes([t])
     for t in (TxType.TRANSFER, TxType.WITHDRAW, TxType.CREATE_TASK, TxType.COMMIT_MODEL, TxType.FINALIZE_TASK)
 )
-SNAPSHOTS_KEPT = 64  # post-states of recent batches kept in memory for proofs
 OPTIMISTIC_TRIES = 2  # dry-runs outside the lock before one under it (the pending state kept moving)
 DEFAULT_STEP_SECONDS = 2e-3  # a training step's time, until the builder has measured one
 
@@ -169,7 +170,6 @@ class Sequencer:
         self.metrics = metrics or Metrics()
         self.lock = threading.RLock()
         self._admitting = threading.Lock()  # expensive admissions, one at a time, outside `lock`
-        self._snapshot_lock = threading.Lock()  # `snapshots` only: never held while executing
         self.wake = threading.Event()  # set when a full block is pending: the builder starts at once
         self._blocks = threading.Condition()  # notified after every block
         self.block_waiters = BlockWaiters(settings.max_long_polls)
@@ -181,7 +181,7 @@ class Sequencer:
         self.batch_ts_floor = 0  # batch timestamps never decrease
         self.next_seq = 1
         self.mempool = Mempool(self.domain, self.fees, self.head, 0)
-        self.snapshots: OrderedDict[int, State] = OrderedDict()
+        self.history = BatchStates(self.store)  # post-states of past batches, for proofs
         self.durable_seq = 0  # every accepted tx up to this seq is committed; blocks take no other
         self.committer = GroupCommitter(self)
         self.started = False
@@ -224,7 +224,7 @@ class Sequencer:
                 if batch.status == BatchStatus.OPEN:
                     self.open_batch = OpenBatch.from_row(batch, self.store.undo_keys(batch.id))
                 else:
-                    self.snapshots[batch.id] = head
+                    self.history.remember(batch.id, head)
             self.next_seq = self.store.max_seq() + 1
             self.durable_seq = self.next_seq - 1
             self.mempool = Mempool(self.domain, self.fees, head, self.admission_timestamp())
@@ -506,46 +506,12 @@ class Sequencer:
         """The state after batch `batch_id` (sealed or later), for proofs against its root.
 
         Recent ones are kept in memory; others are rebuilt from the current state and the undo
-        entries of every later batch, which exist back to the last final batch."""
-        batch = self.store.batch(batch_id)
-        if batch is None:
-            raise api_error("not_found", f"there is no batch {batch_id}")
-        if batch.status == BatchStatus.OPEN or batch.post_root is None:
-            raise api_error("not_finalized", f"batch {batch_id} is still open: its post-state is not settled")
-        with self._snapshot_lock:
-            cached = self.snapshots.get(batch_id)
-        head = self.view.head
-        if cached is not None:
-            return cached
-        final = self.store.last_batch_with(BatchStatus.FINAL)
-        if final is not None and batch_id < final.id:
-            raise api_error(
-                "not_found",
-                f"batch {batch_id} is older than the last final batch {final.id}: proofs are served "
-                "against the last final batch or later",
-            )
-        leaves = dict(head.leaves())
-        # The undo entries are read after `head` was taken: a block committed in between adds
-        # entries whose old values are `head`'s own, so applying them changes nothing.
-        for _, key, prev in self.store.undo_after(batch_id):
-            if prev is None:
-                leaves.pop(key, None)
-            else:
-                leaves[key] = prev
-        state = State.from_leaves(leaves.items())
-        if state.root != batch.post_root:
-            raise SequencerError(
-                f"rebuilt state of batch {batch_id} has root 0x{state.root.hex()}, not its post root"
-            )
-        self.remember(batch_id, state)
-        return state
+        entries of every later batch, which exist back to the last final batch (`BatchStates`)."""
+        return self.history.state_at(batch_id, lambda: self.view.head)
 
     def remember(self, batch_id: int, state: State) -> None:
-        with self._snapshot_lock:
-            self.snapshots[batch_id] = state
-            self.snapshots.move_to_end(batch_id)
-            while len(self.snapshots) > SNAPSHOTS_KEPT:
-                self.snapshots.popitem(last=False)
+        """Keep `state` as batch `batch_id`'s post-state for proofs."""
+        self.history.remember(batch_id, state)
 
     # --- following L1 ------------------------------------------------------------------------------
 
@@ -580,9 +546,7 @@ class Sequencer:
         self.open_batch = None
         self.next_batch_id = undone.batch_id
         self.batch_ts_floor = 0 if kept is None else kept.timestamp
-        with self._snapshot_lock:
-            for old in [b for b in self.snapshots if b >= undone.batch_id]:
-                del self.snapshots[old]
+        self.history.forget_from(undone.batch_id)
         self.requeue([_pending(r) for r in undone.requeued])
 
     def requeue(self, txs: Sequence[PendingTx]) -> None:
@@ -623,100 +587,7 @@ class Sequencer:
 
     def forget_before(self, batch_id: int) -> None:
         """Batch `batch_id` is final: drop the snapshots of older batches (no proofs against them)."""
-        with self._snapshot_lock:
-            for old in [b for b in self.snapshots if b < batch_id]:
-                del self.snapshots[old]
-
-
-class Ticket:
-    """A submission waiting for its commit: `future` resolves once stored, or fails with the
-    `ApiError` storage_unavailable."""
-
-    __slots__ = ("future", "rows")
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.rows = rows
-        self.future: Future[None] = Future()
-
-
-class GroupCommitter:
-    """Commits accepted txs on one thread, every waiting submission in one transaction.
-
-    A submission is dry-run and added to the mempool under the sequencer's lock, queued here, and
-    answered once its transaction commits; the block builder takes only txs up to `durable_seq`.
-    If a commit fails, every tx not yet durable is dropped from the mempool and refused (503), and
-    the pending state is rebuilt: nothing is acknowledged that is not stored.
-    """
-
-    def __init__(self, node: Sequencer) -> None:
-        self.node = node
-        self._queue: list[Ticket] = []
-        self._cond = threading.Condition()
-        self._stop = False
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(30)
-            self._thread = None
-
-    def enqueue(self, rows: list[dict[str, Any]]) -> Ticket:
-        """Queue rows (caller holds the sequencer's lock, so queue order is seq order)."""
-        ticket = Ticket(rows)
-        with self._cond:
-            if self._thread is None:  # not started: commit inline (tests, tools)
-                self._commit([ticket])
-                return ticket
-            self._queue.append(ticket)
-            self._cond.notify()
-        return ticket
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stop:
-                    self._cond.wait()
-                if not self._queue:
-                    return
-                group, self._queue = self._queue, []
-            self._commit(group)
-
-    def _commit(self, group: list[Ticket]) -> None:
-        node = self.node
-        rows = [row for t in group for row in t.rows]
-        try:
-            node.store.insert_txs(rows)
-        except SQLAlchemyError as exc:
-            log.exception("storing %d accepted txs failed", len(rows))
-            self._fail(group, type(exc).__name__)
-            return
-        node.durable_seq = max(node.durable_seq, rows[-1]["seq"])  # only this thread raises it
-        for t in group:
-            t.future.set_result(None)
-
-    def _fail(self, group: list[Ticket], error: str) -> None:
-        node = self.node
-        with node.lock, self._cond:
-            group = group + self._queue
-            self._queue = []
-            kept = [t for t in node.mempool.txs if t.seq <= node.durable_seq]
-            dropped = node.mempool.txs[len(kept) :]
-            node.mempool.drop_suffix(len(dropped))
-            node.mempool.rebuild(node.head, node.admission_timestamp())
-            node.next_seq = node.durable_seq + 1
-            node.publish()
-        for t in group:
-            t.future.set_exception(
-                api_error("storage_unavailable", f"the database refused the write: {error}")
-            )
+        self.history.forget_before(batch_id)
 
 
 def _pending(row: TxRow) -> PendingTx:
@@ -725,56 +596,6 @@ def _pending(row: TxRow) -> PendingTx:
     return PendingTx(
         row.seq, row.hash, row.raw, row.tx_type, row.sender, row.nonce, row.received_at, row.replay_ts
     )
-
-
-class BlockWaiters:
-    """Coroutines waiting for a block, woken from the builder's thread (`notify`): a wait holds a
-    future on its event loop, not a thread. At most `limit` wait at once."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._lock = threading.Lock()
-        self._waiting: set[asyncio.Future[None]] = set()
-
-    def __len__(self) -> int:
-        return len(self._waiting)
-
-    def notify(self) -> None:
-        with self._lock:
-            waiting, self._waiting = self._waiting, set()
-        for future in waiting:
-            with contextlib.suppress(RuntimeError):  # its loop is closed (the app stopped): nobody waits
-                future.get_loop().call_soon_threadsafe(_wake, future)
-
-    async def wait(self, done: Callable[[], bool], timeout: float) -> bool:
-        """Until `done()` holds (re-checked after every notification) or `timeout` seconds pass;
-        whether it holds. Returns `done()` at once when `limit` coroutines already wait."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not done():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            future: asyncio.Future[None] = loop.create_future()
-            with self._lock:
-                if len(self._waiting) >= self.limit:
-                    return done()
-                self._waiting.add(future)
-            try:
-                if done():  # a block that landed before the future was registered
-                    return True
-                await asyncio.wait_for(future, remaining)
-            except TimeoutError:
-                return done()
-            finally:
-                with self._lock:
-                    self._waiting.discard(future)
-        return True
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 @dataclass(frozen=True, slots=True)
