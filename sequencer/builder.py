@@ -48,8 +48,8 @@ from sequencer.core.config import BATCH_TX_OVERHEAD, Settings
 from sequencer.core.errors import SequencerError
 from sequencer.db.models import BatchRow, BatchStatus, BlockRow, Origin, TxStatus
 from sequencer.db.store import BlockWrite, Rollback, TxReceiptWrite
-from sequencer.executor import Executor, ProcessExecutor, make_executor
-from sequencer.faults import FaultDrill, FaultKind
+from sequencer.executor import ExecutedBlock, Executor, ProcessExecutor, make_executor
+from sequencer.faults import FaultDrill, Faulted, FaultKind
 from sequencer.foreign import foreign_block, tx_hashes
 from sequencer.mempool import PendingTx
 from sequencer.node import OpenBatch, Sequencer
@@ -229,9 +229,46 @@ class BlockBuilder:
             return _Plan(node.height + 1, head, fresh, True, deposits, txs)
 
     def _execute(self, plan: _Plan, now: float) -> BuiltBlock | None:
+        """Execute a planned block outside the sequencer's lock, write it in one transaction, then
+        move the in-memory head under the lock; None when no tx of it fit its batch (then sealed)."""
+        batch = plan.batch
+        ctx = BatchContext(self.node.domain, self.node.fees, batch.timestamp)
+        executed = self._run_block(plan, ctx, now)
+        if executed is None:
+            return None
+        plan, result, full = executed
+        raws = [t.raw for t in plan.txs]
+        result, faulted, meta = self._drill(plan, raws, ctx, result)
+        changes = list(result.changes)
+        undo = [(k, plan.head.get(k)) for k, _ in changes if k not in batch.undo_keys]
+        steps, kinds = _step_rows(plan, result)
+        receipts, commitments = _receipt_writes(plan, result)
+        after = _batch_after(plan, raws, len(steps), undo)
+        block = _block_write(plan, after, result, now, changes, undo, steps, receipts, commitments, meta)
+        self.node.store.write_block(block)
+        if faulted is not None:
+            self._fault_fired(plan, faulted)
+        size = self._advance(plan, after, result.post_state, faulted is not None, full, now)
+        self._record(plan, receipts, kinds, len(steps), result.seconds, size)
+        return BuiltBlock(
+            plan.number,
+            batch.id,
+            batch.timestamp,
+            len(plan.txs),
+            len(plan.deposits),
+            len(steps),
+            result.post_state.root,
+            result.seconds,
+        )
+
+    def _run_block(
+        self, plan: _Plan, ctx: BatchContext, now: float
+    ) -> tuple[_Plan, ExecutedBlock, bool] | None:
+        """Execute the block within the steps left in its batch: the plan (cut after the last tx that
+        fits, if one took more steps than its dry-run), the result and whether it was cut. None when
+        no tx fits: the batch is sealed and the next block, in a new batch, is built at once."""
         node, batch = self.node, plan.batch
         raws = [t.raw for t in plan.txs]
-        ctx = BatchContext(node.domain, node.fees, batch.timestamp)
         room = self.max_steps - batch.step_count
         result = self.executor.execute(plan.head, plan.deposits, raws, ctx, room)
         fit = len(result.receipts)
@@ -244,130 +281,40 @@ class BlockBuilder:
                 node.wake.set()  # build the next block, in a new batch, at once
                 return None
             plan = replace(plan, txs=plan.txs[:fit])
-            raws = raws[:fit]
+        return plan, result, full
+
+    def _drill(
+        self, plan: _Plan, raws: list[bytes], ctx: BatchContext, result: ExecutedBlock
+    ) -> tuple[ExecutedBlock, Faulted | None, dict[str, str]]:
+        """The fault drill's one hook: the honest block, or the wrong one with the database meta
+        that marks the drill spent."""
         meta: dict[str, str] = {}
         faulted = None
-        if self.fault is not None:  # the drill's one hook: the honest block, or the wrong one
-            faulted = self.fault.apply(batch.id, plan.head, plan.deposits, raws, ctx, result)
+        if self.fault is not None:
+            faulted = self.fault.apply(plan.batch.id, plan.head, plan.deposits, raws, ctx, result)
             if faulted is not None:
                 result = faulted.block
-                meta[self.fault.spent_key] = f"batch {batch.id}, block {plan.number}"
-        seconds = result.seconds
-        post = result.post_state
-        changes = list(result.changes)
-        undo = [(k, plan.head.get(k)) for k, _ in changes if k not in batch.undo_keys]
-        input_offset = batch.input_count
-        step_offset = batch.step_count
-        steps = []
-        kinds: Counter[StepKind] = Counter()
-        for index, s in enumerate(result.steps):
-            cursor = s.cursor + input_offset
-            kinds[s.kind] += 1
-            steps.append(
-                {
-                    "batch_id": batch.id,
-                    "batch_index": step_offset + index,
-                    "block_number": plan.number,
-                    "kind": int(s.kind),
-                    "state_root": s.state_root,
-                    "cursor": cursor,
-                    "job_hash": s.job_hash,
-                    "hash": trace_leaf(s.state_root, cursor, s.job_hash),
-                }
-            )
-        receipts = []
-        commitments = []
-        for receipt, tx in zip(result.receipts, plan.txs, strict=True):
-            receipts.append(
-                TxReceiptWrite(
-                    tx.seq,
-                    TxStatus.EXECUTED if receipt.success else TxStatus.FAILED,
-                    receipt.tx_index,
-                    int(receipt.reason),
-                    receipt.detail,
-                    receipt.created_id,
-                    receipt.first_step,
-                    receipt.last_step,
-                    receipt.fee,
-                )
-            )
-            if receipt.success and tx.tx_type == TxType.COMMIT_MODEL:
-                commit = decode_tx(tx.raw).tx
-                assert isinstance(commit, CommitModel)
-                commitments.append((commit.task_id, tx.sender))
+                meta[self.fault.spent_key] = f"batch {plan.batch.id}, block {plan.number}"
+        return result, faulted, meta
 
-        after = replace(
-            batch,
-            deposit_count=batch.deposit_count + len(plan.deposits),
-            tx_count=batch.tx_count + len(plan.txs),
-            data_bytes=batch.data_bytes + sum(BATCH_TX_OVERHEAD + len(r) for r in raws),
-            step_count=batch.step_count + len(steps),
-            first_block=plan.number if batch.first_block is None else batch.first_block,
-            undo_keys=batch.undo_keys | {k for k, _ in undo},
+    def _fault_fired(self, plan: _Plan, faulted: Faulted) -> None:
+        assert self.fault is not None
+        self.fault.spent = True
+        log.warning(
+            "UNSAFE FAULT DRILL FIRED: block %d of batch %d commits a WRONG result (%s); the batch is "
+            "sealed now and will be posted as it is",
+            plan.number,
+            plan.batch.id,
+            faulted.what,
         )
-        new_batch = None
-        if plan.is_new:
-            new_batch = BatchRow(
-                id=batch.id,
-                status=BatchStatus.OPEN,
-                timestamp=batch.timestamp,
-                tx_count=0,
-                data_bytes=batch.data_bytes,
-                deposit_start=batch.deposit_start,
-                deposit_count=0,
-                step_count=0,
-                prev_root=batch.prev_root,
-                opened_at=batch.opened_at,
-            )
-        block = BlockRow(
-            number=plan.number,
-            batch_id=batch.id,
-            timestamp=batch.timestamp,
-            pre_root=plan.head.root,
-            post_root=post.root,
-            trace_root=result.trace_root,
-            tx_count=len(plan.txs),
-            deposit_start=batch.deposit_start + batch.deposit_count,
-            deposit_end=batch.deposit_start + after.deposit_count,
-            input_offset=input_offset,
-            step_offset=step_offset,
-            step_count=len(steps),
-            created_at=now,
-            exec_seconds=seconds,
-        )
-        node.store.write_block(
-            BlockWrite(
-                block=block,
-                new_batch=new_batch,
-                batch_update={
-                    "first_block": after.first_block,
-                    "last_block": plan.number,
-                    "tx_count": after.tx_count,
-                    "data_bytes": after.data_bytes,
-                    "deposit_count": after.deposit_count,
-                    "step_count": after.step_count,
-                    "post_root": post.root,
-                },
-                receipts=receipts,
-                leaves=changes,
-                undo=undo,
-                steps=steps,
-                deposit_indices=range(block.deposit_start, block.deposit_end),
-                commitments=commitments,
-                meta=meta,
-            )
-        )
-        if faulted is not None:
-            assert self.fault is not None
-            self.fault.spent = True
-            log.warning(
-                "UNSAFE FAULT DRILL FIRED: block %d of batch %d commits a WRONG result (%s); the batch is "
-                "sealed now and will be posted as it is",
-                plan.number,
-                batch.id,
-                faulted.what,
-            )
 
+    def _advance(
+        self, plan: _Plan, after: OpenBatch, post: State, faulted: bool, full: bool, now: float
+    ) -> int:
+        """Move the head to the written block (under the sequencer's lock): the mempool drops its
+        txs and moves its pending state on, and the batch is sealed if it is full. The mempool's
+        size after it."""
+        node, batch = self.node, plan.batch
         with node.lock:
             node.head = post
             node.height = plan.number
@@ -379,25 +326,36 @@ class BlockBuilder:
             # The txs still pending run at this batch's time, except after a batch that re-executed
             # rolled-back txs at their old time: new txs never join it, they run in a batch of now.
             ts = batch.timestamp if batch.replay_ts is None else max(int(now), batch.timestamp)
-            if faulted is not None or node.mempool.stale(ts):
+            if faulted or node.mempool.stale(ts):
                 node.mempool.rebuild(post, ts)  # a faulted head is not the dry-runs' one
             elif plan.deposits:
                 node.mempool.credit(plan.deposits, ts)
-            if full or faulted is not None or after.tx_count >= self.settings.batch_max_txs:
+            if full or faulted or after.tx_count >= self.settings.batch_max_txs:
                 self._seal(after, now)
             elif self._take(after) == () and node.mempool.txs and node.mempool.txs[0].seq <= node.durable_seq:
                 self._seal(after, now)  # the next pending tx does not fit: close the batch now
             node.publish()
-            size = len(node.mempool)
-        if steps:
-            node.step_seconds = seconds / len(steps)
-        node.notify_block()
+            return len(node.mempool)
 
+    def _record(
+        self,
+        plan: _Plan,
+        receipts: list[TxReceiptWrite],
+        kinds: Counter[StepKind],
+        step_count: int,
+        seconds: float,
+        size: int,
+    ) -> None:
+        """After a block: the measured step time, the waiters woken, the metrics and the log."""
+        node = self.node
+        if step_count:
+            node.step_seconds = seconds / step_count
+        node.notify_block()
         m = node.metrics
         m.block_height.set(plan.number)
         m.mempool_size.set(size)
         if node.open_batch is not None:
-            m.batch_height.labels(BatchStatus.OPEN).set(batch.id)
+            m.batch_height.labels(BatchStatus.OPEN).set(plan.batch.id)
         ok = sum(r.status == TxStatus.EXECUTED for r in receipts)
         m.txs_executed.labels("success").inc(ok)
         m.txs_executed.labels("failure").inc(len(receipts) - ok)
@@ -406,19 +364,9 @@ class BlockBuilder:
         log.debug(
             "block %d: %d txs, %d deposits, %d steps in %.3fs",
             plan.number,
-            len(raws),
-            len(plan.deposits),
-            len(steps),
-            seconds,
-        )
-        return BuiltBlock(
-            plan.number,
-            batch.id,
-            batch.timestamp,
             len(plan.txs),
             len(plan.deposits),
-            len(steps),
-            post.root,
+            step_count,
             seconds,
         )
 
@@ -538,6 +486,143 @@ class BlockBuilder:
             row.deposit_count,
             row.step_count,
         )
+
+
+def _step_rows(plan: _Plan, result: ExecutedBlock) -> tuple[list[dict[str, object]], Counter[StepKind]]:
+    """The block's steps as rows of its batch's trace (cursors shifted by the batch's inputs before
+    the block, each with its trace leaf), and how many of each kind."""
+    batch = plan.batch
+    input_offset = batch.input_count
+    step_offset = batch.step_count
+    steps: list[dict[str, object]] = []
+    kinds: Counter[StepKind] = Counter()
+    for index, s in enumerate(result.steps):
+        cursor = s.cursor + input_offset
+        kinds[s.kind] += 1
+        steps.append(
+            {
+                "batch_id": batch.id,
+                "batch_index": step_offset + index,
+                "block_number": plan.number,
+                "kind": int(s.kind),
+                "state_root": s.state_root,
+                "cursor": cursor,
+                "job_hash": s.job_hash,
+                "hash": trace_leaf(s.state_root, cursor, s.job_hash),
+            }
+        )
+    return steps, kinds
+
+
+def _receipt_writes(
+    plan: _Plan, result: ExecutedBlock
+) -> tuple[list[TxReceiptWrite], list[tuple[int, bytes]]]:
+    """The block's receipts as the store writes them, and the (task, miner) of each model commitment
+    that succeeded."""
+    receipts = []
+    commitments = []
+    for receipt, tx in zip(result.receipts, plan.txs, strict=True):
+        receipts.append(
+            TxReceiptWrite(
+                tx.seq,
+                TxStatus.EXECUTED if receipt.success else TxStatus.FAILED,
+                receipt.tx_index,
+                int(receipt.reason),
+                receipt.detail,
+                receipt.created_id,
+                receipt.first_step,
+                receipt.last_step,
+                receipt.fee,
+            )
+        )
+        if receipt.success and tx.tx_type == TxType.COMMIT_MODEL:
+            commit = decode_tx(tx.raw).tx
+            assert isinstance(commit, CommitModel)
+            commitments.append((commit.task_id, tx.sender))
+    return receipts, commitments
+
+
+def _batch_after(
+    plan: _Plan, raws: list[bytes], step_count: int, undo: list[tuple[bytes, bytes | None]]
+) -> OpenBatch:
+    """The open batch with the block added."""
+    batch = plan.batch
+    return replace(
+        batch,
+        deposit_count=batch.deposit_count + len(plan.deposits),
+        tx_count=batch.tx_count + len(plan.txs),
+        data_bytes=batch.data_bytes + sum(BATCH_TX_OVERHEAD + len(r) for r in raws),
+        step_count=batch.step_count + step_count,
+        first_block=plan.number if batch.first_block is None else batch.first_block,
+        undo_keys=batch.undo_keys | {k for k, _ in undo},
+    )
+
+
+def _block_write(
+    plan: _Plan,
+    after: OpenBatch,
+    result: ExecutedBlock,
+    now: float,
+    changes: list[tuple[bytes, bytes]],
+    undo: list[tuple[bytes, bytes | None]],
+    steps: list[dict[str, object]],
+    receipts: list[TxReceiptWrite],
+    commitments: list[tuple[int, bytes]],
+    meta: dict[str, str],
+) -> BlockWrite:
+    """The block's one database transaction: its row (and a new batch's), the batch's update, the
+    receipts, leaves, undo entries, steps, consumed deposits, commitments and meta."""
+    batch, post = plan.batch, result.post_state
+    new_batch = None
+    if plan.is_new:
+        new_batch = BatchRow(
+            id=batch.id,
+            status=BatchStatus.OPEN,
+            timestamp=batch.timestamp,
+            tx_count=0,
+            data_bytes=batch.data_bytes,
+            deposit_start=batch.deposit_start,
+            deposit_count=0,
+            step_count=0,
+            prev_root=batch.prev_root,
+            opened_at=batch.opened_at,
+        )
+    block = BlockRow(
+        number=plan.number,
+        batch_id=batch.id,
+        timestamp=batch.timestamp,
+        pre_root=plan.head.root,
+        post_root=post.root,
+        trace_root=result.trace_root,
+        tx_count=len(plan.txs),
+        deposit_start=batch.deposit_start + batch.deposit_count,
+        deposit_end=batch.deposit_start + after.deposit_count,
+        input_offset=batch.input_count,
+        step_offset=batch.step_count,
+        step_count=len(steps),
+        created_at=now,
+        exec_seconds=result.seconds,
+    )
+    return BlockWrite(
+        block=block,
+        new_batch=new_batch,
+        batch_update={
+            "first_block": after.first_block,
+            "last_block": plan.number,
+            "tx_count": after.tx_count,
+            "data_bytes": after.data_bytes,
+            "deposit_count": after.deposit_count,
+            "step_count": after.step_count,
+            "post_root": post.root,
+        },
+        receipts=receipts,
+        leaves=changes,
+        undo=undo,
+        steps=steps,
+        deposit_indices=range(block.deposit_start, block.deposit_end),
+        commitments=commitments,
+        meta=meta,
+    )
 
 
 def armed_fault(node: Sequencer) -> FaultDrill | None:
