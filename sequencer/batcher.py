@@ -31,12 +31,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from l1_contracts.bindings.rollup import ChallengePhase
 from sequencer.core.config import Settings
 from sequencer.core.errors import SequencerError
 from sequencer.core.metrics import Metrics
-from sequencer.db.models import BatchRow, BatchStatus, Origin
+from sequencer.db.models import BatchRow, BatchState, Origin
 from sequencer.db.store import Store
-from sequencer.l1 import BatchPoster, ChallengePhase, PostedBatch, batch_to_post
+from sequencer.l1 import BatchPoster, PostedBatch, batch_to_post
 
 log = logging.getLogger("sequencer.batcher")
 
@@ -65,7 +66,7 @@ def record_posted(store: Store, metrics: Metrics | None, posted: PostedBatch, at
     store.record_posted(posted.batch_id, posted.l1_tx_hash, posted.l1_block, posted.gas_used, at)
     if metrics is not None:
         metrics.l1_gas_spent.inc(posted.gas_used)
-        metrics.batch_height.labels(BatchStatus.POSTED).set(posted.batch_id)
+        metrics.batch_height.labels(BatchState.POSTED).set(posted.batch_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +109,14 @@ class Batcher:
         """Record every batch L1 holds that the database still calls sealed; check the ones it calls
         posted. Returns L1's batch count. `L1Diverged` on a contradiction."""
         count = self.poster.posted_count()
-        last_posted = self.store.last_batch_with(
-            BatchStatus.POSTED, BatchStatus.CHALLENGED, BatchStatus.FINAL
-        )
+        last_posted = self.store.last_batch_with(BatchState.POSTED, BatchState.CHALLENGED, BatchState.FINAL)
         if last_posted is not None and last_posted.id >= count:
             raise L1Diverged(
                 f"batch {last_posted.id} is recorded as posted, but L1 holds only {count} batches: L1 "
                 "deleted it (a fraud proof, or a reorg of the L1 chain); waiting for the sequencer to "
                 f"roll back to batch {count - 1} and rebuild"
             )
-        for row in self.store.batches_with(BatchStatus.SEALED, -1, 1_000_000):
+        for row in self.store.batches_with(BatchState.SEALED, -1, 1_000_000):
             if row.id >= count:
                 break
             onchain = self.poster.onchain(row.id)
@@ -138,7 +137,7 @@ class Batcher:
         """Post every sealed batch, in id order; stops early (no error) at one from the future."""
         out: list[PostedBatch] = []
         while not self._stop.is_set():
-            rows = self.store.batches_with(BatchStatus.SEALED, -1, 1)
+            rows = self.store.batches_with(BatchState.SEALED, -1, 1)
             if not rows:
                 break
             if not out and self.config.auto_bond:
@@ -149,7 +148,7 @@ class Batcher:
                 # Someone else moved L1, or our record is behind (a lost receipt): reconciling records
                 # ours or says how L1 contradicts us (L1Diverged).
                 self.reconcile()
-                again = self.store.batches_with(BatchStatus.SEALED, -1, 1)
+                again = self.store.batches_with(BatchState.SEALED, -1, 1)
                 if again and again[0].id == batch.id:
                     self._reconciled = False
                     raise SequencerError(f"batch {batch.id} is next here, but L1 expects batch {expected}")
@@ -185,18 +184,18 @@ class Batcher:
         final, whoever finalized them."""
         count = self.poster.finalize() if self.config.finalize else self.poster.finalized_count()
         last = None
-        for row in self.store.batches_with(BatchStatus.POSTED, -1, 1_000_000):
+        for row in self.store.batches_with(BatchState.POSTED, -1, 1_000_000):
             if row.id >= count:
                 break
             if not self._still_on_l1(row):  # final drops the undo log: never for a batch L1 replaced
                 log.warning("L1 finalized another batch %d than ours: left to the sequencer", row.id)
                 break
-            self.store.set_batch_status(row.id, BatchStatus.FINAL)
+            self.store.set_batch_status(row.id, BatchState.FINAL)
             last = row.id
         if last is not None:
             log.info("batches up to %d are final on L1", last)
             if self.metrics is not None:
-                self.metrics.batch_height.labels(BatchStatus.FINAL).set(last)
+                self.metrics.batch_height.labels(BatchState.FINAL).set(last)
             if self.on_final is not None:
                 self.on_final(last)
         return count
@@ -205,8 +204,8 @@ class Batcher:
         """Reveal the step hashes of every challenged batch of ours that awaits them, and keep the
         batches' challenged status in step with L1; returns the batch ids revealed."""
         revealed = []
-        rows = self.store.batches_with(BatchStatus.POSTED, -1, 1_000_000)
-        rows += self.store.batches_with(BatchStatus.CHALLENGED, -1, 1_000_000)
+        rows = self.store.batches_with(BatchState.POSTED, -1, 1_000_000)
+        rows += self.store.batches_with(BatchState.CHALLENGED, -1, 1_000_000)
         count = self.poster.posted_count()
         for row in sorted(rows, key=lambda r: r.id):
             if not self._ours(row) or row.id >= count:
@@ -229,8 +228,8 @@ class Batcher:
                     self.metrics.l1_gas_spent.inc(posted.gas_used)
                 revealed.append(row.id)
             challenged = phase != ChallengePhase.NONE
-            if challenged != (row.status == BatchStatus.CHALLENGED):
-                status = BatchStatus.CHALLENGED if challenged else BatchStatus.POSTED
+            if challenged != (row.status == BatchState.CHALLENGED):
+                status = BatchState.CHALLENGED if challenged else BatchState.POSTED
                 self.store.set_batch_status(row.id, status)
         return revealed
 

@@ -46,7 +46,7 @@ from protocol.transition import BatchContext, StepKind, trace_leaf
 from protocol.txs import CommitModel, TxType
 from sequencer.core.config import BATCH_TX_OVERHEAD, Settings
 from sequencer.core.errors import SequencerError
-from sequencer.db.models import BatchRow, BatchStatus, BlockRow, Origin, TxStatus
+from sequencer.db.models import BatchRow, BatchState, BlockRow, Origin, TxStatus
 from sequencer.db.store import BlockWrite, Rollback, TxReceiptWrite
 from sequencer.executor import ExecutedBlock, Executor, ProcessExecutor, make_executor
 from sequencer.faults import FaultDrill, Faulted, FaultKind
@@ -355,7 +355,7 @@ class BlockBuilder:
         m.block_height.set(plan.number)
         m.mempool_size.set(size)
         if node.open_batch is not None:
-            m.batch_height.labels(BatchStatus.OPEN).set(plan.batch.id)
+            m.batch_height.labels(BatchState.OPEN).set(plan.batch.id)
         ok = sum(r.status == TxStatus.EXECUTED for r in receipts)
         m.txs_executed.labels("success").inc(ok)
         m.txs_executed.labels("failure").inc(len(receipts) - ok)
@@ -425,7 +425,7 @@ class BlockBuilder:
         m = node.metrics
         m.block_height.set(node.height)
         m.mempool_size.set(size)
-        m.batch_height.labels(BatchStatus.POSTED).set(batch.index)
+        m.batch_height.labels(BatchState.POSTED).set(batch.index)
         m.l1_sync.labels("adopt").inc()
         log.warning(
             "adopted L1 batch %d by %s (%d txs, %d of them ours): %s",
@@ -455,7 +455,7 @@ class BlockBuilder:
         node.notify_block()
         node.metrics.block_height.set(node.height)
         node.metrics.mempool_size.set(size)
-        node.metrics.batch_height.labels(BatchStatus.OPEN).set(-1)
+        node.metrics.batch_height.labels(BatchState.OPEN).set(-1)
         node.metrics.l1_sync.labels("rollback").inc()
         log.warning(
             "rolled back batches %s (%d blocks): %d txs of ours pending again, %d foreign txs dropped; "
@@ -477,8 +477,8 @@ class BlockBuilder:
         assert row.post_root == node.head.root
         node.open_batch = None
         node.remember(batch.id, node.head)
-        node.metrics.batch_height.labels(BatchStatus.SEALED).set(batch.id)
-        node.metrics.batch_height.labels(BatchStatus.OPEN).set(-1)
+        node.metrics.batch_height.labels(BatchState.SEALED).set(batch.id)
+        node.metrics.batch_height.labels(BatchState.OPEN).set(-1)
         log.info(
             "sealed batch %d: %d txs, %d deposits, %d steps",
             batch.id,
@@ -577,7 +577,7 @@ def _block_write(
     if plan.is_new:
         new_batch = BatchRow(
             id=batch.id,
-            status=BatchStatus.OPEN,
+            status=BatchState.OPEN,
             timestamp=batch.timestamp,
             tx_count=0,
             data_bytes=batch.data_bytes,

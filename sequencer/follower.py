@@ -37,7 +37,7 @@ from protocol.signing import to_checksum_address
 from protocol.state import State
 from sequencer.builder import BlockBuilder
 from sequencer.core.errors import SequencerError
-from sequencer.db.models import BatchRow, BatchStatus, Origin
+from sequencer.db.models import BatchRow, BatchState, Origin
 from sequencer.l1 import L1Batches, L1Deposit
 from sequencer.node import Sequencer
 
@@ -91,7 +91,7 @@ class FollowResult:
 def same_batch(row: BatchRow, batch: PostedBatch) -> bool:
     """Whether our stored batch is the one L1 holds at its index."""
     return (
-        row.status != BatchStatus.OPEN
+        row.status != BatchState.OPEN
         and row.data_hash == batch.data_hash
         and row.prev_root == batch.prev_root
         and row.post_root == batch.post_root
@@ -183,13 +183,13 @@ class Follower:
 
     def _first_unsettled(self) -> int:
         """Where a fresh read starts comparing: after our last final batch (L1 never changes those)."""
-        final = self.node.store.last_batch_with(BatchStatus.FINAL)
+        final = self.node.store.last_batch_with(BatchState.FINAL)
         return 0 if final is None else final.id + 1
 
     def _roll_back_deleted(self, live: Sequence[PostedBatch], update: L1Update) -> int | None:
         """Roll back to L1's last batch if L1 lost batches we hold as posted; the index rolled back to."""
         count = len(live)
-        rows = self.node.store.batches(count - 1, 1, (BatchStatus.POSTED, BatchStatus.CHALLENGED))
+        rows = self.node.store.batches(count - 1, 1, (BatchState.POSTED, BatchState.CHALLENGED))
         row = rows[0] if rows else None
         if row is None:
             return None

@@ -26,7 +26,7 @@ from protocol.hashing import keccak
 from protocol.jobs import job_hash
 from protocol.receipts import Reason
 from protocol.txs import CommitModel, TxType
-from sequencer.db.models import BatchRow, BatchStatus, BlockRow, Origin, SyncLogRow, TxRow, TxStatus
+from sequencer.db.models import BatchRow, BatchState, BlockRow, Origin, SyncLogRow, TxRow, TxStatus
 from sequencer.db.store import BlockWrite, TxReceiptWrite
 from sequencer.mempool import tx_nonce
 
@@ -134,7 +134,7 @@ def foreign_block(
     timestamp = result.context.timestamp
     row_batch = BatchRow(
         id=batch.index,
-        status=BatchStatus.POSTED,
+        status=BatchState.POSTED,
         timestamp=timestamp,
         first_block=number,
         last_block=number,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from protocol.state import State
 from sequencer.core.errors import SequencerError, api_error
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 from sequencer.db.store import Store
 
 SNAPSHOTS_KEPT = 64  # post-states of recent batches kept in memory for proofs
@@ -36,14 +36,14 @@ class BatchStates:
         batch = self.store.batch(batch_id)
         if batch is None:
             raise api_error("not_found", f"there is no batch {batch_id}")
-        if batch.status == BatchStatus.OPEN or batch.post_root is None:
+        if batch.status == BatchState.OPEN or batch.post_root is None:
             raise api_error("not_finalized", f"batch {batch_id} is still open: its post-state is not settled")
         with self._lock:
             cached = self.snapshots.get(batch_id)
         current = head()
         if cached is not None:
             return cached
-        final = self.store.last_batch_with(BatchStatus.FINAL)
+        final = self.store.last_batch_with(BatchState.FINAL)
         if final is not None and batch_id < final.id:
             raise api_error(
                 "not_found",

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Protocol
 
+from l1_contracts.bindings.rollup import ChallengePhase as ChallengePhase  # L1's, re-exported
 from l1_contracts.reader import L1Update
 from protocol.deposits import Deposit
 from protocol.derive import PostedBatch as L1Batch
@@ -80,14 +80,6 @@ class PostedBatch:
     l1_tx_hash: bytes
     l1_block: int
     gas_used: int
-
-
-class ChallengePhase(IntEnum):
-    """The phases of the Rollup's fraud game for one batch (docs/spec.md section 9)."""
-
-    NONE = 0
-    AWAITING_REVEAL = 1  # the proposer must reveal the step hashes within the response window
-    AWAITING_PROOF = 2  # the challenger must prove a wrong step within the proof window
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,12 @@ from l1_contracts.bindings.rollup import (
     GAS_FINALIZE_BASE,
     GAS_FINALIZE_PER_BATCH,
     BatchStatus,
+    ChallengePhase,
     Rollup,
     append_batch_gas,
 )
 from l1_contracts.bindings.tx import Sender
-from sequencer.l1 import BatchToPost, ChallengePhase, L1Deposit, OnChainBatch, PostedBatch
+from sequencer.l1 import BatchToPost, L1Deposit, OnChainBatch, PostedBatch
 
 log = logging.getLogger("sequencer.l1")
 
@@ -137,7 +138,7 @@ class RollupPoster:
         return self.rollup.finalized_count()
 
     def challenge_phase(self, batch_id: int) -> ChallengePhase:
-        return ChallengePhase(int(self.rollup.get_challenge(batch_id).phase))
+        return self.rollup.get_challenge(batch_id).phase
 
     def reveal(self, batch_id: int, step_hashes: Sequence[bytes]) -> PostedBatch:
         receipt = self.rollup.reveal_steps(self.sender, batch_id, list(step_hashes))

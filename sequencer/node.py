@@ -48,7 +48,7 @@ from sequencer.committer import GroupCommitter, Ticket
 from sequencer.core.config import BATCH_HEADER_BYTES, Settings
 from sequencer.core.errors import ApiError, SequencerError, StartupError, api_error
 from sequencer.core.metrics import Metrics
-from sequencer.db.models import BatchRow, BatchStatus, TxRow, TxStatus
+from sequencer.db.models import BatchRow, BatchState, TxRow, TxStatus
 from sequencer.db.session import Database
 from sequencer.db.store import Rollback, Store
 from sequencer.history import BatchStates
@@ -221,7 +221,7 @@ class Sequencer:
             if batch is not None:
                 self.next_batch_id = batch.id + 1
                 self.batch_ts_floor = batch.timestamp
-                if batch.status == BatchStatus.OPEN:
+                if batch.status == BatchState.OPEN:
                     self.open_batch = OpenBatch.from_row(batch, self.store.undo_keys(batch.id))
                 else:
                     self.history.remember(batch.id, head)
@@ -256,7 +256,7 @@ class Sequencer:
         m.deposits_seen.set(self.store.next_deposit_index())
         if self.open_batch is not None:
             m.batch_height.labels("open").set(self.open_batch.id)
-        for status in (BatchStatus.SEALED, BatchStatus.POSTED, BatchStatus.FINAL):
+        for status in (BatchState.SEALED, BatchState.POSTED, BatchState.FINAL):
             row = self.store.last_batch_with(status)
             if row is not None:
                 m.batch_height.labels(status).set(row.id)
@@ -572,7 +572,7 @@ class Sequencer:
 
     def batches_to_post(self, after: int = -1, limit: int = 16) -> list[BatchToPost]:
         """Sealed, not yet posted batches with id above `after`, in id order."""
-        return [batch_to_post(row) for row in self.store.batches_with(BatchStatus.SEALED, after, limit)]
+        return [batch_to_post(row) for row in self.store.batches_with(BatchState.SEALED, after, limit)]
 
     def record_posted(self, posted: PostedBatch) -> None:
         """The poster's report: the batch is on L1 in `posted.l1_tx_hash`, which used `gas_used`."""
@@ -581,8 +581,8 @@ class Sequencer:
     def set_batch_status(self, batch_id: int, status: str) -> None:
         """L1's verdict on a posted batch: challenged, final or rolled back."""
         self.store.set_batch_status(batch_id, status)
-        if status == BatchStatus.FINAL:
-            self.metrics.batch_height.labels(BatchStatus.FINAL).set(batch_id)
+        if status == BatchState.FINAL:
+            self.metrics.batch_height.labels(BatchState.FINAL).set(batch_id)
             self.forget_before(batch_id)
 
     def forget_before(self, batch_id: int) -> None:

@@ -84,9 +84,11 @@ class BatchStatus(IntEnum):
 
 
 class ChallengePhase(IntEnum):
+    """The phases of the Rollup's fraud game for one batch (docs/spec.md section 9)."""
+
     NONE = 0
-    AWAITING_REVEAL = 1
-    AWAITING_PROOF = 2
+    AWAITING_REVEAL = 1  # the proposer must reveal the step hashes within the response window
+    AWAITING_PROOF = 2  # the challenger must prove a wrong step within the proof window
 
 
 class Resolution(IntEnum):

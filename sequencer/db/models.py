@@ -89,13 +89,18 @@ class TxRow(Base):
     __table_args__ = (Index("ix_txs_status_seq", "status", "seq"),)
 
 
-class BatchStatus:
+class BatchState:
+    """A batch's `status` in the sequencer's database (not L1's `l1_contracts.bindings.BatchStatus`)."""
+
     OPEN = "open"  # taking blocks
     SEALED = "sealed"  # closed, roots final, waiting for the poster
     POSTED = "posted"  # on L1
     CHALLENGED = "challenged"
     FINAL = "final"
     ROLLED_BACK = "rolled_back"
+
+
+BatchStatus = BatchState  # its former name, still imported by tests/sequencer; code says BatchState
 
 
 class BatchRow(Base):

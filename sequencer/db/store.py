@@ -25,7 +25,7 @@ from sequencer.db.migrate import upgrade_head
 from sequencer.db.models import (
     Base,
     BatchRow,
-    BatchStatus,
+    BatchState,
     BlockRow,
     CommitmentRow,
     DepositRow,
@@ -306,7 +306,7 @@ class Store:
         (their ids are L1 indices, which L1 gives out again), and the rollback logged with `reason`.
         `SequencerError` for a final batch: L1 never deletes one."""
         with self.db.write() as s, s.begin():
-            final = s.scalar(select(func.max(BatchRow.id)).where(BatchRow.status == BatchStatus.FINAL))
+            final = s.scalar(select(func.max(BatchRow.id)).where(BatchRow.status == BatchState.FINAL))
             if final is not None and batch_id <= final:
                 raise SequencerError(
                     f"batch {batch_id} is final (the last final batch is {final}): L1 never deletes a "
@@ -398,7 +398,7 @@ class Store:
         """Close batch `batch_id`: its trace root over every step, its data and data hash."""
         with self.db.write() as s, s.begin():
             batch = s.get(BatchRow, batch_id)
-            if batch is None or batch.status != BatchStatus.OPEN:
+            if batch is None or batch.status != BatchState.OPEN:
                 raise SequencerError(f"batch {batch_id} is not open")
             hashes = [
                 bytes(h)
@@ -421,7 +421,7 @@ class Store:
             batch.data = data
             batch.data_hash = batch_data_hash(BatchHeader(PROTOCOL_VERSION, batch.timestamp, len(txs)), txs)
             batch.trace_root = merkle_root(hashes)
-            batch.status = BatchStatus.SEALED
+            batch.status = BatchState.SEALED
             batch.sealed_at = sealed_at
             return batch
 
@@ -430,9 +430,9 @@ class Store:
     ) -> None:
         with self.db.write() as s, s.begin():
             batch = s.get(BatchRow, batch_id)
-            if batch is None or batch.status not in (BatchStatus.SEALED, BatchStatus.POSTED):
+            if batch is None or batch.status not in (BatchState.SEALED, BatchState.POSTED):
                 raise SequencerError(f"batch {batch_id} is not sealed: it cannot be posted")
-            batch.status = BatchStatus.POSTED
+            batch.status = BatchState.POSTED
             batch.l1_tx_hash = l1_tx_hash
             batch.l1_block = l1_block
             batch.gas_used = gas_used
@@ -443,10 +443,10 @@ class Store:
         entries of the batches before it: no state older than the last final one is served."""
         with self.db.write() as s, s.begin():
             batch = s.get(BatchRow, batch_id)
-            if batch is None or batch.status == BatchStatus.OPEN:
+            if batch is None or batch.status == BatchState.OPEN:
                 raise SequencerError(f"batch {batch_id} is not sealed")
             batch.status = status
-            if status == BatchStatus.FINAL:
+            if status == BatchState.FINAL:
                 s.execute(delete(LeafUndoRow).where(LeafUndoRow.batch_id <= batch_id))
 
     # --- deposits ------------------------------------------------------------------------------------

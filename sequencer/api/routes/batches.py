@@ -26,7 +26,7 @@ def _batch(row: BatchRow | None, batch_id: int) -> BatchRow:
     return row
 
 
-BatchStatusName = Literal["open", "sealed", "posted", "challenged", "final", "rolled_back"]
+BatchStateName = Literal["open", "sealed", "posted", "challenged", "final", "rolled_back"]
 
 
 def batch_out(b: BatchRow, *, data: bool = False) -> BatchOut:
@@ -69,7 +69,7 @@ def list_batches(
     after: Annotated[int, Query(ge=-1, le=DB_INT_MAX)] = -1,
     limit: Annotated[int, Query(ge=1, le=MAX_BATCHES_PAGE)] = 20,
     status: Annotated[
-        list[BatchStatusName] | None, Query(description="only batches in these statuses")
+        list[BatchStateName] | None, Query(description="only batches in these statuses")
     ] = None,
 ) -> BatchListOut:
     rows = node.store.batches(after, limit + 1, status or ())

@@ -9,11 +9,11 @@ from sequencer.api.common import HashParam, ProofBatch, hx, path_hash
 from sequencer.api.deps import SequencerDep
 from sequencer.api.responses import route_errors
 from sequencer.api.schemas import ProofOut, RootRef, RootsOut
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 
 router = APIRouter(prefix="/v1/state", tags=["state"])
 
-SETTLED = (BatchStatus.SEALED, BatchStatus.POSTED, BatchStatus.CHALLENGED, BatchStatus.FINAL)
+SETTLED = (BatchState.SEALED, BatchState.POSTED, BatchState.CHALLENGED, BatchState.FINAL)
 
 
 @router.get("/root", summary="The current, last sealed and finalized state roots")
@@ -21,7 +21,7 @@ def get_roots(node: SequencerDep) -> RootsOut:
     view = node.view
     head, height = view.head, view.height
     sealed = node.store.last_batch_with(*SETTLED)
-    final = node.store.last_batch_with(BatchStatus.FINAL)
+    final = node.store.last_batch_with(BatchState.FINAL)
     return RootsOut(
         current=RootRef(root=hx(head.root), block=height),
         sealed=None

@@ -12,7 +12,7 @@ from sequencer.api.responses import route_errors
 from sequencer.api.routes.state import proof_of
 from sequencer.api.schemas import WithdrawalProofOut
 from sequencer.core.errors import api_error
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 
 router = APIRouter(prefix="/v1/withdrawals", tags=["withdrawals"])
 
@@ -34,7 +34,7 @@ def get_withdrawal_proof(
     if head.withdrawal(withdrawal_id) is None:
         raise api_error("not_found", f"there is no withdrawal {withdrawal_id} (as of the last block)")
     if batch is None:
-        final = node.store.last_batch_with(BatchStatus.FINAL)
+        final = node.store.last_batch_with(BatchState.FINAL)
         if final is None:
             raise api_error(
                 "not_finalized", "no batch is final yet: retry once the withdrawal's batch is final"
