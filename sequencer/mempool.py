@@ -326,14 +326,20 @@ def _pre_state(result: BatchResult, receipt: Receipt) -> State:
     return result.pre_state if receipt.first_step == 0 else result.steps[receipt.first_step - 1].state
 
 
+def decode_refusal(raw: bytes, detail: str) -> ApiError:
+    """The refusal of bytes that do not decode as a signed tx (`detail`: the codec's error), as
+    admission gives it; the fee estimate answers the same."""
+    if "MAX_TENSOR" in detail:
+        return api_error("tensor_too_large", detail)
+    if len(raw) > MAX_TX_BYTES:
+        return api_error("tx_too_large", detail)
+    return api_error("decode_error", f"the bytes are not a canonical signed tx: {detail}")
+
+
 def _rejection(result: BatchResult, receipt: Receipt, sub: Submission, domain: Domain) -> ApiError | None:
     reason = receipt.reason
     if reason is Reason.DECODE_ERROR:
-        if "MAX_TENSOR" in receipt.detail:
-            return api_error("tensor_too_large", receipt.detail)
-        if len(sub.raw) > MAX_TX_BYTES:
-            return api_error("tx_too_large", receipt.detail)
-        return api_error("decode_error", f"the bytes are not a canonical signed tx: {receipt.detail}")
+        return decode_refusal(sub.raw, receipt.detail)
     if reason is Reason.BAD_SIGNATURE:
         return api_error("bad_signature", receipt.detail)
     assert receipt.sender is not None

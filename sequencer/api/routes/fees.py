@@ -13,7 +13,7 @@ from sequencer.api.deps import SequencerDep
 from sequencer.api.responses import route_errors
 from sequencer.api.routes.txs import to_submission
 from sequencer.api.schemas import FeeEstimateOut, FeesOut, TxSubmission
-from sequencer.core.errors import api_error
+from sequencer.mempool import decode_refusal
 
 router = APIRouter(tags=["fees"])
 
@@ -41,12 +41,7 @@ def estimate(body: TxSubmission, node: SequencerDep) -> FeeEstimateOut:
     try:
         tx = decode_tx(raw).tx
     except CodecError as exc:
-        # the codes admission gives the same bytes (sequencer.mempool)
-        if len(raw) > params.MAX_TX_BYTES:
-            raise api_error("tx_too_large", str(exc)) from None
-        if "MAX_TENSOR" in str(exc):
-            raise api_error("tensor_too_large", str(exc)) from None
-        raise api_error("decode_error", f"the bytes are not a canonical signed tx: {exc}") from None
+        raise decode_refusal(raw, str(exc)) from None  # the code admission gives the same bytes
     units = fee_units(tx, len(raw), node.view.pending)
     price = node.fees.price
     return FeeEstimateOut(
