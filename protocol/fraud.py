@@ -21,10 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from protocol.errors import FraudProofError
-from protocol.hashing import ZERO32, keccak, merkle_proof, merkle_root
-from protocol.params import PROTOCOL_VERSION
+from protocol.hashing import ZERO32, merkle_proof
 from protocol.transition import BatchResult, step_hash
-from protocol.witness import NO_STEP, BatchHeaderCommitment, StepWitness, build_witness, encode_witness
+from protocol.witness import NO_STEP, StepWitness, build_witness, encode_witness, header_commitment
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +95,9 @@ def first_wrong_step(result: BatchResult, claimed: Sequence[bytes]) -> int | Non
 
 def _end_witness(result: BatchResult, step_index: int) -> StepWitness:
     """The witness of a step asked of the finished machine after the batch's last step."""
-    tx_hashes = [keccak(t) for t in result.txs]
-    header = BatchHeaderCommitment(
-        PROTOCOL_VERSION, result.context.timestamp, len(result.txs), merkle_root(tx_hashes)
-    )
     return StepWitness(
         step_index=step_index,
-        header=header,
+        header=header_commitment(result),
         deposit_count=len(result.deposits),
         pre_root=result.post_root,
         pre_cursor=input_count(result),
@@ -160,14 +155,14 @@ def last_step_proof(result: BatchResult, claimed: Sequence[bytes], post_root: by
     `post_root` (it proves fraud only when the last leaf is not `final_leaf(post_root, inputs)`)."""
     if not claimed:
         raise FraudProofError("an empty trace cannot be revealed on L1: the challenger wins by timeout")
-    tx_hashes = [keccak(t) for t in result.txs]
+    header = header_commitment(result)
     return LastStepProof(
         step_count=len(claimed),
         last_leaf=claimed[-1],
         proof=tuple(merkle_proof(claimed, len(claimed) - 1)),
-        l2_timestamp=result.context.timestamp,
-        tx_count=len(result.txs),
-        tx_root=merkle_root(tx_hashes),
+        l2_timestamp=header.timestamp,
+        tx_count=header.tx_count,
+        tx_root=header.tx_root,
         expected_leaf=final_leaf(post_root, input_count(result)),
     )
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from protocol.codec import BatchHeader, batch_data_hash_from_root, tx_inclusion_proof, tx_root
 from protocol.deposits import Deposit
 from protocol.encoding import Reader, Writer
 from protocol.errors import CodecError, ProofError, ProtocolError, WitnessError
 from protocol.fees import FeeSchedule
-from protocol.hashing import ZERO32, keccak, merkle_proof, merkle_root, verify_merkle_proof
+from protocol.hashing import ZERO32, keccak, verify_merkle_proof
 from protocol.jobs import ScoreJob, decode_job, job_hash
 from protocol.params import PROTOCOL_VERSION
 from protocol.signing import Domain
@@ -53,12 +54,16 @@ class BatchHeaderCommitment:
 
     @property
     def data_hash(self) -> bytes:
-        return keccak(
-            self.version.to_bytes(1, "big")
-            + self.timestamp.to_bytes(8, "big")
-            + self.tx_count.to_bytes(4, "big")
-            + self.tx_root
+        return batch_data_hash_from_root(
+            BatchHeader(self.version, self.timestamp, self.tx_count), self.tx_root
         )
+
+
+def header_commitment(result: BatchResult) -> BatchHeaderCommitment:
+    """The header commitment of an executed batch: its version, timestamp, tx count and tx root."""
+    return BatchHeaderCommitment(
+        PROTOCOL_VERSION, result.context.timestamp, len(result.txs), tx_root(result.txs)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,17 +135,13 @@ def build_witness(result: BatchResult, step_index: int) -> StepWitness:
     next_input = result.input_at(machine.cursor) if machine.job is None else None
     overlay = Overlay(pre_state.tree)
     execute_step(overlay, machine, next_input, result.context)
-    tx_hashes = [keccak(t) for t in result.txs]
     tx: TxInclusion | None = None
     if isinstance(next_input, bytes):
         index = machine.cursor - len(result.deposits)
-        tx = TxInclusion(next_input, index, tuple(merkle_proof(tx_hashes, index)))
-    header = BatchHeaderCommitment(
-        PROTOCOL_VERSION, result.context.timestamp, len(result.txs), merkle_root(tx_hashes)
-    )
+        tx = TxInclusion(next_input, index, tuple(tx_inclusion_proof(result.txs, index)))
     return StepWitness(
         step_index=step_index,
-        header=header,
+        header=header_commitment(result),
         deposit_count=len(result.deposits),
         pre_root=pre_state.root,
         pre_cursor=machine.cursor,
