@@ -100,9 +100,6 @@ class BatchState:
     ROLLED_BACK = "rolled_back"
 
 
-BatchStatus = BatchState  # its former name, still imported by tests/sequencer; code says BatchState
-
-
 class BatchRow(Base):
     __tablename__ = "batches"
 

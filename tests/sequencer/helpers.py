@@ -19,7 +19,7 @@ from protocol.state import State
 from protocol.txs import Tx
 from sequencer.builder import BlockBuilder
 from sequencer.core.config import Settings
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 from sequencer.db.store import Store
 from sequencer.l1 import BatchToPost, ChallengePhase, L1Deposit, OnChainBatch, PostedBatch
 from sequencer.node import Sequencer
@@ -108,7 +108,7 @@ def stored_batches(store: Store) -> list[L1Batch]:
     arguments and the deposits it consumes."""
     out = []
     for row in store.batches(-1, 1_000_000):
-        if row.status == BatchStatus.OPEN:
+        if row.status == BatchState.OPEN:
             break
         assert row.data is not None and row.data_hash is not None
         assert row.post_root is not None and row.trace_root is not None

@@ -11,7 +11,7 @@ import pytest
 from protocol.txs import Transfer
 from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.builder import BlockBuilder
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 from sequencer.l1 import BatchPoster, ChallengePhase
 from sequencer.mempool import Submission
 from sequencer.node import Sequencer
@@ -52,13 +52,13 @@ def test_posts_in_order_records_gas_and_finalizes(
     result = batcher.run_once()
     assert rollup.bonded and [b.id for b in rollup.batches] == [0, 1, 2]
     assert [p.batch_id for p in result.posted] == [0, 1, 2] and result.finalized_count == 0
-    assert statuses(node, 3) == [BatchStatus.POSTED] * 3
+    assert statuses(node, 3) == [BatchState.POSTED] * 3
     row = node.store.batch(1)
     assert row is not None and row.gas_used == rollup.receipt(1).gas_used and row.l1_block == 101
     assert node.metrics.l1_gas_spent._value.get() == sum(rollup.receipt(i).gas_used for i in range(3))
     clock.advance(10)
     assert batcher.run_once().finalized_count == 3
-    assert statuses(node, 3) == [BatchStatus.FINAL] * 3
+    assert statuses(node, 3) == [BatchState.FINAL] * 3
     assert rollup.posts == 3
 
 
@@ -79,7 +79,7 @@ def test_a_lost_answer_is_reconciled_not_posted_twice(
     batcher.run(sleep=sleep)  # posts 0 (answer lost), then reconciles: 0 is on L1; posts 1
     assert errors == ["TimeoutError: no receipt", None]
     assert [b.id for b in rollup.batches] == [0, 1] and rollup.posts == 2
-    assert statuses(node, 2) == [BatchStatus.POSTED] * 2
+    assert statuses(node, 2) == [BatchState.POSTED] * 2
     assert node.store.batch(0).l1_tx_hash == rollup.receipt(0).l1_tx_hash  # type: ignore[union-attr]
 
 
@@ -101,7 +101,7 @@ def test_failures_back_off_then_recover(
     batcher.run(sleep=sleep)
     assert waits == [0.01, 0.02, 0]  # doubled after the second failure, then the idle poll
     assert batcher.failures == 0 and batcher.last_error is None
-    assert statuses(node, 1) == [BatchStatus.POSTED]
+    assert statuses(node, 1) == [BatchState.POSTED]
 
 
 def test_a_restarted_batcher_continues_where_l1_is(
@@ -142,7 +142,7 @@ def test_l1_holding_another_batch_makes_it_wait_not_halt(
     assert batcher.waiting is not None and "another proposer posted" in batcher.waiting
     batcher.run(sleep=lambda s: batcher.stop(timeout=0))  # a pass, no failure: it waits
     assert batcher.failures == 0 and batcher.waiting is not None
-    assert statuses(node, 1) == [BatchStatus.SEALED] and len(other.batches) == 1
+    assert statuses(node, 1) == [BatchState.SEALED] and len(other.batches) == 1
     del other.batches[0], other.posted_at[0]  # a fraud proof deleted the other batch
     batcher = make_batcher(node, other, clock)  # (the one above was stopped)
     assert [p.batch_id for p in batcher.run_once().posted] == [0] and batcher.waiting is None
@@ -194,8 +194,8 @@ def test_challenges_are_answered_with_the_stored_steps(
     result = batcher.run_once()
     assert result.revealed == (1,) and result.finalized_count == 1  # batch 0 final, 1 held
     assert rollup.revealed[1] == [bytes(s.hash) for s in node.store.steps(1)]
-    assert statuses(node, 2) == [BatchStatus.FINAL, BatchStatus.CHALLENGED]
+    assert statuses(node, 2) == [BatchState.FINAL, BatchState.CHALLENGED]
     assert batcher.run_once().revealed == ()  # revealed once: now the challenger must prove
     del rollup.challenges[1]  # the challenger did not prove in time: the proposer won
     assert batcher.run_once().finalized_count == 2
-    assert statuses(node, 2) == [BatchStatus.FINAL, BatchStatus.FINAL]
+    assert statuses(node, 2) == [BatchState.FINAL, BatchState.FINAL]

@@ -33,7 +33,7 @@ from protocol.txs import (
 )
 from sequencer.builder import BlockBuilder
 from sequencer.core.errors import ApiError
-from sequencer.db.models import BatchRow, BatchStatus, LeafUndoRow, TxStatus
+from sequencer.db.models import BatchRow, BatchState, LeafUndoRow, TxStatus
 from sequencer.db.store import DepositGapError
 from sequencer.executor import ExecutedBlock, InlineExecutor, ProcessExecutor, first_txs
 from sequencer.l1 import L1Deposit
@@ -266,7 +266,7 @@ def test_batches_seal_on_age_count_and_bytes(
     clock.advance(31)
     submit(node, *transfers(a, b, 1))
     built = builder.tick()
-    assert built is not None and built.batch_id == 1 and node.store.batch(0).status == BatchStatus.SEALED  # type: ignore[union-attr]
+    assert built is not None and built.batch_id == 1 and node.store.batch(0).status == BatchState.SEALED  # type: ignore[union-attr]
     # count: a batch is sealed as soon as it holds batch_max_txs
     node.settings = node.settings.model_copy(update={"batch_max_txs": 3})
     submit(node, *transfers(a, b, 4))
@@ -329,7 +329,7 @@ def test_batches_seal_before_their_steps_exceed_the_cap(node: Sequencer, wallets
     submit(node, train())
     built = builder.tick()  # 8 + 4 > 10: batch 2 is sealed without running the tx, which opens batch 3
     assert built is not None and (built.batch_id, built.tx_count) == (3, 1)
-    assert row(2).status == BatchStatus.SEALED and row(2).step_count == 8
+    assert row(2).status == BatchState.SEALED and row(2).step_count == 8
     builder.seal()
     assert all(row(i).step_count <= 10 for i in range(4))
     assert executor.txs_executed - executed == 5
@@ -394,7 +394,7 @@ def test_state_of_past_batches_and_undo_pruning(
     for batch_id in range(4):
         row = restarted.store.batch(batch_id)
         assert row is not None and restarted.state_at_batch(batch_id).root == row.post_root
-    restarted.set_batch_status(2, BatchStatus.FINAL)
+    restarted.set_batch_status(2, BatchState.FINAL)
     with restarted.db.read() as s:
         assert s.scalar(select(func.min(LeafUndoRow.batch_id))) == 3
     assert restarted.state_at_batch(3).root == restarted.head.root

@@ -21,7 +21,7 @@ from protocol.state import State
 from protocol.transition import BatchContext, StepKind, apply_batch
 from protocol.txs import Transfer
 from sequencer.core.errors import ApiError
-from sequencer.db.models import BatchStatus, Origin, TxStatus
+from sequencer.db.models import BatchState, Origin, TxStatus
 from sequencer.faults import FaultDrill, FaultKind
 from sequencer.follower import Follower
 from sequencer.l1 import L1Batches
@@ -160,7 +160,7 @@ def test_a_restart_does_not_read_an_old_fraud_proof_as_deleting_a_batch_posted_s
         )
         assert restarted.follow_once().rolled_back_to is None
         batch = node.store.batch(2)
-        assert batch is not None and batch.status == BatchStatus.POSTED and node.next_batch_id == 3
+        assert batch is not None and batch.status == BatchState.POSTED and node.next_batch_id == 3
         assert restarted.follow_once().rolled_back_to is None  # and the next read sees it on L1
         rig.assert_l1_is_ours()
     finally:
@@ -191,7 +191,7 @@ def test_another_proposers_valid_batch_is_adopted_and_ours_rebuilt_on_top(
         followed = rig.follow()
         assert followed.adopted == (1,) and node.catching_up is None
         row = node.store.batch(1)
-        assert row is not None and (row.origin, row.status) == (Origin.FOREIGN, BatchStatus.POSTED)
+        assert row is not None and (row.origin, row.status) == (Origin.FOREIGN, BatchState.POSTED)
         assert row.proposer == game.other_proposer.address
         junk = node.store.tx(keccak(JUNK_TX))
         assert junk is not None and junk.sender is None and junk.reason == Reason.DECODE_ERROR
@@ -256,7 +256,7 @@ def test_a_fraudulent_foreign_batch_is_refused_until_l1_deletes_it(
         assert refused.value.headers == {"Retry-After": str(waiting.retry_after_s)}
         assert rig.post().posted == ()
         row = node.store.batch(1)
-        assert row is not None and row.status == BatchStatus.SEALED and row.origin == Origin.LOCAL
+        assert row is not None and row.status == BatchState.SEALED and row.origin == Origin.LOCAL
 
         app = create_app(node.settings, sequencer=node, run_builder=False)
         app.state.sequencer, app.state.builder, app.state.follower = node, rig.builder, rig.follower

@@ -13,7 +13,7 @@ from protocol.codec import BatchHeader, batch_data_hash, decode_batch
 from protocol.deposits import Deposit
 from protocol.txs import Transfer
 from sequencer.builder import BlockBuilder
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 from sequencer.l1 import BatchPoster, DepositSource, L1Deposit
 from sequencer.main import create_app
 from sequencer.mempool import Submission
@@ -82,8 +82,8 @@ def test_sealed_batches_are_posted_in_order(
     assert rollup.batches[1].deposit_end == 1  # cumulative, as appendBatch takes it
     assert node.batches_to_post() == []
     row = node.store.batch(2)
-    assert row is not None and row.status == BatchStatus.POSTED and row.l1_block == 102
+    assert row is not None and row.status == BatchState.POSTED and row.l1_block == 102
     gas = sum(50_000 + len(x.data) * 16 for x in rollup.batches)
     assert node.metrics.l1_gas_spent._value.get() == gas
-    node.set_batch_status(1, BatchStatus.CHALLENGED)
-    assert node.store.batch(1).status == BatchStatus.CHALLENGED  # type: ignore[union-attr]
+    node.set_batch_status(1, BatchState.CHALLENGED)
+    assert node.store.batch(1).status == BatchState.CHALLENGED  # type: ignore[union-attr]

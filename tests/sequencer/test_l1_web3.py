@@ -19,7 +19,7 @@ from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from sequencer.batcher import Batcher, BatcherConfig
 from sequencer.builder import BlockBuilder
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 from sequencer.l1 import BatchToPost
 from sequencer.l1_web3 import BridgeDeposits, RollupPoster
 from sequencer.node import Sequencer
@@ -138,15 +138,15 @@ def test_batcher_answers_a_real_challenge_and_wins_on_timeout(tmp_path: Path) ->
         assert batcher.run_once().revealed == (0,)
         stored = [bytes(s.hash) for s in node.store.steps(0)]
         assert rollup.revealed_steps(0, d.block_number) == stored
-        assert status(node, 0) == BatchStatus.CHALLENGED
+        assert status(node, 0) == BatchState.CHALLENGED
         assert batcher.run_once().revealed == ()  # revealed once; the challenger must prove now
         tester.time_travel(poster.l1_time() + 31)  # the challenger never proves
         rollup.settle_timeout(challenger, 0)
         batcher.run_once()
-        assert status(node, 0) == BatchStatus.POSTED
+        assert status(node, 0) == BatchState.POSTED
         assert rollup.payout_of(proposer.address) == rollup.challenger_bond()  # the proposer won
         tester.time_travel(poster.l1_time() + 101)
-        assert batcher.run_once().finalized_count == 1 and status(node, 0) == BatchStatus.FINAL
+        assert batcher.run_once().finalized_count == 1 and status(node, 0) == BatchState.FINAL
     finally:
         node.close()
 

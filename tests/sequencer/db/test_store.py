@@ -13,7 +13,7 @@ from protocol.txs import Transfer, Withdraw
 from sequencer.builder import BlockBuilder
 from sequencer.core.errors import SequencerError, StartupError
 from sequencer.db.migrate import MIGRATIONS
-from sequencer.db.models import BatchStatus, DepositRow, LeafRow, TxStatus
+from sequencer.db.models import BatchState, DepositRow, LeafRow, TxStatus
 from sequencer.db.session import Database
 from sequencer.db.store import Store
 from sequencer.l1 import L1Deposit, PostedBatch
@@ -73,7 +73,7 @@ def test_restart_restores_state_mempool_and_batches(db_url: str, wallets: list[W
     builder.seal()
     node.record_posted(PostedBatch(0, b"\xaa" * 32, 7, 123_456))
     node.record_posted(PostedBatch(1, b"\xbb" * 32, 8, 100_000))
-    node.set_batch_status(0, BatchStatus.FINAL)
+    node.set_batch_status(0, BatchState.FINAL)
     pending = [a.sign(lambda n: Transfer(n, b.address, 1, max_fee_price=FEE_PRICE)) for _ in range(2)]
     node.submit([Submission(r) for r in pending], listed=True)  # acknowledged, not in a block
     root, height = node.head.root, node.height
@@ -87,7 +87,7 @@ def test_restart_restores_state_mempool_and_batches(db_url: str, wallets: list[W
         assert again.mempool.state.account(a.address).nonce == 5
         assert again.next_seq == 7 and again.next_batch_id == 2 and again.open_batch is None
         batch = again.store.batch(1)
-        assert batch is not None and batch.status == BatchStatus.POSTED and batch.gas_used == 100_000
+        assert batch is not None and batch.status == BatchState.POSTED and batch.gas_used == 100_000
         assert again.state_at_batch(1).root == root
         assert replay_from_batches(again.store).root == root
         withdrawal = again.head.withdrawal(0)
@@ -111,7 +111,7 @@ def test_rollback_undoes_batches_in_one_transaction_and_survives_a_restart(
     builder = BlockBuilder(node)
     a, b = wallets[0], wallets[1]
     fund(node, builder, [a])  # batch 0
-    node.set_batch_status(0, BatchStatus.FINAL)
+    node.set_batch_status(0, BatchState.FINAL)
     kept = node.head.root
     ran_at = int(clock())
     first = [

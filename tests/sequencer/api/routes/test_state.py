@@ -8,7 +8,7 @@ from protocol import keys
 from protocol.hashing import ZERO32
 from protocol.smt import SmtProof, verify_proof
 from protocol.txs import Transfer
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import hexed, raw_body
 from tests.support.fees import FEE_PRICE
@@ -24,7 +24,7 @@ def test_roots(client: TestClient, chain: Chain) -> None:
     assert roots["current"] == {"root": hexed(head), "block": 1, "batch": None}
     assert roots["sealed"] == {"root": hexed(head), "block": 1, "batch": 0}
     assert roots["finalized"] == {"root": hexed(ZERO32), "block": 0, "batch": None}
-    chain.node.set_batch_status(0, BatchStatus.FINAL)
+    chain.node.set_batch_status(0, BatchState.FINAL)
     assert client.get("/v1/state/root").json()["finalized"] == {"root": hexed(head), "block": 1, "batch": 0}
 
 

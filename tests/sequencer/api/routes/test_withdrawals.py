@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from protocol import keys
 from protocol.smt import SmtProof, verify_proof
 from protocol.txs import Withdraw
-from sequencer.db.models import BatchStatus
+from sequencer.db.models import BatchState
 from tests.sequencer.api.conftest import Chain
 from tests.sequencer.helpers import hexed, raw_body
 from tests.support.fees import FEE_PRICE
@@ -21,12 +21,12 @@ def test_withdrawal_proof_once_final(client: TestClient, chain: Chain) -> None:
     chain.tick()
     r = client.get("/v1/withdrawals/0/proof")
     assert (r.status_code, r.json()["error"]["code"]) == (409, "not_finalized")  # no final batch
-    chain.node.set_batch_status(0, BatchStatus.FINAL)  # the funding batch: before the withdrawal
+    chain.node.set_batch_status(0, BatchState.FINAL)  # the funding batch: before the withdrawal
     r = client.get("/v1/withdrawals/0/proof")
     assert (r.status_code, r.json()["error"]["code"]) == (409, "not_finalized")
     assert r.json()["error"]["batch"] == 0
     chain.builder.seal()
-    chain.node.set_batch_status(1, BatchStatus.FINAL)
+    chain.node.set_batch_status(1, BatchState.FINAL)
     proof = client.get("/v1/withdrawals/0/proof").json()
     assert (proof["id"], proof["amount"], proof["batch"], proof["batch_status"]) == (
         0,
