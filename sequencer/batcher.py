@@ -26,7 +26,6 @@ and finalizing meanwhile, and it reveals and marks final only batches L1 still h
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from sequencer.core.metrics import Metrics
 from sequencer.db.models import BatchRow, BatchState, Origin
 from sequencer.db.store import Store
 from sequencer.l1 import BatchPoster, PostedBatch, batch_to_post
+from service.loop import Loop
 
 log = logging.getLogger("sequencer.batcher")
 
@@ -97,8 +97,8 @@ class Batcher:
         self.on_final = on_final  # told the highest final batch id (the sequencer drops old snapshots)
         self._reconciled = False
         self._bonded = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop("batcher", self.run)
+        self._stop = self._loop.stopping
         self.failures = 0
         self.last_error: str | None = None
         self.waiting: str | None = None  # why nothing is posted now (L1 contradicts the database)
@@ -290,16 +290,11 @@ class Batcher:
                 backoff = min(backoff * 2, self.config.backoff_max_s)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="batcher", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.alive

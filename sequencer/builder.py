@@ -53,6 +53,7 @@ from sequencer.faults import FaultDrill, Faulted, FaultKind
 from sequencer.foreign import foreign_block, tx_hashes
 from sequencer.mempool import PendingTx
 from sequencer.node import OpenBatch, Sequencer
+from service.loop import Loop
 
 log = logging.getLogger("sequencer.builder")
 
@@ -101,8 +102,8 @@ class BlockBuilder:
                 self.fault.describe(),
             )
         self._build_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop("block-builder", self._run)
+        self._stop = self._loop.stopping
         self.failures = 0  # consecutive failed ticks
         self.last_error: str | None = None
 
@@ -111,16 +112,12 @@ class BlockBuilder:
     def start(self) -> None:
         if isinstance(self.executor, ProcessExecutor):
             self.executor.start()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="block-builder", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
-        self.node.wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self.node.wake.set()  # (the loop waits on the node's wake-up, not on `_stop`)
+        self._loop.stop(timeout)
         self.executor.close()
 
     @property
@@ -129,7 +126,7 @@ class BlockBuilder:
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.alive
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -40,6 +39,7 @@ from sequencer.core.errors import SequencerError
 from sequencer.db.models import BatchRow, BatchState, Origin
 from sequencer.l1 import L1Batches, L1Deposit
 from sequencer.node import Sequencer
+from service.loop import Loop
 
 log = logging.getLogger("sequencer.follower")
 
@@ -128,8 +128,8 @@ class Follower:
         self.failures = 0
         self.last_error: str | None = None
         self.last: FollowResult | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop("l1-follower", self.run)
+        self._stop = self._loop.stopping
         self.retry_after_s = max(1, math.ceil(2 * poll_s))
         node.set_catching_up("reading the batches L1 holds", self.retry_after_s)
 
@@ -317,16 +317,11 @@ class Follower:
             self._stop.wait(backoff if self.failures else self.poll_s)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="l1-follower", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.alive

@@ -10,7 +10,6 @@ reports; it is replaced whole after each round, so readers on other threads see 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, replace
 
@@ -22,6 +21,7 @@ from l1_contracts.bindings.tx import KeySender, Sender
 from l1_contracts.reader import DomainMismatch, L1Reader, deployment_domain, deployment_fees
 from protocol.fees import FeeScheduleError
 from protocol.state import State
+from service.loop import Loop
 from verifier.core.config import Settings
 from verifier.core.errors import StartupError
 from verifier.core.metrics import Metrics
@@ -82,8 +82,8 @@ class VerifierNode:
         self.chain_id: int | None = None
         self.status = NodeStatus()
         self._opened = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Loop("verifier-loop", self.run)
+        self._stop = self._loop.stopping
 
     @property
     def address(self) -> str | None:
@@ -208,24 +208,16 @@ class VerifierNode:
 
     def start(self) -> None:
         """Run the loop on a daemon thread."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="verifier-loop", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the loop (a round in progress finishes first: a transaction is never left half-recorded)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("the verifier loop did not stop within %.0f s", timeout)
-            self._thread = None
+        if not self._loop.stop(timeout):
+            log.warning("the verifier loop did not stop within %.0f s", timeout)
 
     @property
     def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.alive
 
     def close(self) -> None:
         self.stop()
