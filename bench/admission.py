@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import selectors
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,10 +36,11 @@ from pathlib import Path
 import httpx
 
 from bench.fees import FEES
+from bench.sequencer import start_server as start_sequencer
 from client import txs
 from protocol.deposits import Deposit
 from protocol.params import SHARED_CHUNK_POINTS
-from protocol.signing import Domain, address_of, sign_tx, to_checksum_address
+from protocol.signing import Domain, address_of, sign_tx
 from sequencer.db.session import Database
 from sequencer.db.store import Store
 from sequencer.l1 import L1Deposit
@@ -65,44 +64,14 @@ class Account:
         return "0x" + raw.hex()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLROLLUP_") and k != "DATABASE_URL"}
-    env.update(
-        MLROLLUP_DATABASE_URL=database_url,
-        MLROLLUP_CHAIN_ID=str(DOMAIN.chain_id),
-        MLROLLUP_ROLLUP_ADDRESS=to_checksum_address(DOMAIN.verifying_contract),
-        MLROLLUP_FEE_PRICE=str(FEES.price),
-        MLROLLUP_FEE_RECIPIENT=to_checksum_address(FEES.recipient),
-        MLROLLUP_PORT=str(port),
-        MLROLLUP_BLOCK_INTERVAL_S="0.5",
+    return start_sequencer(
+        database_url,
+        0.5,
+        log,
         MLROLLUP_BATCH_MAX_AGE_S="2",
-        MLROLLUP_FOLLOW_L1="false",
-        MLROLLUP_LOG_LEVEL="warning",
         MLROLLUP_MAX_PENDING_STEPS_PER_SENDER="100000",  # measure the list of eight, not its refusal
     )
-    url = f"http://127.0.0.1:{port}"
-    out = log.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "sequencer"], cwd=ROOT, env=env, stdout=out, stderr=out)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the sequencer exited: see {log}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"the sequencer did not become ready: see {log}")
 
 
 def submit(http: httpx.Client, raws: list[str]) -> list[str]:

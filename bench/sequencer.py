@@ -16,7 +16,6 @@ import argparse
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any
 import httpx
 
 from bench.fees import FEE_PRICE, FEES
+from mlrollup.processes import free_port
 from protocol.deposits import Deposit
 from protocol.signing import Domain, address_of, sign_tx, to_checksum_address
 from protocol.txs import Transfer
@@ -69,13 +69,6 @@ class Accounts:
         return [L1Deposit(Deposit(i, a, 1_000 * ETH), 1) for i, a in enumerate(self.addresses)]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def seed(database_url: str, accounts: Accounts) -> None:
     """The deposit watcher's part: the accounts' deposits, confirmed on L1, in the deposit table."""
     db = Database.connect(database_url)
@@ -85,7 +78,11 @@ def seed(database_url: str, accounts: Accounts) -> None:
     db.dispose()
 
 
-def start_server(database_url: str, block_interval: float, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    database_url: str, block_interval: float, log: Path, **settings: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m sequencer` without L1 on a free port, on `database_url`, with `settings` (more
+    MLROLLUP_ variables) on top of this benchmark's; once `/readyz` says ready, the process and its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLROLLUP_") and k != "DATABASE_URL"}
     env.update(
@@ -99,6 +96,7 @@ def start_server(database_url: str, block_interval: float, log: Path) -> tuple[s
         MLROLLUP_FOLLOW_L1="false",  # no L1: the deposits are seeded, and a follower would wait for one
         MLROLLUP_LOG_LEVEL="warning",
     )
+    env.update(settings)
     url = f"http://127.0.0.1:{port}"
     out = log.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "sequencer"], cwd=ROOT, env=env, stdout=out, stderr=out)
