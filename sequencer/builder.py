@@ -519,19 +519,7 @@ def _receipt_writes(
     receipts = []
     commitments = []
     for receipt, tx in zip(result.receipts, plan.txs, strict=True):
-        receipts.append(
-            TxReceiptWrite(
-                tx.seq,
-                TxStatus.EXECUTED if receipt.success else TxStatus.FAILED,
-                receipt.tx_index,
-                int(receipt.reason),
-                receipt.detail,
-                receipt.created_id,
-                receipt.first_step,
-                receipt.last_step,
-                receipt.fee,
-            )
-        )
+        receipts.append(TxReceiptWrite.of(tx.seq, receipt))
         if receipt.success and tx.tx_type == TxType.COMMIT_MODEL:
             commit = decode_tx(tx.raw).tx
             assert isinstance(commit, CommitModel)

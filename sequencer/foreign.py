@@ -80,19 +80,7 @@ def foreign_block(
         row = known.get(tx_hash)
         if row is not None:
             if row.status == TxStatus.PENDING and receipt.success:
-                receipts.append(
-                    TxReceiptWrite(
-                        row.seq,
-                        status,
-                        receipt.tx_index,
-                        int(receipt.reason),
-                        receipt.detail,
-                        receipt.created_id,
-                        receipt.first_step,
-                        receipt.last_step,
-                        receipt.fee,
-                    )
-                )
+                receipts.append(TxReceiptWrite.of(row.seq, receipt, status))
                 executed.add(tx_hash)
         else:
             new_txs.append(

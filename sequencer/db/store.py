@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from protocol.codec import BatchHeader, batch_data_hash, encode_batch
 from protocol.hashing import merkle_root
 from protocol.params import PROTOCOL_VERSION
+from protocol.receipts import Receipt
 from protocol.signing import Domain, to_checksum_address
 from sequencer.core.errors import SequencerError, StartupError
 from sequencer.db.migrate import upgrade_head
@@ -60,6 +61,24 @@ class TxReceiptWrite:
     first_step: int
     last_step: int
     fee: int  # wei the tx paid (0 when it failed)
+
+    @classmethod
+    def of(cls, seq: int, receipt: Receipt, status: str | None = None) -> TxReceiptWrite:
+        """The row of the tx stored as `seq` that `receipt` is the outcome of (`status`: by default
+        executed or failed, as the receipt says)."""
+        if status is None:
+            status = TxStatus.EXECUTED if receipt.success else TxStatus.FAILED
+        return cls(
+            seq,
+            status,
+            receipt.tx_index,
+            int(receipt.reason),
+            receipt.detail,
+            receipt.created_id,
+            receipt.first_step,
+            receipt.last_step,
+            receipt.fee,
+        )
 
 
 @dataclass(slots=True)
