@@ -21,7 +21,7 @@ from web3 import HTTPProvider, Web3
 from l1_contracts.bindings.bridge import Bridge
 from l1_contracts.bindings.rollup import Rollup
 from l1_contracts.bindings.tx import KeySender
-from l1_contracts.deploy import deploy, save
+from l1_contracts.deploy import DEFAULT_RESPONSE_WINDOW, deploy, save
 from l1_contracts.devnet import dev_accounts
 from mlrollup.processes import START_TIMEOUT_S, Role, Roles, clean_env, free_port, wait_until
 from protocol.signing import Domain
@@ -39,6 +39,7 @@ class StackConfig:
     batch_age_s: float = 1.0
     block_interval_s: float = 0.2
     challenge_window_s: int | None = None  # `mlrollup deploy`'s default (10 s) unless told
+    response_window_s: int | None = None  # seconds a challenged proposer has to reveal (deploy's 60 s)
     executor: str = "inline"  # or "process": blocks execute in a worker process, as in production
     batcher_apart: bool = False  # `mlrollup batcher` as a process of its own, instead of --batcher
     verifier: bool = True
@@ -140,6 +141,7 @@ def _start(roles: Roles, directory: Path, config: StackConfig) -> LocalStack:
         KeySender.from_hex(accounts[DEPLOYER].private_key),
         bond=BOND,
         challenge_window=config.challenge_window_s or DEFAULT_CHALLENGE_WINDOW_S,
+        response_window=config.response_window_s or DEFAULT_RESPONSE_WINDOW,
     )
     deployment_file = save(deployed, directory / "deployments")
     deployment = json.loads(deployment_file.read_text())

@@ -109,6 +109,7 @@ def start_stack(
     *,
     batch_age_s: float = 1.0,
     challenge_window_s: int | None = None,
+    response_window_s: int | None = None,
     sequencer_extra: dict[str, str] | None = None,
     verifier: bool = True,
 ) -> Stack:
@@ -120,6 +121,7 @@ def start_stack(
         StackConfig(
             batch_age_s=batch_age_s,
             challenge_window_s=challenge_window_s,
+            response_window_s=response_window_s,
             sequencer_extra=sequencer_extra or {},
             verifier=verifier,
         ),

@@ -1,14 +1,19 @@
 """Attacks straight on L1 against a running stack (devnet, sequencer with its batcher, verifier; each
 a process): a foreign bonded proposer that forges a root crediting itself the Bridge's balance, one
 that appends a correct but useless batch at the next index, and the batches `appendBatch` refuses.
-Each ends with the honest chain going on and no acknowledged tx lost."""
+Each ends with the honest chain going on and no acknowledged tx lost.
+
+The three share one stack (a module fixture), in this order: the refused batches change nothing, the
+valid foreign batch is never challenged, and the forged root is the module's one dispute. The stack's
+response window is short (RESPONSE_WINDOW_S): the forger never reveals, and the verifier's timeout
+comes that much sooner; no honest batch is challenged here, so no honest reveal needs the default.
+"""
 
 from __future__ import annotations
 
 import signal
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -33,11 +38,15 @@ pytestmark = pytest.mark.e2e
 FORGER = dev_accounts()[6]
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    roles = Roles(tmp_path)
+RESPONSE_WINDOW_S = 5
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    directory = tmp_path_factory.mktemp("attacks")
+    roles = Roles(directory)
     try:
-        stack = start_stack(roles, tmp_path)
+        stack = start_stack(roles, directory, response_window_s=RESPONSE_WINDOW_S)
         yield stack
     except BaseException:
         print("\n".join(f"----- {p.name}\n{p.output()[-6000:]}" for p in roles.started))
@@ -46,6 +55,12 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         roles.stop_all()
     for proc in roles.started:
         assert proc.popen.returncode in (0, -signal.SIGKILL), f"{proc.name} exited {proc.popen.returncode}"
+
+
+def bond(stack: Stack, proposer: KeySender) -> None:
+    """Bond `proposer`, unless an earlier test of the module did (they share the stack)."""
+    if stack.rollup.bond_of(proposer.address) == 0:
+        stack.rollup.bond(proposer)
 
 
 def honest_state(stack: Stack) -> tuple[State, int]:
@@ -77,14 +92,73 @@ def append_racing_the_sequencer(
     raise AssertionError("the sequencer's batches kept landing first")
 
 
+def test_batches_appendbatch_refuses(stack: Stack) -> None:
+    users = Users.make(300)
+    fund(stack, users.all[:1], ETH)
+    attacker = KeySender.from_hex(FORGER.private_key)
+    bond(stack, attacker)
+    r = stack.rollup
+    ts = int(stack.w3.eth.get_block("latest")["timestamp"])
+    data = encode_batch(ts, [b"\x00"])
+    prev, queue = r.last_root(), stack.bridge.deposit_count()
+    consumed = r.get_batch(r.batch_count() - 1).deposit_count if r.batch_count() else 0
+    with pytest.raises(errors.DepositCountTooHigh):  # invented deposits
+        r.append_batch(
+            attacker, data, prev, keccak(b"x"), keccak(b"t"), queue + 1, gas=append_batch_gas(data)
+        )
+    if consumed:
+        with pytest.raises(errors.DepositCountDecreased):  # deposits consumed again / skipped back
+            r.append_batch(
+                attacker, data, prev, keccak(b"x"), keccak(b"t"), consumed - 1, gas=append_batch_gas(data)
+            )
+    for bad in (data[:-1], data + b"\x00", b"\x07" + data[1:]):
+        with pytest.raises((errors.BatchTruncated, errors.BatchTrailingBytes, errors.BatchVersion)):
+            r.append_batch(
+                attacker, bad, prev, keccak(b"x"), keccak(b"t"), consumed, gas=append_batch_gas(bad)
+            )
+    assert r.last_root() == prev
+
+
+def test_a_foreign_valid_batch_does_not_halt_the_sequencer(stack: Stack) -> None:
+    posted = stack.rollup.batch_count()  # by the earlier tests of the module
+    users = Users.make(200)
+    fund(stack, users.all, 10 * ETH)
+    run = Run(stack.l2, 1.0)
+    transfers(run, users)
+    wait_until("the sequencer's batches on L1", lambda: stack.rollup.batch_count() > posted, timeout=60)
+    other = KeySender.from_hex(FORGER.private_key)
+    bond(stack, other)
+
+    # a correct but useless batch: one undecodable tx (a failed step), honest roots
+    def useless(state: State) -> tuple[bytes, bytes, bytes]:
+        ts = int(stack.w3.eth.get_block("latest")["timestamp"])
+        ctx = BatchContext(stack.domain, deployment_fees(stack.rollup), ts)
+        result = apply_batch(state, [], [b"\x00"], ctx)
+        assert result.post_root == state.root
+        return encode_batch(ts, [b"\x00"]), result.post_root, result.trace_root
+
+    index, _ = append_racing_the_sequencer(stack, other, useless)
+    transfers(run, users, rounds=2)
+    wait_until(
+        "the sequencer posting on top of it", lambda: stack.rollup.batch_count() > index + 1, timeout=120
+    )
+    assert stack.rollup.get_batch(index).proposer == other.address
+    assert stack.rollup.get_batch(index).status != BatchStatus.DELETED
+    check_all_executed(run)
+    assert stack.verifier("/v1/disputes")["disputes"] == []  # a valid batch is never challenged
+    status = stack.verifier("/v1/status")
+    assert status["disagreements"] == 0 and status["latest_checked"]["index"] >= index
+
+
 def test_a_forged_withdrawal_root_is_challenged_and_slashed(stack: Stack) -> None:
+    posted = stack.rollup.batch_count()  # by the earlier tests of the module
     users = Users.make()
     fund(stack, users.all, 10 * ETH)
     run = Run(stack.l2, 1.0)
     transfers(run, users)
-    wait_until("the sequencer's batches on L1", lambda: stack.rollup.batch_count() >= 1, timeout=60)
+    wait_until("the sequencer's batches on L1", lambda: stack.rollup.batch_count() > posted, timeout=60)
     forger = KeySender.from_hex(FORGER.private_key)
-    stack.rollup.bond(forger)
+    bond(stack, forger)
     bridge_balance = stack.bridge.balance()
     assert bridge_balance >= 40 * ETH
 
@@ -127,60 +201,3 @@ def test_a_forged_withdrawal_root_is_challenged_and_slashed(stack: Stack) -> Non
     )
     check_all_executed(run)
     wait_until("the sequencer caught up", stack.l2.ready, timeout=60)
-
-
-def test_a_foreign_valid_batch_does_not_halt_the_sequencer(stack: Stack) -> None:
-    users = Users.make(200)
-    fund(stack, users.all, 10 * ETH)
-    run = Run(stack.l2, 1.0)
-    transfers(run, users)
-    wait_until("the sequencer's batches on L1", lambda: stack.rollup.batch_count() >= 1, timeout=60)
-    other = KeySender.from_hex(FORGER.private_key)
-    stack.rollup.bond(other)
-
-    # a correct but useless batch: one undecodable tx (a failed step), honest roots
-    def useless(state: State) -> tuple[bytes, bytes, bytes]:
-        ts = int(stack.w3.eth.get_block("latest")["timestamp"])
-        ctx = BatchContext(stack.domain, deployment_fees(stack.rollup), ts)
-        result = apply_batch(state, [], [b"\x00"], ctx)
-        assert result.post_root == state.root
-        return encode_batch(ts, [b"\x00"]), result.post_root, result.trace_root
-
-    index, _ = append_racing_the_sequencer(stack, other, useless)
-    transfers(run, users, rounds=2)
-    wait_until(
-        "the sequencer posting on top of it", lambda: stack.rollup.batch_count() > index + 1, timeout=120
-    )
-    assert stack.rollup.get_batch(index).proposer == other.address
-    assert stack.rollup.get_batch(index).status != BatchStatus.DELETED
-    check_all_executed(run)
-    assert stack.verifier("/v1/disputes")["disputes"] == []  # a valid batch is never challenged
-    status = stack.verifier("/v1/status")
-    assert status["disagreements"] == 0 and status["latest_checked"]["index"] >= index
-
-
-def test_batches_appendbatch_refuses(stack: Stack) -> None:
-    users = Users.make(300)
-    fund(stack, users.all[:1], ETH)
-    attacker = KeySender.from_hex(FORGER.private_key)
-    stack.rollup.bond(attacker)
-    r = stack.rollup
-    ts = int(stack.w3.eth.get_block("latest")["timestamp"])
-    data = encode_batch(ts, [b"\x00"])
-    prev, queue = r.last_root(), stack.bridge.deposit_count()
-    consumed = r.get_batch(r.batch_count() - 1).deposit_count if r.batch_count() else 0
-    with pytest.raises(errors.DepositCountTooHigh):  # invented deposits
-        r.append_batch(
-            attacker, data, prev, keccak(b"x"), keccak(b"t"), queue + 1, gas=append_batch_gas(data)
-        )
-    if consumed:
-        with pytest.raises(errors.DepositCountDecreased):  # deposits consumed again / skipped back
-            r.append_batch(
-                attacker, data, prev, keccak(b"x"), keccak(b"t"), consumed - 1, gas=append_batch_gas(data)
-            )
-    for bad in (data[:-1], data + b"\x00", b"\x07" + data[1:]):
-        with pytest.raises((errors.BatchTruncated, errors.BatchTrailingBytes, errors.BatchVersion)):
-            r.append_batch(
-                attacker, bad, prev, keccak(b"x"), keccak(b"t"), consumed, gas=append_batch_gas(bad)
-            )
-    assert r.last_root() == prev

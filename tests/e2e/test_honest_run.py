@@ -1,9 +1,13 @@
 """A long honest run with every role a process: hundreds of txs of every type over many batches, the
-verifier judging each batch from L1 data alone, and no batch ever challenged."""
+verifier judging each batch from L1 data alone, and no batch ever challenged.
+
+The competition's deadlines pass while the transfers and the shared models go on (its commit and
+reveal phases keep their order and windows; nothing else waits for them)."""
 
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,9 @@ from tests.e2e.workload import (
     check_all_executed,
     check_competition,
     check_paper_model,
-    competition,
+    finalize_competition,
+    open_competition,
+    reveal_competition,
     shared_model,
     transfers,
     withdrawal,
@@ -29,6 +35,7 @@ from tests.support.servers import Roles, wait_until
 from tests.support.wallets import ETH
 
 pytestmark = pytest.mark.e2e
+TRANSFER_ROUNDS = 40  # of the four users' ring, before the withdrawals
 
 
 def test_long_honest_run_is_never_challenged(tmp_path: Path) -> None:
@@ -38,11 +45,17 @@ def test_long_honest_run_is_never_challenged(tmp_path: Path) -> None:
         users = Users.make(400)
         fund(stack, users.all, 20 * ETH)
         run = Run(stack.l2, 1.0)
-        transfers(run, users, rounds=40)
+        # the competition's deadlines pass while the rest of the workload goes on: transfer rounds
+        # until the commit deadline passes, none ending later (the reveals start when they would have)
+        round_ = open_competition(run, users, samples=150)
+        rounds, took = 0, 0.0
+        while rounds < TRANSFER_ROUNDS and not run.batch_time_past(round_.commit_deadline, ahead=took):
+            started = time.monotonic()
+            transfers(run, users, first=rounds)
+            rounds, took = rounds + 1, time.monotonic() - started
+        reveal_competition(run, round_)
         model_id = shared_model(run, users, epochs=1)
         check_paper_model(run, model_id)
-        outcome = competition(run, users, samples=150)
-        check_competition(run, outcome)
         other = shared_model(run, users, epochs=3)
         model = stack.l2.get(f"/v1/models/{other}")
         xs, ys = IntTensor.matrix([[x] for x in PAPER_X]), IntTensor.vector(PAPER_Y)
@@ -52,6 +65,9 @@ def test_long_honest_run_is_never_challenged(tmp_path: Path) -> None:
                 lambda n, xs=xs, ys=ys: AddData(n, other, xs, ys, max_fee_price=FEE_PRICE),  # type: ignore[misc]
             )
             run.done(users.trainer, lambda n: Train(n, other, 2, max_fee_price=FEE_PRICE))
+        transfers(run, users, rounds=TRANSFER_ROUNDS - rounds, first=rounds)
+        outcome = finalize_competition(run, round_)
+        check_competition(run, outcome)
         recipient = dev_accounts()[8].address
         for user in users.all:
             withdrawal(run, user, recipient, ETH // 10)

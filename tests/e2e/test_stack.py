@@ -163,26 +163,7 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
         digest = weights_hash(weights[miner.address])
         c = model_commitment(task_id, miner.address, digest, salts[miner.address])
         l2.receipt(l2.send(miner, lambda n, c=c: CommitModel(n, task_id, c, max_fee_price=FEE_PRICE)))  # type: ignore[misc]
-    wait_for_batch_time(commit_deadline)
-    l2.receipt(
-        l2.send(
-            submitter, lambda n: reveal_tx(spec, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)
-        )
-    )
-    for miner in (miner_a, miner_b):
-        w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
-        scored = l2.receipt(
-            l2.send(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w, max_fee_price=FEE_PRICE))  # type: ignore[misc]
-        )
-        assert scored["last_step"] - scored["first_step"] == 3  # the tx and 3 scoring chunks of 64
-    wait_for_batch_time(reveal_deadline)
-    before = int(l2.get(f"/v1/accounts/0x{miner_a.address.hex()}")["balance"])
-    l2.receipt(l2.send(trainer, lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE)))
-    task = l2.get(f"/v1/tasks/{task_id}")
-    assert task["finalized"] and task["best"]["miner"].lower() == "0x" + miner_a.address.hex()
-    assert int(l2.get(f"/v1/accounts/0x{miner_a.address.hex()}")["balance"]) == before + 2 * ETH
-
-    # a shared model: the paper's regression, one epoch, to the bit
+    # meanwhile (the commit deadline passing), a shared model: the paper's regression, one epoch, to the bit
     created = l2.receipt(
         l2.send(
             trainer,
@@ -197,7 +178,20 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
     l2.receipt(l2.send(trainer, lambda n: Train(n, model_id, 1, max_fee_price=FEE_PRICE)))
     assert l2.get(f"/v1/models/{model_id}")["weights"] == [100262000, 3420000]
 
-    # a withdrawal, claimed on L1 once its batch is final
+    wait_for_batch_time(commit_deadline)
+    l2.receipt(
+        l2.send(
+            submitter, lambda n: reveal_tx(spec, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE)
+        )
+    )
+    for miner in (miner_a, miner_b):
+        w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
+        scored = l2.receipt(
+            l2.send(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w, max_fee_price=FEE_PRICE))  # type: ignore[misc]
+        )
+        assert scored["last_step"] - scored["first_step"] == 3  # the tx and 3 scoring chunks of 64
+
+    # meanwhile (the reveal deadline passing), a withdrawal, claimed on L1 once its batch is final
     recipient = accounts[8].address
     withdrawn = l2.receipt(
         l2.send(miner_b, lambda n: Withdraw(n, bytes.fromhex(recipient[2:]), ETH, max_fee_price=FEE_PRICE))
@@ -220,6 +214,13 @@ def run_end_to_end(roles: Roles, tmp_path: Path) -> None:
     )
     assert w3.eth.get_balance(recipient) == l1_before + ETH  # type: ignore[arg-type]
     assert bridge.is_claimed(withdrawal_id)
+
+    wait_for_batch_time(reveal_deadline)
+    before = int(l2.get(f"/v1/accounts/0x{miner_a.address.hex()}")["balance"])
+    l2.receipt(l2.send(trainer, lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE)))
+    task = l2.get(f"/v1/tasks/{task_id}")
+    assert task["finalized"] and task["best"]["miner"].lower() == "0x" + miner_a.address.hex()
+    assert int(l2.get(f"/v1/accounts/0x{miner_a.address.hex()}")["balance"]) == before + 2 * ETH
 
     # a killed sequencer loses no acknowledged tx, and its state is L1's
     acked = l2.send(miner_b, lambda n: Transfer(n, submitter.address, 1, max_fee_price=FEE_PRICE))

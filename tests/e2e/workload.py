@@ -11,7 +11,7 @@ from typing import Any
 
 from protocol import params
 from protocol.hashing import keccak
-from protocol.models import Arch, validate_spec
+from protocol.models import Arch, ModelSpec, validate_spec
 from protocol.paper import PAPER_X, PAPER_Y
 from protocol.tensors import IntTensor, weights_hash
 from protocol.testset import commitment_to_test_set, reveal_tx, root_of_test_set
@@ -82,14 +82,19 @@ class Run:
         """Sleep until txs accepted now execute at a batch timestamp past `after`."""
         time.sleep(max(0.0, after + 1 + self.batch_age_s - time.time()))
 
+    def batch_time_past(self, after: int, ahead: float = 0.0) -> bool:
+        """Whether txs accepted `ahead` seconds from now execute at a batch timestamp past `after`
+        (`wait_for_batch_time` would not sleep then)."""
+        return time.time() + ahead >= after + 1 + self.batch_age_s
+
     def balance(self, wallet: Wallet) -> int:
         return int(self.l2.get(f"/v1/accounts/0x{wallet.address.hex()}")["balance"])
 
 
-def transfers(run: Run, users: Users, rounds: int = 1) -> None:
-    """Each user pays the next one `1 + round` wei, `rounds` times."""
+def transfers(run: Run, users: Users, rounds: int = 1, first: int = 0) -> None:
+    """Each user pays the next one `1 + round` wei, `rounds` times, the rounds counted from `first`."""
     people = users.all
-    for r in range(rounds):
+    for r in range(first, first + rounds):
         hashes = [
             run.send(
                 u,
@@ -110,9 +115,34 @@ class CompetitionOutcome:
     reward: int
 
 
+@dataclass(frozen=True)
+class OpenCompetition:
+    """A competition round whose commitments are in: `reveal_competition` and `finalize_competition`
+    take it on once each deadline has passed (the caller may send other txs meanwhile)."""
+
+    users: Users
+    task_id: int
+    spec: ModelSpec
+    features: IntTensor
+    labels: IntTensor
+    salt: bytes
+    weights: dict[bytes, list[int]]
+    salts: dict[bytes, bytes]
+    commit_deadline: int
+    reveal_deadline: int
+
+
 def competition(run: Run, users: Users, samples: int = 150, deadline_s: int = 10) -> CompetitionOutcome:
     """A whole LINREG(d=2) round on y = x0 + x1: miner_a exact, miner_b off by S/2; miner_a wins
     2 ETH. Scoring takes ceil(samples / 64) chunks a reveal."""
+    round_ = open_competition(run, users, samples, deadline_s)
+    reveal_competition(run, round_)
+    return finalize_competition(run, round_)
+
+
+def open_competition(run: Run, users: Users, samples: int = 150, deadline_s: int = 10) -> OpenCompetition:
+    """The round's task (commit deadline in `deadline_s` seconds, reveal deadline `deadline_s + 2`
+    after it) and both miners' commitments."""
     spec = validate_spec(Arch.LINREG, 2, 0, 0)
     rows = [[i * S, (i % 3) * S] for i in range(samples)]
     features, labels = IntTensor.matrix(rows), IntTensor.vector([r[0] + r[1] for r in rows])
@@ -143,17 +173,32 @@ def competition(run: Run, users: Users, samples: int = 150, deadline_s: int = 10
         digest = weights_hash(weights[miner.address])
         c = model_commitment(task_id, miner.address, digest, salts[miner.address])
         run.done(miner, lambda n, c=c: CommitModel(n, task_id, c, max_fee_price=FEE_PRICE))  # type: ignore[misc]
-    run.wait_for_batch_time(commit_deadline)
+    return OpenCompetition(
+        users, task_id, spec, features, labels, salt, weights, salts, commit_deadline, reveal_deadline
+    )
+
+
+def reveal_competition(run: Run, round_: OpenCompetition) -> None:
+    """Once the commit deadline has passed: the test set's reveal, then both miners' models."""
+    users, task_id = round_.users, round_.task_id
+    run.wait_for_batch_time(round_.commit_deadline)
     run.done(
         users.submitter,
-        lambda n: reveal_tx(spec, task_id, salt, features, labels, n, max_fee_price=FEE_PRICE),
+        lambda n: reveal_tx(
+            round_.spec, task_id, round_.salt, round_.features, round_.labels, n, max_fee_price=FEE_PRICE
+        ),
     )
     for miner in (users.miner_a, users.miner_b):
-        w, s = IntTensor.vector(weights[miner.address]), salts[miner.address]
+        w, s = IntTensor.vector(round_.weights[miner.address]), round_.salts[miner.address]
         run.done(miner, lambda n, w=w, s=s: RevealModel(n, task_id, s, w, max_fee_price=FEE_PRICE))  # type: ignore[misc]
-    run.wait_for_batch_time(reveal_deadline)
-    run.done(users.trainer, lambda n: FinalizeTask(n, task_id, max_fee_price=FEE_PRICE))
-    return CompetitionOutcome(task_id, users.miner_a.address, 2 * ETH)
+
+
+def finalize_competition(run: Run, round_: OpenCompetition) -> CompetitionOutcome:
+    """Once the reveal deadline has passed: FinalizeTask; the outcome `check_competition` expects."""
+    users = round_.users
+    run.wait_for_batch_time(round_.reveal_deadline)
+    run.done(users.trainer, lambda n: FinalizeTask(n, round_.task_id, max_fee_price=FEE_PRICE))
+    return CompetitionOutcome(round_.task_id, users.miner_a.address, 2 * ETH)
 
 
 def check_competition(run: Run, outcome: CompetitionOutcome) -> None:

@@ -14,9 +14,8 @@ from l1_contracts.deploy import deploy
 from protocol.codec import encode_batch
 from protocol.hashing import keccak, merkle_root
 from protocol.transition import BatchResult
-from tests.l1.chain import make_w3
-from tests.l1.test_rollup import Env
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
+from tests.support.l1 import Env, make_w3
 
 BOND = 10**18
 CHALLENGER_BOND = 10**17

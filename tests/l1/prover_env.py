@@ -25,8 +25,8 @@ from protocol.signing import Domain
 from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.witness import StepWitness, build_witness, encode_witness, reexecute
-from tests.l1.chain import make_w3
 from tests.support.fees import FEES
+from tests.support.l1 import make_w3
 
 CALL_GAS = 30_000_000
 

@@ -1,9 +1,12 @@
 """The Bridge on in-process eth-tester: wiring, deposits and their rolling hash, and withdrawals proven
 against finalized L2 state roots built with protocol.transition (valid, forged, replayed, not final).
+
+One deployment per module (`Env`, tests/support/l1.py); every test starts from its snapshot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -24,9 +27,8 @@ from protocol.smt import SmtProof
 from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.txs import Withdraw
-from tests.l1.chain import BLOCK_GAS_LIMIT
-from tests.l1.test_rollup import WINDOW, Env, deploy_raw, events, gas_cost, make_env
 from tests.support.fees import FEE_PRICE, FEES
+from tests.support.l1 import BLOCK_GAS_LIMIT, WINDOW, Env, deploy_raw, events, gas_cost, make_env, reverted
 
 ETH = 10**18
 USER_KEY = keccak(b"bridge test user")
@@ -37,9 +39,16 @@ def _addr(raw: bytes) -> str:
     return Web3.to_checksum_address(raw)
 
 
-@pytest.fixture
-def env() -> Env:
+@pytest.fixture(scope="module")
+def deployed() -> Env:
+    """One deployment for the module; `env` reverts it after each test."""
     return make_env()
+
+
+@pytest.fixture
+def env(deployed: Env) -> Iterator[Env]:
+    with reverted(deployed.tester):
+        yield deployed
 
 
 # --- wiring ------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from protocol.codec import encode_batch
 from protocol.deposits import Deposit
 from protocol.hashing import keccak
 from protocol.state import State
-from tests.l1.chain import make_w3
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
+from tests.support.l1 import make_w3
 
 DEV_KEY = keccak(b"deploy test key")
 

@@ -8,6 +8,8 @@ the proof checks around the prover call in test_fraud_game_bookkeeping.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from web3 import Web3
 
@@ -28,12 +30,19 @@ from tests.l1.game import (
     leaves_for,
     make_game,
 )
-from tests.l1.test_rollup import deploy_raw, events, gas_cost
+from tests.support.l1 import deploy_raw, events, gas_cost, reverted
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Game:
+    """One deployment for the module; `game` reverts it after each test."""
+    return make_game()
 
 
 @pytest.fixture
-def game() -> Game:
-    return make_game()
+def game(deployed: Game) -> Iterator[Game]:
+    with reverted(deployed.tester):
+        yield deployed
 
 
 def test_parameters_and_domain(game: Game) -> None:

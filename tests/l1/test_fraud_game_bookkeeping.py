@@ -6,6 +6,8 @@ kind, is in test_fraud_game_steps.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from eth_abi.abi import encode as abi_encode
 
@@ -19,15 +21,22 @@ from protocol.signing import Domain
 from protocol.transition import step_hash
 from protocol.witness import BatchHeaderCommitment, StepWitness
 from tests.l1.game import BOND, CHALLENGER_BOND, SHARE_BPS, Game, leaves_for, make_game
-from tests.l1.test_rollup import events
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS
+from tests.support.l1 import events, reverted
 
 GAS = 1_000_000
 
 
-@pytest.fixture
-def game() -> Game:
+@pytest.fixture(scope="module")
+def deployed() -> Game:
+    """One deployment for the module; `game` reverts it after each test."""
     return make_game(stand_in_prover=True)
+
+
+@pytest.fixture
+def game(deployed: Game) -> Iterator[Game]:
+    with reverted(deployed.tester):
+        yield deployed
 
 
 def _ctx_hash(ctx: StepContextInfo) -> bytes:

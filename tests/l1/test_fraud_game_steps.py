@@ -14,6 +14,8 @@ chain and the Bridge after a fraud.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from bench.fraud_scenario import ETH, Competition, representative_steps, tampered
@@ -30,7 +32,7 @@ from protocol.transition import BatchResult, StepKind
 from protocol.txs import Withdraw
 from protocol.witness import NO_STEP
 from tests.l1.game import BOND, CHALLENGER_BOND, PROOF, SHARE_BPS, WINDOW, Game, make_game
-from tests.l1.test_rollup import events, gas_cost
+from tests.support.l1 import events, gas_cost, reverted
 
 GAS_ROWS: list[tuple[str, int, int, int]] = []  # kind, witness bytes, proveStep gas, proveFraud gas
 
@@ -127,9 +129,16 @@ def start(game: Game) -> tuple[Competition, BatchResult]:
     return comp, comp.batch1(deposits)
 
 
-@pytest.fixture
-def game() -> Game:
+@pytest.fixture(scope="module")
+def deployed() -> Game:
+    """One deployment for the module; `game` reverts it after each test."""
     return make_game()
+
+
+@pytest.fixture
+def game(deployed: Game) -> Iterator[Game]:
+    with reverted(deployed.tester):
+        yield deployed
 
 
 # The step kinds of the first batch (deposits, simple txs, a training job) and of the later ones.

@@ -7,7 +7,7 @@ a call that does nothing costs its sender only gas). The griefing challenger is 
 moves ETH: its own bond, to the proposer it griefed.
 
 One deployment per module; every test starts from the same snapshot (eth-tester's
-`take_snapshot`/`revert_to_snapshot`).
+`take_snapshot`/`revert_to_snapshot`, `tests.support.l1.reverted`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from protocol.state import State
 from protocol.transition import BatchContext, BatchResult, apply_batch
 from protocol.txs import Withdraw
 from tests.l1.game import BOND, CHALLENGER_BOND, PROOF, RESPONSE, WINDOW, Game, leaves_for, make_game
-from tests.l1.test_rollup import deploy_raw, gas_cost
+from tests.support.l1 import deploy_raw, gas_cost, reverted
 
 ETH = 10**18
 USER_KEY = keccak(b"l1 attacks user")
@@ -117,9 +117,8 @@ def _world() -> World:
 
 @pytest.fixture
 def world(_world: World) -> Iterator[World]:
-    snapshot = _world.game.tester.take_snapshot()
-    yield _world
-    _world.game.tester.revert_to_snapshot(snapshot)
+    with reverted(_world.game.tester):
+        yield _world
 
 
 @contextmanager

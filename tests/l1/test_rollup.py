@@ -1,135 +1,55 @@
 """The Rollup contract on in-process eth-tester: bonds, access control, the batch rules, the challenge
 window and finalization order, events, the rollback hook, and the gas of `appendBatch`.
 
-`Env` and the helpers here are shared with test_bridge.py.
+One deployment per module (`Env`, tests/support/l1.py); every test starts from its snapshot.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_abi.abi import encode as abi_encode
 from web3 import Web3
-from web3.logs import DISCARD
-from web3.types import TxReceipt
 
 from l1_contracts import errors
 from l1_contracts.artifacts import load_artifact
-from l1_contracts.bindings import BatchStatus, Bridge, Rollup, UnlockedSender, append_batch_gas, transact
+from l1_contracts.bindings import BatchStatus, Rollup, append_batch_gas, transact
 from l1_contracts.bindings.tx import default_decoder
-from l1_contracts.deploy import ROLLUP_CONSTRUCTOR, Deployment, deploy
+from l1_contracts.deploy import ROLLUP_CONSTRUCTOR
 from protocol.codec import batch_data_hash, decode_batch, encode_batch, tx_root
 from protocol.hashing import keccak
-from protocol.signing import Domain, address_of, sign_tx
+from protocol.signing import address_of, sign_tx
 from protocol.state import State
 from protocol.transition import BatchContext, apply_batch
 from protocol.txs import Transfer
-from tests.l1.chain import make_w3
-from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
-
-BOND = 10**18
-WINDOW = 100
-JUNK_TX = b"\x01\x02"  # does not decode: a failed step on L2, but valid framing on L1
-TRACE = b"\x77" * 32
-
-
-@dataclass
-class Env:
-    w3: Web3
-    tester: Any
-    deployment: Deployment
-    rollup: Rollup
-    bridge: Bridge
-
-    def sender(self, i: int) -> UnlockedSender:
-        return UnlockedSender(self.w3.eth.accounts[i])
-
-    @property
-    def owner(self) -> UnlockedSender:
-        return self.sender(0)
-
-    @property
-    def proposer(self) -> UnlockedSender:
-        return self.sender(1)
-
-    @property
-    def domain(self) -> Domain:
-        return Domain(self.deployment.chain_id, bytes.fromhex(self.deployment.rollup[2:]))
-
-    def now(self) -> int:
-        """Timestamp of the latest block (the next transaction's block is later)."""
-        return int(self.w3.eth.get_block("latest")["timestamp"])
-
-    def advance(self, seconds: int) -> None:
-        """Mine a block `seconds` after the latest one."""
-        self.tester.time_travel(self.now() + seconds)
-        self.tester.mine_blocks(1)
-
-    def balance(self, address: str) -> int:
-        return int(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
-
-    def post(
-        self,
-        sender: UnlockedSender | None = None,
-        *,
-        txs: list[bytes] | None = None,
-        ts: int | None = None,
-        prev: bytes | None = None,
-        post_root: bytes | None = None,
-        deposits: int | None = None,
-        data: bytes | None = None,
-    ) -> TxReceipt:
-        """Append a batch; every field defaults to something valid."""
-        r = self.rollup
-        count = r.batch_count()
-        if deposits is None:
-            deposits = r.get_batch(count - 1).deposit_count if count else 0
-        prev = r.last_root() if prev is None else prev
-        if data is None:
-            data = encode_batch(self.now() if ts is None else ts, [JUNK_TX] if txs is None else txs)
-        post_root = keccak(prev + count.to_bytes(8, "big")) if post_root is None else post_root
-        return r.append_batch(
-            sender or self.proposer, data, prev, post_root, TRACE, deposits, gas=append_batch_gas(data)
-        )
+from tests.support.fees import FEE_PRICE, FEES
+from tests.support.l1 import (
+    BOND,
+    JUNK_TX,
+    TRACE,
+    WINDOW,
+    Env,
+    deploy_raw,
+    events,
+    gas_cost,
+    make_env,
+    reverted,
+)
 
 
-def make_env(*, bond: int = BOND, window: int = WINDOW, genesis_root: bytes | None = None) -> Env:
-    w3, tester = make_w3()
-    d = deploy(
-        w3,
-        UnlockedSender(w3.eth.accounts[0]),
-        bond=bond,
-        challenge_window=window,
-        genesis_root=genesis_root,
-        fee_price=FEE_PRICE,
-        fee_recipient=FEE_RECIPIENT_ADDRESS,
-    )
-    return Env(w3, tester, d, Rollup(w3, d.rollup), Bridge(w3, d.bridge))
-
-
-def deploy_raw(w3: Web3, name: str, types: list[str], args: list[Any], sender: UnlockedSender) -> str:
-    artifact = load_artifact(name)
-    data = bytes.fromhex(artifact.bytecode[2:]) + abi_encode(types, args)
-    return str(transact(w3, sender, to=None, data=data, gas=5_000_000)["contractAddress"])
-
-
-def events(contract: Any, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
-    """The `name` events of `receipt`, decoded (no eth_getLogs: eth-tester's is slow)."""
-    logs = contract.events[name]().process_receipt(receipt, errors=DISCARD)
-    return [dict(e["args"]) for e in logs]
-
-
-def gas_cost(receipt: TxReceipt) -> int:
-    return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
+@pytest.fixture(scope="module")
+def deployed() -> Env:
+    """One deployment for the module; `env` reverts it after each test."""
+    return make_env()
 
 
 @pytest.fixture
-def env() -> Env:
-    return make_env()
+def env(deployed: Env) -> Iterator[Env]:
+    with reverted(deployed.tester):
+        yield deployed
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from protocol.hashing import (
 )
 from protocol.params import MAX_BATCH_TXS, MAX_TX_BYTES
 from protocol.smt import SmtProof, SparseMerkleTree, leaf_hash, root_after_update, verify_proof
-from tests.l1.chain import make_w3
+from tests.support.l1 import make_w3
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 MALFORMED = "malformed"

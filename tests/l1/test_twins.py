@@ -46,9 +46,9 @@ from protocol.txs import (
     RevealModel,
     Train,
 )
-from tests.l1.chain import BLOCK_GAS_LIMIT, make_w3
 from tests.support.fees import FEE_PRICE
 from tests.support.harness import Harness
+from tests.support.l1 import BLOCK_GAS_LIMIT, make_w3
 from tests.support.wallets import ETH, at_nonce
 
 S = params.FIXED_SCALE

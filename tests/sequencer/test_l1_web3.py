@@ -23,9 +23,9 @@ from sequencer.db.models import BatchState
 from sequencer.l1 import BatchToPost
 from sequencer.l1_web3 import BridgeDeposits, RollupPoster
 from sequencer.node import Sequencer
-from tests.l1.chain import make_w3
 from tests.sequencer.helpers import make_settings, sqlite_url
 from tests.support.fees import FEE_PRICE, FEE_RECIPIENT_ADDRESS, FEES
+from tests.support.l1 import make_w3
 from tests.support.wallets import ETH
 
 
