@@ -339,7 +339,7 @@ class Sequencer:
         no time-dependent tx pending or among `subs` (a batch's time changes only those)."""
         if self.admission_timestamp() == ts:
             return True
-        return not self.mempool.timed and not any(s.raw[:1] and s.raw[0] in TIMED for s in subs)
+        return not self.mempool.timed and not _any_timed(subs)
 
     def _admit_locked(self, subs: Sequence[Submission], listed: bool) -> tuple[list[PendingTx], Ticket]:
         hashes, budget = self._precheck(subs, listed)
@@ -353,7 +353,7 @@ class Sequencer:
         try:
             result, errors = self.mempool.dry_run(subs, ts, on=base, max_steps=budget.steps)
             later = self.latest_block_timestamp(ts)
-            if later > ts and any(s.raw[:1] and s.raw[0] in TIMED for s in subs):
+            if later > ts and _any_timed(subs):
                 _, at_later = self.mempool.dry_run(subs, later, on=base, max_steps=budget.steps)
                 errors = [_too_close(e, e2, later - ts) for e, e2 in zip(errors, at_later, strict=True)]
             return result, errors
@@ -645,6 +645,11 @@ def _job_senders(domain: Domain, subs: Sequence[Submission]) -> set[bytes]:
             except ProtocolError:
                 continue
     return out
+
+
+def _any_timed(subs: Sequence[Submission]) -> bool:
+    """Whether a submission's outcome depends on the batch timestamp (`mempool.TIMED`)."""
+    return any(s.raw[:1] and s.raw[0] in TIMED for s in subs)
 
 
 def _too_close(now: ApiError | None, later: ApiError | None, seconds: int) -> ApiError | None:
